@@ -1,0 +1,46 @@
+"""rulec command line. Commands live in their own modules and are imported lazily, so that
+``rulec --help`` stays fast; register a command by adding one line to COMMANDS."""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from . import __version__
+
+# name -> "module:attribute" of a click.Command
+COMMANDS: dict[str, str] = {
+    "test": "translator.commands.test:test_cmd",
+}
+
+EXIT_CODES_HELP = """
+\b
+Exit codes:
+  0  success: everything passed / built
+  1  findings: a test failed, a translation is not exact under --strict, a check failed
+  2  bad input: unreadable or invalid rule files, bad options
+"""
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rulec")
+def main():
+    """rulec compiles Panther detection rules into Sigma, YARA-L 2.0, Sentinel KQL,
+    Splunk SPL and Athena SQL, and proves each translation by running the rules' own tests."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
