@@ -8,9 +8,11 @@ import click
 
 from . import __version__
 
-# name -> "module:attribute" of a click.Command
-COMMANDS: dict[str, str] = {
-    "test": "translator.commands.test:test_cmd",
+# name -> ("module:attribute" of a click.Command, one-line help shown by `rulec --help`).
+# The help text lives here so that `rulec --help` imports no command module.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "test": ("translator.commands.test:test_cmd",
+             "Run every rule's Tests on the real Python rule and the canonical model."),
 }
 
 EXIT_CODES_HELP = """
@@ -27,11 +29,17 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx, name):
-        target = COMMANDS.get(name)
-        if target is None:
+        entry = COMMANDS.get(name)
+        if entry is None:
             return None
-        module, attr = target.split(":")
+        module, attr = entry[0].split(":")
         return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP,
