@@ -1,0 +1,100 @@
+"""Resolution of Panther paths per target: explicit, nested, arrays, JSON strings, fallbacks."""
+import pytest
+
+from translator.mapping import EACH, MappingError, ResolvedField, Step, Unmapped, Warnings, load_mappings
+from translator.model import Field
+
+CT = "AWS.CloudTrail"
+
+
+@pytest.fixture(scope="module")
+def ms():
+    return load_mappings()
+
+
+def test_sentinel_flat_columns_and_json_string_below(ms):
+    r = ms.resolve(CT, "sentinel", ("userIdentity", "arn"))
+    assert (r.name, r.type, r.steps, r.origin) == ("UserIdentityArn", "string", (), "explicit")
+    r = ms.resolve(CT, "sentinel", ("requestParameters", "ipPermissions", "items", 0, "cidrIp"))
+    assert r.name == "RequestParameters" and r.column_type == "json-string"
+    assert r.steps == (Step("ipPermissions", True), Step("items", True), Step(0, True),
+                       Step("cidrIp", True))
+    assert r.provenance.source.startswith("https://learn.microsoft.com")
+
+
+def test_scalar_column_has_nothing_below(ms):
+    r = ms.resolve(CT, "sentinel", ("eventName", "x"))
+    assert isinstance(r, Unmapped) and "no fields below it" in r.reason
+
+
+def test_athena_data_lake_structs_arrays_and_json(ms):
+    r = ms.resolve(CT, "athena", "userIdentity.sessionContext.sessionIssuer.userName")
+    assert (r.name, r.steps) == ("useridentity.sessioncontext.sessionissuer.username", ())
+    r = ms.resolve(CT, "athena", "requestParameters.bucketName")
+    assert (r.name, r.column_type, r.steps) == ("requestparameters", "json-string",
+                                                (Step("bucketName", True),))
+    r = ms.resolve(CT, "athena", ("resources", EACH, "arn"))
+    assert (r.name, r.column_type, r.steps) == ("resources", "array", (Step(EACH), Step("arn")))
+    assert ms.resolve(CT, "athena", "p_any_aws_arns").type == "string[]"
+
+
+def test_athena_aws_table_variant(ms):
+    r = ms.resolve(CT, "athena:aws", "p_event_time")
+    assert (r.name, r.type) == ("eventtime", "string")
+    assert ms.resolve(CT, "athena", "p_event_time", variant="aws") == r
+    assert isinstance(ms.resolve(CT, "athena:aws", "p_any_aws_arns"), Unmapped)
+
+
+def test_splunk_flat_multivalue_names(ms):
+    r = ms.resolve(CT, "splunk", ("requestParameters", "ipPermissions", "items", EACH, "cidrIp"))
+    assert (r.name, r.array_steps) == ("requestParameters.ipPermissions.items{}.cidrIp", (EACH,))
+    r = ms.resolve(CT, "splunk", ("resources", 0, "arn"))
+    assert (r.name, r.array_steps) == ("resources{}.arn", (0,))
+    assert ms.resolve(CT, "splunk", "p_event_time").name == "_time"
+
+
+def test_sigma_dotted_names_without_index(ms):
+    assert ms.resolve(CT, "sigma", "requestParameters.roleArn").name == "requestParameters.roleArn"
+    assert ms.resolve(CT, "sigma", ("resources", EACH, "arn")).name == "resources.arn"
+    r = ms.resolve(CT, "sigma", ("resources", 0, "arn"))
+    assert isinstance(r, Unmapped) and "array index" in r.reason
+
+
+def test_chronicle_udm_fields_and_labels(ms):
+    assert ms.resolve(CT, "chronicle", "eventName").name == "metadata.product_event_type"
+    r = ms.resolve(CT, "chronicle", "sourceIPAddress")
+    assert (r.name, r.type) == ("principal.ip", "ip[]")
+    r = ms.resolve(CT, "chronicle", "requestParameters.roleArn")
+    assert (r.name, r.column_type, r.steps) == (
+        "target.resource.attribute.labels", "labels", (Step("requestParameters.roleArn"),))
+    r = ms.resolve(CT, "chronicle", "errorCode.x")
+    assert isinstance(r, Unmapped)
+
+
+def test_unmapped_fallback_and_strict(ms):
+    r = ms.resolve(CT, "chronicle", "vpcEndpointId")
+    assert isinstance(r, Unmapped) and not r
+    assert r.fallback.name == 'additional.fields["vpcEndpointId"]' and r.fallback.is_fallback
+    assert "vpcEndpointId" in r.message and "chronicle" in r.message
+    warnings = Warnings()
+    got = ms.resolve_strict(CT, "chronicle", "vpcEndpointId", warnings=warnings)
+    assert got == r.fallback and warnings.items == [r.message]
+    with pytest.raises(MappingError, match="vpcEndpointId"):
+        ms.resolve_strict(CT, "chronicle", "vpcEndpointId", strict=True)
+    assert isinstance(ms.resolve(CT, "athena", "notAField"), Unmapped)
+
+
+def test_resolve_model_fields_udm_and_elements(ms):
+    f = Field(("userIdentity", "type"))
+    assert ms.resolve_field(CT, "sentinel", f).name == "UserIdentityType"
+    assert ms.resolve_field(CT, "sentinel", Field((), udm="user_agent")).name == "UserAgent"
+    assert isinstance(ms.resolve_field(CT, "sentinel", Field((), udm="nope")), Unmapped)
+    el = Field(("arn",), root="element")
+    r = ms.resolve_field(CT, "splunk", el, element_of=("resources",))
+    assert r.name == "resources{}.arn"
+    with pytest.raises(ValueError):
+        ms.resolve_field(CT, "splunk", el)
+
+
+def test_dotted_text_and_tuple_paths_agree(ms):
+    assert ms.resolve(CT, "athena", "resources[0].arn") == ms.resolve(CT, "athena", ("resources", 0, "arn"))

@@ -1,0 +1,370 @@
+"""``MappingSet``: answers "where does log type L live on target T" and "what is Panther field P
+called there", from the merged mapping files.
+
+Resolution of a path on one target, in order:
+
+1. explicit entries: the longest entry that is a prefix of the path (``EACH`` in an entry matches
+   any index). Below a prefix the path continues only if the entry's column is nested:
+   ``json-string`` (steps marked json) or ``object``/``array``/``json`` (native steps);
+2. the target's naming style, for paths inside the log type's schema (Panther side): ``dotted``
+   (Sigma), ``flat`` (Splunk ``a.b{}.c``), ``lower`` (Athena: lower-case struct path, JSON
+   below ``json`` fields);
+3. otherwise ``Unmapped`` with a reason and a fallback (the documented spelling a backend
+   emits with a warning when not strict; see ``fallback_name``).
+"""
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from ..model import Field
+from .entries import (
+    EACH, TARGETS, FieldEntry, LogTypeMapping, MappingError, Provenance, ResolvedField, Source,
+    Step, TargetMapping, Unmapped, base_type, dotted,
+)
+from .loader import STANDARD, load_all, merge, split_target
+
+OPEN_TYPES = ("json", "any", "json-string")  # anything may lie below
+NESTED_COLUMN_TYPES = ("object", "array", "json", "any")
+
+
+def _step_matches(pattern, step) -> bool:
+    if pattern == EACH:
+        return isinstance(step, int) or step == EACH
+    return pattern == step
+
+
+def _matches_prefix(pattern: tuple, path: tuple) -> bool:
+    return len(pattern) <= len(path) and all(_step_matches(p, s) for p, s in zip(pattern, path))
+
+
+class Schema:
+    """The Panther-side shape of one log type: path -> type, with open (json) subtrees."""
+
+    def __init__(self, fields: Iterable[tuple]):
+        self.types: dict = dict(fields)
+        self.parents = {p[:i] for p in self.types for i in range(1, len(p))}
+
+    def __bool__(self) -> bool:
+        return bool(self.types)
+
+    def _lookup(self, path: tuple) -> str | None:
+        for pattern, typ in self.types.items():
+            if len(pattern) == len(path) and _matches_prefix(pattern, path):
+                return typ
+        return None
+
+    def is_open(self, path: tuple, typ: str) -> bool:
+        """Whether unlisted paths below ``path`` exist: json/any always; objects and arrays
+        whose members the schema does not list."""
+        if typ in OPEN_TYPES:
+            return True
+        if base_type(typ) in ("object", "array") or typ.endswith("[]"):
+            return not self._has_children(path)
+        return False
+
+    def _has_children(self, path: tuple) -> bool:
+        return any(len(p) > len(path) and _matches_prefix(p[:len(path)], path)
+                   for p in self.types)
+
+    def walk(self, path: tuple) -> list[tuple[int, str]] | None:
+        """Types along ``path``: [(length of prefix, type)], or None when the path leaves the
+        schema. Past an open node the remaining steps are typed "unknown"."""
+        out = []
+        for i in range(1, len(path) + 1):
+            typ = self._lookup(path[:i])
+            if typ is None:
+                prev_len, prev_type = out[-1] if out else (0, "")
+                if out and self.is_open(path[:prev_len], prev_type):
+                    return out + [(j, "unknown") for j in range(i, len(path) + 1)]
+                if out and isinstance(path[i - 1], int) or (out and path[i - 1] == EACH):
+                    # an element step of an array whose element type is not listed
+                    if base_type(prev_type) == "array" or prev_type.endswith("[]"):
+                        elem = prev_type[:-2] if prev_type.endswith("[]") else "unknown"
+                        out.append((i, elem))
+                        continue
+                return None
+            out.append((i, typ))
+        return out
+
+
+class MappingSet:
+    """All mappings in force: shipped files merged with user files (later wins)."""
+
+    def __init__(self, by_log_type: dict[str, LogTypeMapping]):
+        self._raw = dict(by_log_type)
+        standard = self._raw.get(STANDARD)
+        self._eff: dict[str, LogTypeMapping] = {}
+        for name, m in self._raw.items():
+            if name == STANDARD:
+                continue
+            if standard is not None:
+                present = {(t.target, t.variant) for t in m.targets}
+                std_targets = tuple(t for t in standard.targets if (t.target, t.variant) in present)
+                std = LogTypeMapping(name, "", standard.schema, standard.schema_provenance,
+                                     standard.udm, std_targets, standard.files)
+                m = merge(std, m)
+            self._eff[name] = m
+        self._schemas = {name: Schema(m.schema) for name, m in self._eff.items()}
+        self._cache: dict = {}
+
+    # ----------------------------------------------------------------- lookups
+    @property
+    def log_types(self) -> list[str]:
+        return sorted(self._eff)
+
+    def log_type(self, log_type: str) -> LogTypeMapping | None:
+        return self._eff.get(log_type)
+
+    def schema(self, log_type: str) -> Schema:
+        return self._schemas.get(log_type) or Schema(())
+
+    def target_mapping(self, log_type: str, target: str, variant: str = "") -> TargetMapping | None:
+        target, variant = _target_variant(target, variant)
+        m = self._eff.get(log_type)
+        return m.target(target, variant) if m else None
+
+    def variants(self, log_type: str, target: str) -> list[str]:
+        m = self._eff.get(log_type)
+        return [t.variant for t in m.targets if t.target == target] if m else []
+
+    def source(self, log_type: str, target: str, variant: str = "") -> Source:
+        """Where ``log_type`` lives on ``target``; raises MappingError when not mapped."""
+        tm = self.target_mapping(log_type, target, variant)
+        if tm is None:
+            target, variant = _target_variant(target, variant)
+            known = "" if log_type in self._eff else " (unknown log type)"
+            raise MappingError(f"{log_type}{known}: no {target}{':' + variant if variant else ''} "
+                               f"source in the mappings; add one with --mapping FILE")
+        return tm.source
+
+    def udm_path(self, log_type: str, udm_name: str) -> tuple | None:
+        m = self._eff.get(log_type)
+        return dict(m.udm).get(udm_name) if m else None
+
+    # ----------------------------------------------------------------- resolution
+    def resolve(self, log_type: str, target: str, path, variant: str = "") -> ResolvedField | Unmapped:
+        """Resolve a Panther path (tuple of str/int/EACH, or dotted text) on one target."""
+        target, variant = _target_variant(target, variant)
+        if isinstance(path, str):
+            from .entries import parse_dotted
+            path = parse_dotted(path)
+        key = (log_type, target, variant, tuple(path))
+        if key not in self._cache:
+            self._cache[key] = self._resolve(log_type, target, variant, tuple(path))
+        return self._cache[key]
+
+    def resolve_field(self, log_type: str, target: str, field: Field, variant: str = "",
+                      element_of: tuple = ()) -> ResolvedField | Unmapped:
+        """Resolve a model ``Field``. A Field with only a data-model name (``udm``) is looked up
+        in the log type's data model; an element-rooted Field needs ``element_of``, the path of
+        the array its Quantifier iterates over."""
+        path = tuple(field.path)
+        if not path and field.udm:
+            found = self.udm_path(log_type, field.udm)
+            if found is None:
+                target, variant = _target_variant(target, variant)
+                return Unmapped(log_type, target, variant, (field.udm,),
+                                f"data-model name {field.udm!r} has no path for this log type")
+            path = found
+        if field.root == "element":
+            if not element_of:
+                raise ValueError("an element-rooted Field needs element_of (the array path)")
+            path = tuple(element_of) + (EACH,) + path
+        return self.resolve(log_type, target, path, variant)
+
+    def resolve_strict(self, log_type: str, target: str, path, variant: str = "",
+                       strict: bool = False, warnings=None) -> ResolvedField:
+        """The mapping, or the fallback with a warning (appended to ``warnings``); under
+        ``strict`` an unmapped field raises MappingError."""
+        r = self.resolve(log_type, target, path, variant)
+        if isinstance(r, ResolvedField):
+            return r
+        if strict or r.fallback is None:
+            raise MappingError(r.message)
+        if warnings is not None:
+            warnings.add(r) if hasattr(warnings, "add") else warnings.append(r.message)
+        return r.fallback
+
+    def _resolve(self, log_type: str, target: str, variant: str, path: tuple):
+        m = self._eff.get(log_type)
+        if m is None:
+            return self._unmapped(log_type, target, variant, path, "unknown log type", None)
+        tm = m.target(target, variant)
+        if tm is None:
+            return self._unmapped(log_type, target, variant, path,
+                                  f"no {target} mapping for this log type", None)
+        schema = self._schemas[log_type]
+        explicit = self._explicit(m, tm, schema, path)
+        if explicit is not None:
+            return explicit
+        if tm.naming not in ("", "explicit"):
+            return self._by_naming(m, tm, schema, path)
+        return self._unmapped(log_type, target, variant, path,
+                              f"no entry in the {target} mapping", tm)
+
+    def _explicit(self, m: LogTypeMapping, tm: TargetMapping, schema: Schema, path: tuple):
+        best: FieldEntry | None = None
+        for e in tm.entries:
+            if _matches_prefix(e.path, path) and (best is None or len(e.path) > len(best.path)):
+                best = e
+        if best is None:
+            return None
+        rest = path[len(best.path):]
+        walked = schema.walk(path) or []
+        value_type = walked[-1][1] if len(walked) == len(path) and walked else "unknown"
+        column_type = best.type or schema._lookup(best.path) or "unknown"
+        if column_type == "labels":
+            if any(isinstance(s, int) or s == EACH for s in path):
+                return self._unmapped(m.log_type, tm.target, tm.variant, path,
+                                      f"{best.name} label keys for array elements are not "
+                                      f"documented", tm)
+            return ResolvedField(m.log_type, tm.target, tm.variant, path, best.name,
+                                 "string" if rest else (best_value_type(value_type)), "labels",
+                                 (Step(dotted(path)),), "explicit" if not rest else "prefix",
+                                 best.provenance, best.note)
+        if not rest:
+            return ResolvedField(m.log_type, tm.target, tm.variant, path, best.name,
+                                 best.type or value_type, column_type, (), "explicit",
+                                 best.provenance, best.note)
+        if column_type == "json-string":
+            steps = tuple(Step(s, json=True) for s in rest)
+        elif base_type(column_type) in NESTED_COLUMN_TYPES or column_type.endswith("[]"):
+            steps = tuple(Step(s) for s in rest)
+        else:
+            if tm.naming not in ("", "explicit"):
+                return None  # let the naming style try (e.g. an override of a parent name)
+            return self._unmapped(m.log_type, tm.target, tm.variant, path,
+                                  f"{dotted(best.path)} maps to {best.name!r} of type "
+                                  f"{column_type}, which has no fields below it", tm)
+        return ResolvedField(m.log_type, tm.target, tm.variant, path, best.name,
+                             value_type, column_type, steps, "prefix", best.provenance, best.note)
+
+    def _by_naming(self, m: LogTypeMapping, tm: TargetMapping, schema: Schema, path: tuple):
+        text = dotted(path)
+        for pattern in tm.absent:
+            if fnmatchcase(text, pattern) or fnmatchcase(text.split(".")[0].split("[")[0], pattern):
+                return self._unmapped(m.log_type, tm.target, tm.variant, path,
+                                      f"this {tm.target} source does not hold {pattern!r}", tm)
+        walked = schema.walk(path)
+        if not schema:
+            return self._unmapped(m.log_type, tm.target, tm.variant, path,
+                                  "the log type has no schema in the mappings", tm)
+        if walked is None:
+            return self._unmapped(m.log_type, tm.target, tm.variant, path,
+                                  f"not a field of the {m.log_type} schema", tm)
+        value_type = walked[-1][1] if walked else "unknown"
+        prov = Provenance(tm.provenance.source, min_confidence(tm.provenance.confidence,
+                                                               m.schema_provenance.confidence))
+        if tm.naming == "dotted":
+            if any(isinstance(s, int) for s in path):
+                return self._unmapped(m.log_type, tm.target, tm.variant, path,
+                                      "Sigma field names have no array index", tm)
+            name = ".".join(s for s in path if s != EACH)
+            return ResolvedField(m.log_type, tm.target, tm.variant, path, name, value_type,
+                                 value_type, (), "naming", prov)
+        if tm.naming == "flat":
+            name, arrays = flat_name(path)
+            if base_type(value_type) == "array" or value_type.endswith("[]"):
+                name += "{}"
+                arrays += (EACH,)
+                value_type = value_type[:-2] if value_type.endswith("[]") else "unknown"
+            return ResolvedField(m.log_type, tm.target, tm.variant, path, name, value_type,
+                                 value_type, (), "naming", prov, array_steps=arrays)
+        # lower: struct members lower-cased into the name until an array or a json node;
+        # below an array native steps (struct keys lower-cased), below json JSON steps.
+        types = dict(walked)
+        parts: list[str] = []
+        steps: list[Step] = []
+        mode = "name"  # name | native | json
+        column_type = value_type
+        for i, step in enumerate(path, start=1):
+            typ = types.get(i, "unknown")
+            opens_json = typ in OPEN_TYPES or (typ == "object" and schema.is_open(path[:i], typ))
+            if mode == "name" and isinstance(step, str) and step != EACH:
+                parts.append(step.lower())
+                column_type = "json-string" if opens_json else typ
+                if opens_json:
+                    mode = "json"
+                elif base_type(typ) == "array" or typ.endswith("[]"):
+                    mode = "native"
+                continue
+            if mode == "json":
+                steps.append(Step(step, json=True))
+                continue
+            mode = "native"
+            native = step.lower() if isinstance(step, str) and step != EACH else step
+            steps.append(Step(native))
+            if opens_json:
+                mode = "json"
+        return ResolvedField(m.log_type, tm.target, tm.variant, path, ".".join(parts), value_type,
+                             column_type, tuple(steps), "naming", prov)
+
+    def _unmapped(self, log_type, target, variant, path, reason, tm: TargetMapping | None) -> Unmapped:
+        name = fallback_name(target, path, tm.fallback if tm else "")
+        fb = ResolvedField(log_type, target, variant, path, name, "unknown", "unknown", (),
+                           "fallback", Provenance("rulec fallback policy", "low"),
+                           "unmapped: " + reason)
+        return Unmapped(log_type, target, variant, path, reason, fb)
+
+
+def best_value_type(t: str) -> str:
+    """Label values are text: a label holding a structured value is its JSON."""
+    return t if t in ("string", "unknown") else "string"
+
+
+def flat_name(path: tuple) -> tuple[str, tuple]:
+    """Splunk's spelling of a JSON path: ``a.b{}.c``; returns (name, array steps)."""
+    name, arrays = "", []
+    for step in path:
+        if isinstance(step, int) or step == EACH:
+            name += "{}"
+            arrays.append(step)
+        else:
+            name += ("." if name else "") + step
+    return name, tuple(arrays)
+
+
+def fallback_name(target: str, path: tuple, template: str = "") -> str:
+    """The documented spelling of an unmapped field (emitted with a warning, never silently):
+    the file's ``fallback`` template if given (``{path}`` = dotted Panther path), else sentinel:
+    the dotted path (Kusto reports the unknown column), splunk: the flat JSON name, chronicle:
+    ``additional.fields["<path>"]`` (where UDM parsers keep unmapped data), athena: the
+    lower-cased dotted path, sigma: the dotted path."""
+    text = dotted(path)
+    if template:
+        return template.replace("{path}", text)
+    if target == "splunk":
+        return flat_name(path)[0]
+    if target == "chronicle":
+        return f'additional.fields["{text}"]'
+    if target == "athena":
+        return ".".join(s.lower() for s in path if isinstance(s, str) and s != EACH)
+    return text
+
+
+_RANK = {"high": 2, "medium": 1, "low": 0}
+
+
+def min_confidence(a: str, b: str) -> str:
+    return a if _RANK.get(a, 1) <= _RANK.get(b, 1) else b
+
+
+def _target_variant(target: str, variant: str) -> tuple[str, str]:
+    t, v = split_target(target)
+    if t not in TARGETS:
+        raise MappingError(f"unknown target {t!r} (known: {', '.join(TARGETS)})")
+    return t, variant or v
+
+
+@lru_cache(maxsize=8)
+def _load_cached(extra: tuple) -> MappingSet:
+    return MappingSet(load_all(extra))
+
+
+def load_mappings(extra_files: Iterable[Path | str] = ()) -> MappingSet:
+    """Shipped mappings plus user files (``--mapping``), later files winning key by key.
+    Raises MappingError naming the file and key of the first invalid entry."""
+    return _load_cached(tuple(str(p) for p in extra_files))
