@@ -9,7 +9,8 @@ followed here):
 * ``deep_get`` returns ``default`` for a missing key, a non-mapping on the way, or a final
   ``None``.
 * ``deep_walk`` is ``deep_get`` that also descends into lists, collecting the distinct leaf
-  values in order (lists found at the leaves are flattened one level).
+  values in order (lists found at the leaves are flattened one level). Like Panther's, it
+  works on the raw data: exact-case keys, plain list/dict results.
 * ``udm`` resolves a data-model name through the log type's data model (a JSONPath mapping,
   evaluated on the raw event like Panther does, or a Python method), then falls back to
   ``p_udm.<keys>`` and finally to the event's own keys; falsy results give ``default``.
@@ -227,15 +228,24 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
             raise NoDataModelError(
                 f"a data model hasn't been specified for log type {self._container.get('p_log_type')}")
         path = model.paths.get(key)
-        if path is not None and path.find(self._container):
-            return str(path)
+        matches = path.find(self._container) if path is not None else []
+        if matches:
+            return _path_text(matches[0].full_path)
         method = model.methods.get(key)
         if callable(method):
             return getattr(method, "__name__", repr(method))
         return None
 
     def deep_walk(self, *keys: str, default: Any = None, return_val: str = "all") -> Any:
-        return deep_walk(self, *keys, default=default, return_val=return_val)
+        """Like ``deep_get`` but also descends into lists, collecting the distinct leaf values
+        in order (lists at the leaves are flattened one level): the value itself when there is
+        one ("all"), else the list; or the first/last value.
+
+        As in Panther, this walks the raw event: keys match exactly (case-sensitively) and
+        containers come back as plain lists/dicts (copies here, so the event stays intact);
+        rules rely on that (``isinstance(event.deep_walk(...), list)``).
+        """
+        return copy.deepcopy(_raw_deep_walk(self._container, keys, default, return_val))
 
     def event_time_epoch(self, force_utc: bool = True) -> int:
         """Epoch seconds of ``p_event_time`` (0 when absent or unparsable)."""
@@ -250,6 +260,22 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
             return 0
 
 
+def _path_text(node: Any) -> str:
+    """A matched JSONPath as Panther reports it ("a.b", "a.[0].b"): lookup enrichments are keyed
+    by this text (``p_enrichment.<table>.<path>``), so it must not change with jsonpath-ng's
+    own ``str()``, which added parentheses in later versions."""
+    left, right = getattr(node, "left", None), getattr(node, "right", None)
+    if left is not None and right is not None:
+        return f"{_path_text(left)}.{_path_text(right)}"
+    if hasattr(node, "fields"):
+        return ",".join(node.fields)
+    if hasattr(node, "indices"):
+        return "[" + ",".join(str(i) for i in node.indices) + "]"
+    if hasattr(node, "index"):
+        return f"[{node.index}]"
+    return str(node)
+
+
 def _is_list(value: Any) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
@@ -258,26 +284,20 @@ def _all_empty(value: Any) -> bool:
     return all(_all_empty(v) for v in value) if _is_list(value) else False
 
 
-def deep_walk(obj: Any, *keys: str, default: Any = None, return_val: str = "all") -> Any:
-    """Follow ``keys`` through mappings and (transparently) through lists.
-
-    Returns the leaf value when the path has no list; otherwise the distinct leaf values in
-    order: the single value if there is one ("all"), or the first/last one.
-    """
+def _raw_deep_walk(obj: Any, keys: tuple, default: Any, return_val: str) -> Any:
+    """Panther's ``PantherEvent.deep_walk`` algorithm, on the raw (plain dict/list) data."""
     if not keys:
-        return default if _all_empty(obj) else obj
+        return default if obj is None or _all_empty(obj) else obj
     if isinstance(obj, Mapping):
-        nxt = obj.get(keys[0], None)
-        return default if nxt is None else deep_walk(nxt, *keys[1:], default=default,
-                                                     return_val=return_val)
+        return _raw_deep_walk(obj.get(keys[0], default), keys[1:], default, return_val)
     found: OrderedDict = OrderedDict()
     if _is_list(obj):
         for item in obj:
-            value = deep_walk(item, *keys, default=default, return_val=return_val)
+            value = _raw_deep_walk(item, keys, default, return_val)
             if value is None:
                 continue
             for leaf in (value if _is_list(value) else (value,)):
-                found[leaf] = None
+                found[leaf] = None  # distinct values, first-seen order (dict leaves: TypeError)
     if not found:
         return default
     values = list(found)

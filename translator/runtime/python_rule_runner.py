@@ -246,8 +246,8 @@ def _run_one_test(ctx: _Context, module: Any, test: RuleTest) -> TestOutcome:
                 for name in AUX_FUNCTIONS:
                     func = getattr(module, name, None)
                     if func is None:
-                        if name == "dedup" and "title" in outputs:
-                            outputs["dedup"] = outputs["title"] or f"defaultDedupString:{job.rule_id}"
+                        if name == "dedup":  # Panther dedups on the title, else on the rule id
+                            outputs["dedup"] = outputs.get("title") or f"defaultDedupString:{job.rule_id}"
                         continue
                     try:
                         outputs[name] = _aux_value(name, func(event), job)
