@@ -11,6 +11,8 @@ from . import __version__
 # name -> ("module:attribute" of a click.Command, one-line help shown by `rulec --help`).
 # The help text lives here so that `rulec --help` imports no command module.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "build": ("translator.commands.build:build_cmd",
+              "Compile rules into Sigma, YARA-L, KQL, SPL and Athena SQL files."),
     "test": ("translator.commands.test:test_cmd",
              "Run every rule's Tests on the real Python rule and the canonical model."),
 }

@@ -1,0 +1,84 @@
+"""`rulec build`: canonical rules -> one file per rule and target, plus per-target packages.
+
+Translation is pure (rule + mapping -> text), cached on disk by content, and written through
+outputs.sync_outputs (atomic, stale files removed). Verdicts per rule x target feed reports.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .backends import get_backend
+from .backends.base import BuildOptions, Finding, Output, Translation
+from .model import Rule
+from .pipeline import Cache, Compiled, key_of
+
+
+@dataclass
+class BuildResult:
+    translations: list[Translation] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    sync: dict = field(default_factory=dict)
+
+
+def _translation_to_json(t: Translation) -> dict:
+    return {"rule_id": t.rule_id, "target": t.target, "query": t.query, "error": t.error,
+            "outputs": [[o.path, o.text] for o in t.outputs],
+            "findings": [[f.construct, f.reason, f.severity, f.location] for f in t.findings]}
+
+
+def _translation_from_json(d: dict) -> Translation:
+    return Translation(d["rule_id"], d["target"], tuple(Output(*o) for o in d["outputs"]),
+                       tuple(Finding(*f) for f in d["findings"]), d.get("query", ""),
+                       d.get("error", ""))
+
+
+def translate_one(backend, rule: Rule, mappings, options: BuildOptions) -> Translation:
+    """One rule x target; a crash of the backend is this rule's `error`, not the build's."""
+    if rule.extraction is not None and rule.extraction.verdict in ("unsupported", "none") \
+            and rule.detection is None:
+        reasons = "; ".join(rule.extraction.reasons) or "no detection logic could be extracted"
+        return Translation(rule.id, backend.name, (), (Finding(
+            "detection", f"no canonical detection: {reasons}", "unsupported"),))
+    try:
+        return backend.translate(rule, mappings, options)
+    except Exception as exc:  # noqa: BLE001 - a backend bug must not stop other rules
+        return Translation(rule.id, backend.name, error=f"{type(exc).__name__}: {exc}")
+
+
+def build(compiled: Compiled, targets: list[str], mappings, mapping_hash: str,
+          options: BuildOptions, cache: Cache) -> BuildResult:
+    result = BuildResult()
+    opts_key = json.dumps({"strict": options.strict, "dialect": options.dialect,
+                           "since": options.since, "extra": options.extra}, sort_keys=True)
+    for target in targets:
+        backend = get_backend(target)
+        per_target = []
+        for rule in compiled.rules:
+            key = key_of("translate", target, rule.source_hash, compiled.support_hash,
+                         mapping_hash, opts_key)
+            hit = cache.get("translate", key)
+            if hit is not None:
+                t = _translation_from_json(hit)
+            else:
+                t = translate_one(backend, rule, mappings, options)
+                if not t.error:
+                    cache.put("translate", key, _translation_to_json(t))
+            per_target.append(t)
+        package = getattr(backend, "package", None)
+        if package is not None:
+            for out in package(per_target, options):
+                result.files[out.path] = out.text
+        for t in per_target:
+            for out in t.outputs:
+                result.files[out.path] = out.text
+        result.translations.extend(per_target)
+    return result
+
+
+def write_outputs(result: BuildResult, out_dir: Path, targets: list[str]) -> dict:
+    from .outputs import sync_outputs
+
+    result.sync = sync_outputs(out_dir, result.files, [t + "/" for t in targets])
+    return result.sync
