@@ -130,6 +130,10 @@ def _apply(name: str, value: Any, args: tuple) -> Any:
         return json.loads(value)
     if name == "index":
         return value[args[0]]
+    if name == "pluck":
+        if not isinstance(value, list):
+            raise TypeError(name)
+        return _pluck(value, args)
     if name == "keys":
         if not isinstance(value, dict):
             raise TypeError(name)
@@ -139,6 +143,24 @@ def _apply(name: str, value: Any, args: tuple) -> Any:
             raise TypeError(name)
         return list(value.values())
     raise ValueError(f"unknown transform {name!r}")
+
+
+def _pluck(items: list, steps: tuple) -> list:
+    """Values at ``steps`` under each element of ``items``; a "*" step fans out over a list."""
+    out = []
+    for item in items:
+        if not steps:
+            out.append(item)
+            continue
+        step, rest = steps[0], steps[1:]
+        if step == "*":
+            if isinstance(item, list):
+                out.extend(_pluck(item, rest))
+            continue
+        value = _lookup(item, step)
+        if value is not MISSING:
+            out.extend(_pluck([value], rest))
+    return out
 
 
 def _fold(v: Any) -> Any:
@@ -179,6 +201,8 @@ def _predicate(p: Predicate, event: Any, element: Any) -> bool:
     if v is ERROR:
         return False
     op = p.op
+    if op == "present":
+        return v is not MISSING
     if op == "exists":
         return v is not MISSING and v is not None
     if op == "null":

@@ -75,7 +75,9 @@ class Transform:
 
 TRANSFORMS = ("lower", "upper", "strip", "lstrip", "rstrip", "str", "int", "float", "len",
               "json", "split", "index", "keys", "values", "basename", "removeprefix",
-              "removesuffix", "replace", "bool")
+              "removesuffix", "replace", "bool", "pluck")
+# "pluck" (args: a sub-path whose "*" steps fan out): from a list, the values at that sub-path of
+# each element, flattened, missing ones left out (a simple detection's ``a[*].b`` in a title).
 
 
 @dataclass(frozen=True)
@@ -146,11 +148,12 @@ class Field:
 OPS = (
     "eq", "in", "contains", "startswith", "endswith", "regex", "glob", "exists", "truthy",
     "null", "gt", "ge", "lt", "le", "cidr", "is_ip", "is_ipv4", "is_ipv6", "ip_private",
-    "ip_public", "member",
+    "ip_public", "member", "present",
 )
 # "member": value (scalar) is an element of the field's list value (Python `"x" in list_field`).
 # "contains": substring test on a string field (Python `"x" in str_field`).
 # "null": value is JSON null or missing ("is_null"); "exists": not missing and not null.
+# "present": the key is there, even with a null value (Python `"k" in event`).
 
 
 @dataclass(frozen=True)
@@ -246,7 +249,7 @@ def expr_to_dict(e: Expr) -> dict:
     if isinstance(e, Predicate):
         d = {"op": e.op, "field": e.field.to_dict()}
         if e.op not in ("exists", "truthy", "null", "is_ip", "is_ipv4", "is_ipv6", "ip_private",
-                        "ip_public"):
+                        "ip_public", "present"):
             d["value"] = _value_to_json(e.value)
         if not e.case_sensitive:
             d["case_sensitive"] = False
@@ -442,6 +445,7 @@ class Rule:
     group_by: tuple = ()  # Field (simple detections' GroupBy)
     title: Template | None = None
     output_fields: tuple = ()  # Field, from alert_context and SummaryAttributes
+    alert_context: tuple = ()  # (name, Field) pairs: the keys correlation rules match on
     dynamic_severities: tuple = ()  # DynamicSeverity
     correlation: Any = None  # JSON-like tuple form of a correlation Detection, see frontends
     extraction: Extraction | None = None
@@ -468,6 +472,8 @@ class Rule:
                 v = [x.to_dict() for x in v]
             elif f.name == "title":
                 v = v.to_dict() if v is not None else None
+            elif f.name == "alert_context":
+                v = [[name, fld.to_dict()] for name, fld in v]
             elif f.name == "dynamic_severities":
                 v = [{"severity": d.severity, "when": expr_to_dict(d.when)} for d in v]
             elif f.name == "extraction":
@@ -498,6 +504,8 @@ class Rule:
                 v = tuple(Field.from_dict(x) for x in v)
             elif f.name == "title":
                 v = Template.from_dict(v) if v is not None else None
+            elif f.name == "alert_context":
+                v = tuple((name, Field.from_dict(fld)) for name, fld in v)
             elif f.name == "dynamic_severities":
                 v = tuple(DynamicSeverity(x["severity"], expr_from_dict(x["when"])) for x in v)
             elif f.name == "extraction":
