@@ -101,3 +101,20 @@ def test_opaque_is_not_evaluable_unless_short_circuited():
     with pytest.raises(NotEvaluable, match="r.py:4"):
         evaluate(All((P("eventName", "eq", "CreateUser"), op)), EVENT)
     assert evaluate(All((P("eventName", "eq", "x"), op)), EVENT) is False
+
+
+def test_present_tells_a_null_key_from_a_missing_one():
+    assert evaluate(P("nothing", "present"), EVENT)
+    assert not evaluate(P("missing", "present"), EVENT)
+    assert not evaluate(P("nothing", "exists"), EVENT)
+
+
+def test_pluck_collects_a_sub_path_over_a_list_and_fans_out_on_star():
+    from translator.evaluator import resolve
+    items = Field(("items",), transforms=(Transform("pluck", ("port",)),))
+    assert resolve(items, EVENT) == [22, 443]
+    nested = Field(("m",), transforms=(Transform("pluck", ("*", "c")),))
+    assert resolve(nested, {"m": [[{"c": 1}, {"d": 2}], [{"c": 3}], "x"]}) == [1, 3]
+    assert evaluate(Predicate(items, "member", 443), EVENT)
+    assert not evaluate(Predicate(Field(("eventName",), transforms=(Transform("pluck", ("a",)),)),
+                                  "eq", []), EVENT)  # not a list: Python would raise

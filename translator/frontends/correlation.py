@@ -40,6 +40,13 @@ def _err(ctx: _Ctx, message: str) -> CorrelationError:
     return CorrelationError(ctx.where, message, ctx.line)
 
 
+def _keys(node: dict, ctx: _Ctx, allowed: set) -> None:
+    try:
+        _check_keys(node, ctx, allowed)
+    except SimpleDetectionError as exc:
+        raise CorrelationError(exc.where, exc.message, exc.line) from None
+
+
 def _get(node: dict, key: Any) -> Any:
     """YAML 1.1 reads a bare ``On`` key as True; accept it as the string."""
     if key in node:
@@ -79,7 +86,7 @@ def _steps(raw: Any, ctx: _Ctx) -> list[dict]:
         ictx = ctx.at(i, item)
         if not isinstance(item, dict):
             raise _err(ictx, f"expected a mapping with RuleID, got {_type_name(item)}")
-        _check_keys(item, ictx, _STEP_KEYS)
+        _keys(item, ictx, _STEP_KEYS)
         rule_id = item.get("RuleID")
         if not isinstance(rule_id, str) or not rule_id.strip():
             raise _err(ictx, "missing RuleID (the rule whose matches this step counts)")
@@ -124,7 +131,7 @@ def _match_criteria(raw: Any, ids: set, ctx: _Ctx) -> list[dict]:
             ectx = nctx.at(i, entry)
             if not isinstance(entry, dict):
                 raise _err(ectx, f"expected GroupID and Match, got {_type_name(entry)}")
-            _check_keys(entry, ectx, {"GroupID", "Match"})
+            _keys(entry, ectx, {"GroupID", "Match"})
             gid = entry.get("GroupID")
             if gid not in ids:
                 raise _err(ectx.key(entry, "GroupID"), f"GroupID {gid!r} is not the ID of a "
@@ -147,7 +154,7 @@ def _transitions(raw: Any, ids: list, ctx: _Ctx) -> list[dict]:
         ictx = ctx.at(i, item)
         if not isinstance(item, dict):
             raise _err(ictx, f"expected a mapping with From and To, got {_type_name(item)}")
-        _check_keys(item, ictx, {"ID", "From", "To", "WithinTimeFrameMinutes", "Match"})
+        _keys(item, ictx, {"ID", "From", "To", "WithinTimeFrameMinutes", "Match"})
         ends = {}
         for key in ("From", "To"):
             ref = item.get(key)
@@ -192,7 +199,7 @@ def _schedule(node: dict, ctx: _Ctx) -> dict:
     raw = node["Schedule"]
     if not isinstance(raw, dict):
         raise _err(sctx, f"expected a mapping, got {_type_name(raw)}")
-    _check_keys(raw, sctx, {"RateMinutes", "CronExpression", "TimeoutMinutes"})
+    _keys(raw, sctx, {"RateMinutes", "CronExpression", "TimeoutMinutes"})
     rate = _positive_int(raw, "RateMinutes", sctx)
     cron = raw.get("CronExpression")
     if cron is not None and (not isinstance(cron, str) or len(cron.split()) not in (5, 6)):
@@ -219,7 +226,7 @@ def lower_correlation(raw: Any, line: int | None = None) -> dict:
                         (" (this looks like a simple detection: is AnalysisType right?)"
                          if "Condition" in node or "KeyPath" in node else ""))
     kind = kinds[0]
-    _check_keys(node, ctx, _GROUP_KEYS if kind == "Group" else _SEQUENCE_KEYS)
+    _keys(node, ctx, _GROUP_KEYS if kind == "Group" else _SEQUENCE_KEYS)
     steps = _steps(node[kind], ctx.key(node, kind))
     ids = [s["id"] for s in steps]
     order = node.get("EventEvaluationOrder")

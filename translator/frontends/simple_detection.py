@@ -347,21 +347,21 @@ def _expression(node: Any, ctx: _Ctx) -> Any:
     if kind == "none":
         _check_keys(node, ctx, {spec, "Condition"})
     elif kind == "list":
-        _check_keys(node, ctx, {spec, "Condition", "Values"})
         if "Values" not in node:
             raise ctx.error(f"{cond} needs Values (a list)" +
                             (", not Value" if "Value" in node else ""))
+        _check_keys(node, ctx, {spec, "Condition", "Values"})
         vctx = ctx.key(node, "Values")
         raw = node["Values"]
         if not isinstance(raw, list):
             raise vctx.error(f"Values must be a list, got {_type_name(raw)}")
         value = tuple(_scalar(v, vctx.at(i), "any", cond) for i, v in enumerate(raw))
     else:
-        _check_keys(node, ctx, {spec, "Condition", "Value"})
         if "Value" not in node:
             raise ctx.error(f"{cond} needs a Value" +
                             (" (Values is for IsIn/IsNotIn and multi-key comparisons)"
                              if "Values" in node else ""))
+        _check_keys(node, ctx, {spec, "Condition", "Value"})
         value = _scalar(node["Value"], ctx.key(node, "Value"), kind, cond)
 
     def build(field: Field) -> Any:
@@ -590,6 +590,8 @@ def lower_rule_keys(c: Any) -> dict:
     if "Detection" in doc:
         if is_correlation:
             out["correlation"] = run("Detection", lower_correlation)
+            if out["correlation"] is not None:
+                out["extraction"] = Extraction("simple", "correlation")
         else:
             detection = run("Detection", lower_detection)
             if detection is not None:
