@@ -444,6 +444,31 @@ def _early_return_chain(tree):
     return False
 
 
+def _split_then_index(tree):
+    names = _local_assignments(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript):
+            value = _resolve(node.value, names)
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Attribute)
+                and value.func.attr == "split"
+            ):
+                return True
+    return False
+
+
+def _compared_with_none(tree):
+    return any(
+        isinstance(op, (ast.Is, ast.IsNot))
+        and isinstance(right, ast.Constant)
+        and right.value is None
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Compare)
+        for op, right in zip(node.ops, node.comparators)
+    )
+
+
 def _defines(tree, name):
     return any(isinstance(n, ast.FunctionDef) and n.name == name for n in tree.body)
 
@@ -482,6 +507,20 @@ CONSTRUCTS = {
         True for _ in _compares(t, (ast.Lt, ast.LtE, ast.Gt, ast.GtE))
     ),
     "int() of a field": lambda t: any(True for _ in _calls(t, "int")),
+    "json.loads of a string field": lambda t: any(
+        isinstance(c.func, ast.Attribute)
+        and isinstance(c.func.value, ast.Name)
+        and c.func.value.id == "json"
+        for c in _calls(t, "loads")
+    ),
+    "len()": lambda t: any(isinstance(c.func, ast.Name) for c in _calls(t, "len")),
+    "split() then index": _split_then_index,
+    "strip()": lambda t: any(True for _ in _calls(t, "strip")),
+    "event[...] subscript": lambda t: any(
+        isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == "event"
+        for n in ast.walk(t)
+    ),
+    "is None / is not None": _compared_with_none,
     "ip_address in ip_network": _ip_in_network,
     "is_private": lambda t: _attribute(t, "is_private"),
     "deep_get with default": lambda t: any(
@@ -547,6 +586,10 @@ def test_construct_detectors_see_what_they_claim():
             "    return False"
         ),
         "get() default compared !=": "def rule(event):\n    return event.get('a', '<X>') != 'foo'",
+        "split() then index": (
+            "def rule(event):\n    parts = event.get('a').split('/')\n    return parts[4] == 'x'"
+        ),
+        "is None / is not None": "def rule(event):\n    return event.get('a') is not None",
     }
     plain = ast.parse("def rule(event):\n    return event.get('a') == 'x'")
     for name, source in positive.items():
