@@ -74,17 +74,18 @@ def _print_table(reports: list[RuleReport], failures_only: bool) -> None:
 
 def _summary(reports: list[RuleReport]) -> dict:
     tests = [t for r in reports for t in r.tests]
-    py_pass = sum(1 for t in tests if t.python_passed)
+    py_tests = [t for r in reports if r.has_python for t in r.tests]
+    py_pass = sum(1 for t in py_tests if t.python_passed)
     mocked = sum(1 for t in tests if t.mocked)
     model_checked = [t for t in tests if t.model_matched is not None]
     model_agree = sum(1 for t in model_checked if t.model_agrees)
     failed_rules = sum(1 for r in reports if not r.passed)
     out = {
         "rules": len(reports), "rules_failed": failed_rules, "tests": len(tests),
-        "python_passed": py_pass, "tests_with_mocks": mocked,
+        "python_tests": len(py_tests), "python_passed": py_pass, "tests_with_mocks": mocked,
         "model_checked": len(model_checked), "model_agreed": model_agree,
     }
-    out["line"] = (f"{len(reports)} rules, {len(tests)} tests: python {py_pass}/{len(tests)} "
+    out["line"] = (f"{len(reports)} rules, {len(tests)} tests: python {py_pass}/{len(py_tests)} "
                    f"passed ({mocked} use Mocks); model {model_agree}/{len(model_checked)} agreed; "
                    f"{failed_rules} rules failing")
     return out
