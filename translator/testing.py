@@ -98,7 +98,21 @@ def effective_detection(rule: Rule):
     return All((rule.inline_filters, rule.detection))
 
 
+def _correlation_side(rule: Rule, report: RuleReport) -> None:
+    from .correlation import CorrelationTestError, evaluate_correlation
+
+    report.has_model = True
+    for test, tr in zip(rule.tests, report.tests):
+        try:
+            tr.model_matched = evaluate_correlation(rule.correlation, test.log.get("RuleOutputs"))
+        except CorrelationTestError as exc:
+            tr.model_error = f"bad RuleOutputs: {exc}"
+
+
 def _model_side(rule: Rule, report: RuleReport) -> None:
+    if rule.analysis_type == "correlation_rule" and rule.correlation is not None:
+        _correlation_side(rule, report)
+        return
     expr = effective_detection(rule)
     report.has_model = expr is not None
     if expr is None:
