@@ -234,3 +234,20 @@ def test_correlated_rule_ids_exist_among_our_simple_rules():
     for rule in load_tree([REPO / "rules" / "correlation"]).rules:
         steps = rule.to_dict()["correlation"]["steps"]
         assert {s["rule_id"] for s in steps} <= ids, rule.id
+
+
+def test_rulec_test_runs_simple_and_correlation_rules(tmp_path):
+    from click.testing import CliRunner
+
+    from translator.cli import main
+
+    res = CliRunner().invoke(main, ["test", str(REPO / "rules" / "simple"),
+                                    str(REPO / "rules" / "correlation")])
+    assert res.exit_code == 0, res.output
+    assert "Simple.Okta.UnverifiedRiskySession.WITH.AdminGrants" in res.output
+    # a wrong ExpectedResult in a correlation test makes the rule fail
+    src = (REPO / "rules" / "correlation" / "aws_root_login_then_ssh_opened.yml").read_text()
+    (tmp_path / "c.yml").write_text(src.replace("ExpectedResult: false", "ExpectedResult: true", 1))
+    res = CliRunner().invoke(main, ["test", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "model   'SSH opened before the root login': expected True, matched False" in res.output
