@@ -42,7 +42,15 @@ def test_athena_aws_table_variant(ms):
     r = ms.resolve(CT, "athena:aws", "p_event_time")
     assert (r.name, r.type) == ("eventtime", "string")
     assert ms.resolve(CT, "athena", "p_event_time", variant="aws") == r
-    assert isinstance(ms.resolve(CT, "athena:aws", "p_any_aws_arns"), Unmapped)
+    assert isinstance(ms.resolve(CT, "athena:aws", "p_row_id"), Unmapped)
+
+
+def test_indicator_fields_become_a_union_where_the_target_lacks_them(ms):
+    r = ms.resolve(CT, "sentinel", "p_any_aws_arns")
+    assert r.origin == "indicator" and r.provenance.confidence == "low" and r.name == ""
+    assert [x.name for x in r.any_of] == ["UserIdentityArn", "SessionIssuerArn", "Resources"]
+    assert "free-form JSON" in r.note
+    assert ms.resolve(CT, "athena", "p_any_aws_arns").name == "p_any_aws_arns"  # a real column
 
 
 def test_splunk_flat_multivalue_names(ms):

@@ -15,6 +15,7 @@ never query text, so each backend renders them in its own language:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 TARGETS = ("sentinel", "splunk", "chronicle", "athena", "sigma")
@@ -53,20 +54,21 @@ def dotted(path: tuple) -> str:
     return out
 
 
+_SEGMENT = re.compile(r"^([^\[\]]*)((?:\[(?:\d+|\*|)\])*)$")
+
+
 def parse_dotted(text: str) -> tuple:
     """Inverse of ``dotted``: ``a[0].b`` -> ``("a", 0, "b")``, ``a[].b`` -> ``("a", EACH, "b")``.
     A key containing a dot or bracket cannot be written this way; use a YAML list path."""
     steps: list = []
     for part in text.split("."):
-        name, _, rest = part.partition("[")
-        if name:
-            steps.append(name)
-        while rest:
-            idx, _, rest = rest.partition("]")
+        m = _SEGMENT.match(part)
+        if m is None or (not m.group(1) and not m.group(2)):
+            raise ValueError(f"bad path segment {part!r}")
+        if m.group(1):
+            steps.append(m.group(1))
+        for idx in re.findall(r"\[([^\]]*)\]", m.group(2)):
             steps.append(EACH if idx in ("", "*") else int(idx))
-            rest = rest[1:] if rest.startswith("[") else rest
-            if rest:
-                raise ValueError(f"bad path segment {part!r}")
     return tuple(steps)
 
 
@@ -126,6 +128,9 @@ class ResolvedField:
     # Splunk-style flat names: one entry per array step in the path (int index or EACH), in
     # order, so a backend can tell a multivalue match (EACH) from mvindex(name, i).
     array_steps: tuple = ()
+    # A Panther indicator field (p_any_*) on a target that lacks it: the union of the values of
+    # these fields (each a ResolvedField); ``name`` is then empty.
+    any_of: tuple = ()
 
     @property
     def exact(self) -> bool:
@@ -182,6 +187,7 @@ class TargetMapping:
     fallback: str = ""  # name template for unmapped fields, "{path}" substituted
     file: str = ""
     absent: tuple = ()  # glob patterns of dotted schema paths this target does not hold
+    name_prefix: str = ""  # put before names spelled by the naming style (Splunk "data.")
 
     def entry_map(self) -> dict:
         return {e.path: e for e in self.entries}
@@ -197,6 +203,7 @@ class LogTypeMapping:
     targets: tuple = ()  # TargetMapping
     files: tuple = ()  # files that contributed, in load order
     event_time: tuple = ()  # path of the event's own timestamp
+    indicators: tuple = ()  # (p_any_* name, (paths...)): fields Panther extracts it from
 
     def schema_map(self) -> dict:
         return dict(self.schema)

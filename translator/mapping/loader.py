@@ -8,12 +8,14 @@ File format (one log type per file; see translator/mappings/README.md for the fu
       provenance: {source: <url>, confidence: high}
       fields: {eventName: string, requestParameters: json, resources: array, resources[].arn: string}
     udm: {user_agent: userAgent} # Panther data-model names -> paths
+    indicators:                  # fields Panther fills each p_any_* field from
+      p_any_ip_addresses: [sourceIPAddress]
     targets:
       sentinel:                  # target, or target:variant (athena:aws)
         source: {table: AWSCloudTrail}
         provenance: <url>
         confidence: high
-        naming: explicit         # explicit | dotted | flat | lower
+        naming: explicit         # explicit | dotted | flat | lower | columns | legacy_cl
         fields:
           eventName: EventName
           requestParameters: {name: RequestParameters, type: json-string, note: ...}
@@ -30,19 +32,21 @@ from typing import Iterable
 import yaml
 
 from ..resources import mappings_dir
+from .naming import NAMING
 from .entries import (
     CONFIDENCE, TARGETS, FieldEntry, LogTypeMapping, MappingError, Provenance, Source,
     TargetMapping, parse_dotted, valid_type,
 )
 
 STANDARD = "*"
-NAMING = ("explicit", "dotted", "flat", "lower")
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 REQUIRED_SOURCE_KEYS = {
     "sentinel": ("table",), "splunk": ("sourcetype",), "chronicle": ("log_type",),
     "athena": ("table",), "sigma": (),
 }
-_TOP_KEYS = {"log_type", "description", "event_time", "schema", "udm", "targets"}
-_TARGET_KEYS = {"source", "provenance", "confidence", "naming", "fields", "fallback", "absent"}
+_TOP_KEYS = {"log_type", "description", "event_time", "schema", "udm", "indicators", "targets"}
+_TARGET_KEYS = {"source", "provenance", "confidence", "naming", "fields", "fallback", "absent",
+                "name_prefix"}
 _ENTRY_KEYS = {"name", "type", "provenance", "confidence", "note"}
 
 
@@ -133,7 +137,7 @@ def _target(key: str, raw, file: str, where: str) -> TargetMapping:
     return TargetMapping(
         target, variant, Source(target, variant, tuple(sorted((k, str(v)) for k, v in src.items())), prov),
         naming, _entries(raw.get("fields"), prov, file, where + ".fields"), prov,
-        str(raw.get("fallback", "")), file, tuple(absent),
+        str(raw.get("fallback", "")), file, tuple(absent), str(raw.get("name_prefix", "")),
     )
 
 
@@ -141,7 +145,8 @@ def parse_file(path: Path | str, text: str | None = None) -> LogTypeMapping:
     """One mapping file -> LogTypeMapping. Errors name the file and the offending key."""
     file = str(path)
     try:
-        raw = yaml.safe_load(text if text is not None else Path(path).read_text(encoding="utf-8"))
+        raw = yaml.load(text if text is not None else Path(path).read_text(encoding="utf-8"),
+                        Loader=_SafeLoader)
     except OSError as exc:
         raise MappingError(f"{file}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -173,13 +178,19 @@ def parse_file(path: Path | str, text: str | None = None) -> LogTypeMapping:
         raise MappingError(f"{file}: udm: must map data-model names to paths")
     udm = tuple((str(k), _path(v, f"{file}: udm.{k}")) for k, v in udm_raw.items())
 
+    ind_raw = raw.get("indicators") or {}
+    if not isinstance(ind_raw, dict) or not all(isinstance(v, list) for v in ind_raw.values()):
+        raise MappingError(f"{file}: indicators: must map p_any_* fields to lists of paths")
+    indicators = tuple((str(k), tuple(_path(p, f"{file}: indicators.{k}") for p in v))
+                       for k, v in ind_raw.items())
+
     targets_raw = raw.get("targets") or {}
     if not isinstance(targets_raw, dict):
         raise MappingError(f"{file}: targets: must be a mapping of target -> mapping")
     targets = tuple(_target(str(k), v, file, f"{file}: targets.{k}") for k, v in targets_raw.items())
     event_time = _path(raw["event_time"], f"{file}: event_time") if raw.get("event_time") else ()
     return LogTypeMapping(log_type, str(raw.get("description", "")), tuple(schema), schema_prov,
-                          udm, targets, (file,), event_time)
+                          udm, targets, (file,), event_time, indicators)
 
 
 def _merge_target(old: TargetMapping, new: TargetMapping) -> TargetMapping:
@@ -193,6 +204,7 @@ def _merge_target(old: TargetMapping, new: TargetMapping) -> TargetMapping:
         Source(old.target, old.variant, tuple(sorted(attrs.items())), prov),
         new.naming or old.naming, tuple(entries.values()), prov,
         new.fallback or old.fallback, new.file, tuple(dict.fromkeys(old.absent + new.absent)),
+        new.name_prefix or old.name_prefix,
     )
 
 
@@ -210,7 +222,7 @@ def merge(old: LogTypeMapping, new: LogTypeMapping) -> LogTypeMapping:
         old.log_type, new.description or old.description, tuple(schema.items()),
         new.schema_provenance if new.schema_provenance.source else old.schema_provenance,
         tuple(udm.items()), tuple(targets.values()), old.files + new.files,
-        new.event_time or old.event_time,
+        new.event_time or old.event_time, tuple({**dict(old.indicators), **dict(new.indicators)}.items()),
     )
 
 

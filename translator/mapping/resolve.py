@@ -25,8 +25,8 @@ from .entries import (
     Step, TargetMapping, Unmapped, base_type, dotted,
 )
 from .loader import STANDARD, load_all, merge, split_target
+from .naming import OPEN_TYPES, flat_name, spell
 
-OPEN_TYPES = ("json", "any", "json-string")  # anything may lie below
 NESTED_COLUMN_TYPES = ("object", "array", "json", "any")
 
 
@@ -40,21 +40,28 @@ def _matches_prefix(pattern: tuple, path: tuple) -> bool:
     return len(pattern) <= len(path) and all(_step_matches(p, s) for p, s in zip(pattern, path))
 
 
+def _norm(path: tuple, fold: bool = False) -> tuple:
+    """Schema keys spell array elements as EACH: an index step matches them."""
+    return tuple(EACH if isinstance(s, int) else (s.lower() if fold and s != EACH else s)
+                 for s in path)
+
+
 class Schema:
     """The Panther-side shape of one log type: path -> type, with open (json) subtrees."""
 
     def __init__(self, fields: Iterable[tuple]):
-        self.types: dict = dict(fields)
+        self.types: dict = {_norm(p): t for p, t in fields}
+        self.folded = {_norm(p, fold=True): t for p, t in self.types.items()}
         self.parents = {p[:i] for p in self.types for i in range(1, len(p))}
 
     def __bool__(self) -> bool:
         return bool(self.types)
 
-    def _lookup(self, path: tuple) -> str | None:
-        for pattern, typ in self.types.items():
-            if len(pattern) == len(path) and _matches_prefix(pattern, path):
-                return typ
-        return None
+    def _lookup(self, path: tuple, ignore_case: bool = False) -> str | None:
+        typ = self.types.get(_norm(path))
+        if typ is None and ignore_case:
+            typ = self.folded.get(_norm(path, fold=True))
+        return typ
 
     def is_open(self, path: tuple, typ: str) -> bool:
         """Whether unlisted paths below ``path`` exist: json/any always; objects and arrays
@@ -66,15 +73,14 @@ class Schema:
         return False
 
     def _has_children(self, path: tuple) -> bool:
-        return any(len(p) > len(path) and _matches_prefix(p[:len(path)], path)
-                   for p in self.types)
+        return _norm(path) in self.parents
 
-    def walk(self, path: tuple) -> list[tuple[int, str]] | None:
+    def walk(self, path: tuple, ignore_case: bool = False) -> list[tuple[int, str]] | None:
         """Types along ``path``: [(length of prefix, type)], or None when the path leaves the
         schema. Past an open node the remaining steps are typed "unknown"."""
         out = []
         for i in range(1, len(path) + 1):
-            typ = self._lookup(path[:i])
+            typ = self._lookup(path[:i], ignore_case)
             if typ is None:
                 prev_len, prev_type = out[-1] if out else (0, "")
                 if out and self.is_open(path[:prev_len], prev_type):
@@ -189,6 +195,32 @@ class MappingSet:
         return r.fallback
 
     def _resolve(self, log_type: str, target: str, variant: str, path: tuple):
+        found = self._resolve_direct(log_type, target, variant, path)
+        if isinstance(found, Unmapped) and len(path) == 1:
+            m = self._eff.get(log_type)
+            sources = dict(m.indicators).get(path[0]) if m else None
+            if sources:
+                return self._indicator_union(m, target, variant, path, sources) or found
+        return found
+
+    def _indicator_union(self, m: LogTypeMapping, target: str, variant: str, path: tuple,
+                         sources: tuple) -> ResolvedField | None:
+        parts = [self.resolve(m.log_type, target, p, variant) for p in sources]
+        mapped = tuple(r for r in parts if isinstance(r, ResolvedField))
+        if not mapped:
+            return None
+        missing = [dotted(p) for p, r in zip(sources, parts) if not isinstance(r, ResolvedField)]
+        note = (f"{path[0]} is computed by Panther; here the union of "
+                f"{', '.join(dotted(r.path) for r in mapped)}. Panther also extracts indicators "
+                f"from free-form JSON fields, which this union does not read")
+        if missing:
+            note += f"; unmapped sources left out: {', '.join(missing)}"
+        typ = self.schema(m.log_type)._lookup(path) or "string[]"
+        return ResolvedField(m.log_type, target, variant, path, "", typ, "any_of", (),
+                             "indicator", Provenance(mapped[0].provenance.source, "low"), note,
+                             any_of=mapped)
+
+    def _resolve_direct(self, log_type: str, target: str, variant: str, path: tuple):
         m = self._eff.get(log_type)
         if m is None:
             return self._unmapped(log_type, target, variant, path, "unknown log type", None)
@@ -248,59 +280,28 @@ class MappingSet:
             if fnmatchcase(text, pattern) or fnmatchcase(text.split(".")[0].split("[")[0], pattern):
                 return self._unmapped(m.log_type, tm.target, tm.variant, path,
                                       f"this {tm.target} source does not hold {pattern!r}", tm)
-        walked = schema.walk(path)
+        # Athena (Glue) column and struct field names are case-insensitive
+        walked = schema.walk(path, ignore_case=tm.naming == "lower")
         if not schema:
             return self._unmapped(m.log_type, tm.target, tm.variant, path,
                                   "the log type has no schema in the mappings", tm)
         if walked is None:
             return self._unmapped(m.log_type, tm.target, tm.variant, path,
                                   f"not a field of the {m.log_type} schema", tm)
-        value_type = walked[-1][1] if walked else "unknown"
         prov = Provenance(tm.provenance.source, min_confidence(tm.provenance.confidence,
                                                                m.schema_provenance.confidence))
-        if tm.naming == "dotted":
-            if any(isinstance(s, int) for s in path):
-                return self._unmapped(m.log_type, tm.target, tm.variant, path,
-                                      "Sigma field names have no array index", tm)
-            name = ".".join(s for s in path if s != EACH)
-            return ResolvedField(m.log_type, tm.target, tm.variant, path, name, value_type,
-                                 value_type, (), "naming", prov)
-        if tm.naming == "flat":
-            name, arrays = flat_name(path)
-            if base_type(value_type) == "array" or value_type.endswith("[]"):
-                name += "{}"
-                arrays += (EACH,)
-                value_type = value_type[:-2] if value_type.endswith("[]") else "unknown"
-            return ResolvedField(m.log_type, tm.target, tm.variant, path, name, value_type,
-                                 value_type, (), "naming", prov, array_steps=arrays)
-        # lower: struct members lower-cased into the name until an array or a json node;
-        # below an array native steps (struct keys lower-cased), below json JSON steps.
         types = dict(walked)
-        parts: list[str] = []
-        steps: list[Step] = []
-        mode = "name"  # name | native | json
-        column_type = value_type
-        for i, step in enumerate(path, start=1):
+
+        def opens_json(i: int) -> bool:
             typ = types.get(i, "unknown")
-            opens_json = typ in OPEN_TYPES or (typ == "object" and schema.is_open(path[:i], typ))
-            if mode == "name" and isinstance(step, str) and step != EACH:
-                parts.append(step.lower())
-                column_type = "json-string" if opens_json else typ
-                if opens_json:
-                    mode = "json"
-                elif base_type(typ) == "array" or typ.endswith("[]"):
-                    mode = "native"
-                continue
-            if mode == "json":
-                steps.append(Step(step, json=True))
-                continue
-            mode = "native"
-            native = step.lower() if isinstance(step, str) and step != EACH else step
-            steps.append(Step(native))
-            if opens_json:
-                mode = "json"
-        return ResolvedField(m.log_type, tm.target, tm.variant, path, ".".join(parts), value_type,
-                             column_type, tuple(steps), "naming", prov)
+            return typ in OPEN_TYPES or (typ == "object" and schema.is_open(path[:i], typ))
+
+        spelled = spell(tm.naming, path, types, opens_json, tm.name_prefix)
+        if isinstance(spelled, str):
+            return self._unmapped(m.log_type, tm.target, tm.variant, path, spelled, tm)
+        return ResolvedField(m.log_type, tm.target, tm.variant, path, spelled.name,
+                             spelled.value_type, spelled.column_type, spelled.steps, "naming",
+                             prov, array_steps=spelled.array_steps)
 
     def _unmapped(self, log_type, target, variant, path, reason, tm: TargetMapping | None) -> Unmapped:
         name = fallback_name(target, path, tm.fallback if tm else "")
@@ -313,18 +314,6 @@ class MappingSet:
 def best_value_type(t: str) -> str:
     """Label values are text: a label holding a structured value is its JSON."""
     return t if t in ("string", "unknown") else "string"
-
-
-def flat_name(path: tuple) -> tuple[str, tuple]:
-    """Splunk's spelling of a JSON path: ``a.b{}.c``; returns (name, array steps)."""
-    name, arrays = "", []
-    for step in path:
-        if isinstance(step, int) or step == EACH:
-            name += "{}"
-            arrays.append(step)
-        else:
-            name += ("." if name else "") + step
-    return name, tuple(arrays)
 
 
 def fallback_name(target: str, path: tuple, template: str = "") -> str:
