@@ -13,6 +13,8 @@ from . import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("translator.commands.build:build_cmd",
               "Compile rules into Sigma, YARA-L, KQL, SPL and Athena SQL files."),
+    "verify": ("translator.commands.verify:verify_cmd",
+               "Check every rule end to end: Python, model, and each target's engine."),
     "test": ("translator.commands.test:test_cmd",
              "Run every rule's Tests on the real Python rule and the canonical model."),
 }

@@ -1,0 +1,1 @@
+"""Engine checks of generated queries, one module per target (see base.py)."""

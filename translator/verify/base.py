@@ -1,0 +1,53 @@
+"""Results of checking one generated query with a real engine or parser (`rulec verify`).
+
+Each target has a module ``translator/verify/<target>.py`` exposing
+``check(rule, translation, mappings) -> EngineReport``: the syntax/semantic analysis of the
+query and, where an engine runs offline, its execution over the rule's test events projected
+into the target's records. Agreement means: the engine's match equals the test's
+ExpectedResult (which the real Python rule also produced, see `rulec test`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TestCheck:
+    name: str
+    expected: bool
+    matched: bool | None  # None: not executed (see error)
+    error: str = ""
+
+    @property
+    def agrees(self) -> bool:
+        return self.matched is not None and self.matched == self.expected
+
+
+@dataclass
+class EngineReport:
+    rule_id: str
+    target: str
+    engine: str = ""  # e.g. "duckdb 1.1 (sqlglot athena->duckdb)", "Kusto.Language 12.4"
+    syntax_ok: bool | None = None  # None: no syntax check ran
+    syntax_errors: list = field(default_factory=list)
+    executed: bool = False  # tests ran on an engine (vs analysis only)
+    tests: list = field(default_factory=list)  # TestCheck
+    notes: list = field(default_factory=list)  # e.g. "verified by analysis only: mv-apply"
+
+    @property
+    def status(self) -> str:
+        """ok | analysis-only | fail | skipped"""
+        if self.syntax_ok is False or any(not t.agrees for t in self.tests if t.matched is not None):
+            return "fail"
+        if self.executed and self.tests and all(t.agrees for t in self.tests):
+            return "ok"
+        if self.syntax_ok:
+            return "analysis-only"
+        return "skipped"
+
+    def to_dict(self) -> dict:
+        return {"rule_id": self.rule_id, "target": self.target, "engine": self.engine,
+                "status": self.status, "syntax_ok": self.syntax_ok,
+                "syntax_errors": list(self.syntax_errors), "executed": self.executed,
+                "tests": [t.__dict__ | {"agrees": t.agrees} for t in self.tests],
+                "notes": list(self.notes)}
