@@ -14,6 +14,8 @@ from .model import All, Rule
 
 @dataclass
 class TestReport:
+    __test__ = False  # not a pytest test class
+
     name: str
     expected: bool
     mocked: bool = False

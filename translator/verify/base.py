@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class TestCheck:
+    __test__ = False  # not a pytest test class
+
     name: str
     expected: bool
     matched: bool | None  # None: not executed (see error)
