@@ -17,7 +17,8 @@ Semantics chosen (Panther transpiles these to Python server-side; the transpiler
 * A ``[*]`` step means "some element": ``a[*].b Equals x`` is true when any element's ``b`` is
   ``x``; a negated condition negates that (no element's ``b`` is ``x``).
 * ``IsNull``/``DoesNotExist`` hold for a missing or null key; ``Exists``/``IsNotNull`` for a
-  present, non-null one (Python's ``deep_get`` cannot tell missing from null).
+  present, non-null one (Python's ``deep_get`` cannot tell missing from null). Over ``[*]``,
+  ``DoesNotExist`` is "no element has it" and ``IsNotNull`` "no element lacks it".
 * ``IsNullOrEmpty``: missing, null, or a value of length 0 (``""``, ``[]``, ``{}``).
 * Inline filters: documented to *pass* when the event lacks the key; otherwise they mean what the
   same condition means in a detection (null fails positive comparators, passes negated ones).
@@ -78,9 +79,9 @@ _SCALAR = {
     "IsIn": ("list", "in", False, True),
     "IsNotIn": ("list", "in", True, True),
     "Exists": ("none", "exists", False, True),
-    "DoesNotExist": ("none", "null", False, True),
+    "DoesNotExist": ("none", "exists", True, True),
     "IsNull": ("none", "null", False, True),
-    "IsNotNull": ("none", "exists", False, True),
+    "IsNotNull": ("none", "null", True, True),
     "IsNullOrEmpty": ("none", "null_or_empty", False, True),
     "IsNotNullOrEmpty": ("none", "null_or_empty", True, True),
     "IsIPAddress": ("none", "is_ip", False, True),
@@ -118,6 +119,7 @@ INLINE_FILTER_CONDITIONS = (
     "IsIPAddressPublic", "IsIPAddressPrivate", "IsNullOrEmpty", "IsNotNullOrEmpty",
 )
 _MULTI_KEY_KINDS = ("any", "str", "num")
+_DUAL = {"exists": "null", "null": "exists"}
 _COMBINATORS = ("All", "Any", "OnlyOne", "None")
 _KEY_SPECS = ("Key", "DeepKey", "KeyPath")
 
@@ -363,6 +365,9 @@ def _expression(node: Any, ctx: _Ctx) -> Any:
                              if "Values" in node else ""))
         _check_keys(node, ctx, {spec, "Condition", "Value"})
         value = _scalar(node["Value"], ctx.key(node, "Value"), kind, cond)
+
+    if negated and op in _DUAL and WILDCARD not in steps:
+        op, negated = _DUAL[op], False  # not-exists is null: say it without a Not
 
     def build(field: Field) -> Any:
         return _predicate(field, op, value, False, cs)
