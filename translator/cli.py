@@ -15,6 +15,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "Compile rules into Sigma, YARA-L, KQL, SPL and Athena SQL files."),
     "verify": ("translator.commands.verify:verify_cmd",
                "Check every rule end to end: Python, model, and each target's engine."),
+    "diff": ("translator.commands.diff:diff_cmd",
+             "Show how rules and their generated queries changed between two revisions."),
     "test": ("translator.commands.test:test_cmd",
              "Run every rule's Tests on the real Python rule and the canonical model."),
 }
