@@ -251,3 +251,25 @@ def test_rulec_test_runs_simple_and_correlation_rules(tmp_path):
     res = CliRunner().invoke(main, ["test", str(tmp_path)])
     assert res.exit_code == 1
     assert "model   'SSH opened before the root login': expected True, matched False" in res.output
+
+
+def test_join_on_an_alert_context_key_the_sub_rule_lacks_is_a_warning(tmp_path):
+    for name in ("okta_risky_session_start.yml", "okta_admin_privilege_granted.yml",
+                 "okta_mfa_verified.yml"):
+        (tmp_path / name).write_text((REPO / "rules" / "simple" / name).read_text())
+    src = (REPO / "rules" / "correlation" / "okta_unverified_session_admin_grants.yml").read_text()
+    (tmp_path / "corr.yml").write_text(src)
+    assert [d for d in load_tree([tmp_path]).diagnostics if d.level != "info"] == []
+    (tmp_path / "corr.yml").write_text(src.replace(
+        "- GroupID: AdminGrant\n          Match: p_alert_context.actor",
+        "- GroupID: AdminGrant\n          Match: p_alert_context.user"))
+    (warning,) = [d for d in load_tree([tmp_path]).diagnostics if d.level != "info"]
+    assert warning.level == "warning" and warning.file.endswith("corr.yml")
+    assert warning.message == (
+        "Detection: 'actor' joins step 'AdminGrant' on p_alert_context.user, but the "
+        "AlertContext of Simple.Okta.AdminPrivilegeGranted has no key 'user' (it has actor, "
+        "targets)")
+    (tmp_path / "okta_mfa_verified.yml").unlink()
+    infos = [d.message for d in load_tree([tmp_path]).diagnostics if d.level == "info"]
+    assert "Detection: step 'MFAVerified' counts matches of 'Simple.Okta.MFAVerified', which is " \
+           "not among the loaded rules" in infos

@@ -260,3 +260,42 @@ def lower_correlation(raw: Any, line: int | None = None) -> dict:
                        f"transition {t['id']!r}: WithinTimeFrameMinutes {t['within_minutes']} "
                        f"exceeds LookbackWindowMinutes {out['lookback_window_minutes']}")
     return out
+
+
+def check_references(rules: list) -> list:
+    """Diagnostics for correlation rules whose steps name rules that are not loaded (info: the
+    user may load a subset) or join on a ``p_alert_context`` key the sub-rule's AlertContext
+    does not define (warning: that step can never match)."""
+    from ..diagnostics import Diagnostic  # noqa: PLC0415 (only this check reports)
+    from ..model import _thaw  # noqa: PLC0415
+
+    by_id = {r.id: r for r in rules}
+    out = []
+    for rule in rules:
+        if rule.correlation is None:
+            continue
+        d = _thaw(rule.correlation)
+        joins = [(c["name"], step_id, path) for c in d["match_criteria"]
+                 for step_id, path in c["fields"].items()]
+        joins += [(t["id"], t[end], t["match"][end]) for t in d["transitions"] if t["match"]
+                  for end in ("from", "to")]
+        rule_of = {s["id"]: s["rule_id"] for s in d["steps"]}
+        for step_id, rule_id in rule_of.items():
+            if rule_id not in by_id:
+                out.append(Diagnostic("info", rule.source_file, f"Detection: step {step_id!r} "
+                                      f"counts matches of {rule_id!r}, which is not among the "
+                                      "loaded rules", rule_id=rule.id, code="unknown-subrule"))
+        for where, step_id, path in joins:
+            sub = by_id.get(rule_of[step_id])
+            head, _, rest = path.partition(".")
+            if sub is None or head != "p_alert_context" or not sub.alert_context:
+                continue  # Python sub-rules' alert_context keys are not known here
+            key = parse_key_path(rest)[0] if rest else ""
+            names = [name for name, _ in sub.alert_context]
+            if key not in names:
+                out.append(Diagnostic(
+                    "warning", rule.source_file,
+                    f"Detection: {where!r} joins step {step_id!r} on {path}, but the AlertContext "
+                    f"of {sub.id} has no key {key!r} (it has {', '.join(names)})",
+                    rule_id=rule.id, code="unknown-alert-context-key"))
+    return out

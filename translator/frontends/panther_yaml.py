@@ -180,6 +180,9 @@ def load_tree(paths: Iterable[str | os.PathLike]) -> LoadResult:
     seen_ids: dict[str, str] = {}
     for f in files:
         _load_file(f, result, seen_ids, explicit=True)
+    if any(r.correlation is not None for r in result.rules):
+        from .correlation import check_references
+        result.diagnostics.extend(check_references(result.rules))
     return result
 
 
