@@ -13,6 +13,8 @@ from . import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("translator.commands.build:build_cmd",
               "Compile rules into Sigma, YARA-L, KQL, SPL and Athena SQL files."),
+    "mappings": ("translator.commands.mappings:mappings_cmd",
+                 "Show field mappings per log type and target; check a rules tree against them."),
     "verify": ("translator.commands.verify:verify_cmd",
                "Check every rule end to end: Python, model, and each target's engine."),
     "diff": ("translator.commands.diff:diff_cmd",

@@ -131,6 +131,9 @@ class ResolvedField:
     # A Panther indicator field (p_any_*) on a target that lacks it: the union of the values of
     # these fields (each a ResolvedField); ``name`` is then empty.
     any_of: tuple = ()
+    # p_log_type where the source itself selects the log type: the value every row has
+    # (column_type "constant", name empty); a backend folds predicates on it.
+    constant: object = None
 
     @property
     def exact(self) -> bool:
@@ -224,3 +227,27 @@ class Warnings:
     def add(self, unmapped: Unmapped) -> None:
         if unmapped.message not in self.items:
             self.items.append(unmapped.message)
+
+
+def describe(r: ResolvedField) -> str:
+    """A target-neutral, one-line text of a resolution (for listings, not for queries):
+    ``RequestParameters <json-string> $.groupId``, ``resources <array> [].arn``,
+    ``any of: UserIdentityArn | SessionIssuerArn``."""
+    if r.any_of:
+        return "any of: " + " | ".join(describe(x) for x in r.any_of)
+    if r.column_type == "constant":
+        return f"constant {r.constant!r}"
+    text = f"{r.name} <{r.column_type}>"
+    if r.column_type == "labels":
+        return f'{r.name}["{r.steps[0].key}"]'
+    if r.steps:
+        native = "".join(f"[{s.key}]" if isinstance(s.key, int) else ("[]" if s.key == EACH else f".{s.key}")
+                         for s in r.steps if not s.json)
+        js = [s for s in r.steps if s.json]
+        text += native
+        if js:
+            text += " $" + "".join(f"[{s.key}]" if isinstance(s.key, int) else
+                                   ("[*]" if s.key == EACH else f".{s.key}") for s in js)
+    if r.array_steps:
+        text += f" (multivalue over {len(r.array_steps)} array step(s))"
+    return text

@@ -9,9 +9,10 @@ an open JSON subtree, and returns a ``Spelling`` (or a reason string when it can
   (struct keys lower-cased), below a JSON node JSON steps (keys keep their case).
 * ``columns`` (Log Analytics tables created by a DCR): the top-level key is the column; objects
   and arrays are ``dynamic`` columns navigated natively.
-* ``legacy_cl`` (Log Analytics HTTP Data Collector API ``*_CL`` tables): nested keys joined by
-  ``_`` plus a type suffix (``_s`` string, ``_b`` bool, ``_d`` number, ``_t`` datetime); arrays
-  and free-form objects are stored as JSON text in one ``_s`` column.
+* ``legacy_cl`` (Log Analytics HTTP Data Collector API ``*_CL`` tables): nested object keys
+  joined by ``_`` plus a type suffix (``_s`` string, ``_b`` bool, ``_d`` number, ``_t``
+  datetime; keys of free-form objects are text, ``_s``); arrays are stored as JSON text in one
+  ``_s`` column (as Okta_CL's ``target_s``).
 """
 from __future__ import annotations
 
@@ -123,9 +124,11 @@ def _legacy(path: tuple, types: dict, opens_json) -> Spelling | str:
             return "legacy _CL tables hold arrays as JSON text; reached through its parent column"
         parts.append(step)
         typ = types.get(i, "unknown")
-        if opens_json(i) or _is_array(typ):
+        if _is_array(typ) or (typ in ("json-string", "any") and i < len(path)):
             rest = tuple(Step(s, json=True) for s in path[i:])
             return Spelling("_".join(parts) + "_s", "json-string", value_type, rest)
+    if value_type in ("unknown", "json"):
+        value_type = "string"  # below a free-form object: the collector's default, text
     suffix = _LEGACY_SUFFIX.get(base_type(value_type))
     if suffix is None:
         return f"no legacy column type for a {value_type} value"

@@ -119,8 +119,8 @@ def project_event(ms: MappingSet, log_type: str, target: str, event: dict,
         # flat names have no index: every element lands in the same multivalue field
         lookup = tuple(EACH if isinstance(s, int) else s for s in path) if flat else path
         r = ms.resolve(log_type, target, lookup, variant)
-        if isinstance(r, ResolvedField) and r.any_of:
-            return  # a Panther-computed indicator the target does not store
+        if isinstance(r, ResolvedField) and (r.any_of or r.column_type == "constant"):
+            return  # Panther-computed (indicator union, log type): the target stores no column
         if isinstance(r, ResolvedField) and r.column_type == "labels":
             if isinstance(value, (dict, list)):
                 descend(path, value)

@@ -51,7 +51,12 @@ class Schema:
 
     def __init__(self, fields: Iterable[tuple]):
         self.types: dict = {_norm(p): t for p, t in fields}
+        # a listed path implies its parents: objects, or arrays where an element step follows
+        for path in list(self.types):
+            for i in range(1, len(path)):
+                self.types.setdefault(path[:i], "array" if path[i] == EACH else "object")
         self.folded = {_norm(p, fold=True): t for p, t in self.types.items()}
+        self.spelling = {_norm(p, fold=True): p for p in self.types}
         self.parents = {p[:i] for p in self.types for i in range(1, len(p))}
 
     def __bool__(self) -> bool:
@@ -71,6 +76,19 @@ class Schema:
         if base_type(typ) in ("object", "array") or typ.endswith("[]"):
             return not self._has_children(path)
         return False
+
+    def canonical(self, path: tuple) -> tuple:
+        """``path`` with each schema key in the schema's own spelling (case-insensitive match),
+        index steps kept; steps below the schema's listed paths unchanged."""
+        out = list(path)
+        for i in range(len(path), 0, -1):
+            known = self.spelling.get(_norm(path[:i], fold=True))
+            if known is not None:
+                for j, step in enumerate(known):
+                    if step != EACH:
+                        out[j] = step
+                break
+        return tuple(out)
 
     def _has_children(self, path: tuple) -> bool:
         return _norm(path) in self.parents
@@ -196,6 +214,13 @@ class MappingSet:
 
     def _resolve(self, log_type: str, target: str, variant: str, path: tuple):
         found = self._resolve_direct(log_type, target, variant, path)
+        if isinstance(found, Unmapped) and path == ("p_log_type",) and log_type in self._eff \
+                and self._eff[log_type].target(target, variant) is not None:
+            return ResolvedField(log_type, target, variant, path, "", "string", "constant", (),
+                                 "constant", Provenance("rulec: the source selects the log type",
+                                                        "high"),
+                                 f"every row of this source is a {log_type} event",
+                                 constant=log_type)
         if isinstance(found, Unmapped) and len(path) == 1:
             m = self._eff.get(log_type)
             sources = dict(m.indicators).get(path[0]) if m else None
@@ -281,7 +306,9 @@ class MappingSet:
                 return self._unmapped(m.log_type, tm.target, tm.variant, path,
                                       f"this {tm.target} source does not hold {pattern!r}", tm)
         # Athena (Glue) column and struct field names are case-insensitive
-        walked = schema.walk(path, ignore_case=tm.naming == "lower")
+        if tm.naming == "lower":
+            path = schema.canonical(path)
+        walked = schema.walk(path)
         if not schema:
             return self._unmapped(m.log_type, tm.target, tm.variant, path,
                                   "the log type has no schema in the mappings", tm)

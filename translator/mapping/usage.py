@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from ..model import Field, Rule, fields_of
-from .entries import ResolvedField, dotted
+from .entries import ResolvedField, dotted, parse_dotted
 from .resolve import MappingSet
 
 # target spellings the report covers: athena twice (Panther data lake, AWS's own table)
@@ -33,8 +33,14 @@ class FieldRef:
 
 
 def summary_path(attr: str) -> tuple:
-    """SummaryAttributes spell nested paths with ':' (``actor:email``)."""
-    return tuple(attr.split(":"))
+    """SummaryAttributes spell nested paths with ':' (``actor:email``) or '.'
+    (``userIdentity.principalId``); both occur in Panther's own rules."""
+    if ":" in attr:
+        return tuple(attr.split(":"))
+    try:
+        return parse_dotted(attr)
+    except ValueError:
+        return (attr,)
 
 
 def refs_of_rule(rule: Rule) -> list[FieldRef]:
@@ -53,8 +59,12 @@ def refs_of_rule(rule: Rule) -> list[FieldRef]:
         if expr is not None:
             for f in fields_of(expr):
                 add(f, origin)
-    for f in (*rule.output_fields, *rule.dedup_key, *rule.group_by):
+    for f in (*rule.output_fields, *rule.dedup_key, *rule.group_by,
+              *(f for _, f in getattr(rule, "alert_context", ()))):
         add(f, "output")
+    for dyn in rule.dynamic_severities:
+        for f in fields_of(dyn.when):
+            add(f, "detection")
     if rule.title is not None:
         for part in rule.title.parts:
             if isinstance(part, Field):
