@@ -242,6 +242,20 @@ def test_wildcard_means_some_element_and_its_negation_means_none():
     assert not match("- {KeyPath: 'a[5].b', Condition: Equals, Value: y}", event)
 
 
+def test_enrichment_reads_the_lookup_row_panther_attaches_to_the_event():
+    det = [{"Enrichment": {"Table": "asset_inventory", "Selector": "sourceIPAddress",
+                           "FieldPath": "tags[*].env"}, "Condition": "Equals", "Value": "prod"}]
+    event = {"sourceIPAddress": "10.0.0.5", "p_enrichment": {"asset_inventory": {
+        "sourceIPAddress": {"owner": "ops", "tags": [{"env": "dev"}, {"env": "prod"}]}}}}
+    assert evaluate(lower_detection(det), event)
+    assert not evaluate(lower_detection(det), {"sourceIPAddress": "10.0.0.5"})
+    inline = lower_inline_filters([{"Enrichment": {"Table": "asset_inventory",
+                                                   "Selector": "sourceIPAddress",
+                                                   "FieldPath": "owner"},
+                                    "Condition": "DoesNotEqual", "Value": "ops"}])
+    assert not evaluate(inline, event) and evaluate(inline, {})
+
+
 @pytest.mark.parametrize("condition, expected", [
     ("Equals", True), ("DoesNotEqual", False), ("IEquals", True), ("IsGreaterThan", False),
     ("StartsWith", True)])
@@ -324,8 +338,8 @@ def test_inline_filter_conditions_are_known_conditions():
      "Detection[0].Condition: condition 'IsIn' cannot compare two keys"),
     ([{"KeyPath": "c", "Condition": "CIDRContainsIPAddresses", "Value": "1.2.3.4"}],
      "Detection[0].Condition: condition 'CIDRContainsIPAddresses' is not supported"),
-    ([{"Enrichment": {"Table": "t", "Selector": "s", "FieldPath": "f"}, "Condition": "Exists"}],
-     "Detection[0].Enrichment: enrichment (lookup table) match expressions are not supported"),
+    ([{"Enrichment": {"Table": "t", "Selector": "s"}, "Condition": "Exists"}],
+     "Detection[0].Enrichment: Enrichment needs a non-empty string FieldPath"),
     ([], "Detection: empty list of match expressions"),
     ({"KeyPath": "a"}, "Detection: expected a list of match expressions, got mapping"),
     (["a"], "Detection[0]: a match expression must be a mapping, got string"),

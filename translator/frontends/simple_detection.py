@@ -4,7 +4,8 @@ Covers the match-expression grammar of Panther's analysis schema (panther-analys
 ``.vscode/schemas/analysis_config_schema.json``) and the documented conditions:
 
 * key specifiers ``Key`` (one top-level key, dots are literal), ``DeepKey`` (list of keys and
-  indexes) and ``KeyPath`` (``a.b``, ``a[0]``, ``a[*].b``);
+  indexes), ``KeyPath`` (``a.b``, ``a[0]``, ``a[*].b``) and ``Enrichment`` (a lookup-table
+  row, read where Panther puts it: ``p_enrichment.<Table>.<Selector>.<FieldPath>``);
 * key/value, key/values (``IsIn``/``IsNotIn``), multi-key (``Values: [{KeyPath}, {KeyPath}]``),
   list comprehension (``AnyElement``/``AllElements``/``OnlyOneElement``/``NoElement`` with
   ``Expressions`` relative to the element), existence and absolute (``AlwaysTrue``) expressions;
@@ -192,15 +193,34 @@ def parse_key_path(text: str) -> list:
     return steps
 
 
+def _enrichment_steps(raw: Any, ctx: _Ctx) -> list:
+    """Lookup-table enrichment: Panther puts the matching row at
+    ``p_enrichment.<Table>.<Selector>`` of the event before detections run."""
+    if not isinstance(raw, dict):
+        raise ctx.error(f"Enrichment must be a mapping with Table, Selector and FieldPath, got "
+                        f"{_type_name(raw)}")
+    _check_keys(raw, ctx, {"Table", "Selector", "FieldPath"})
+    for key in ("Table", "Selector", "FieldPath"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise ctx.error(f"Enrichment needs a non-empty string {key}")
+    try:
+        path = parse_key_path(raw["FieldPath"])
+    except ValueError as exc:
+        raise ctx.key(raw, "FieldPath").error(str(exc)) from None
+    return ["p_enrichment", raw["Table"], raw["Selector"], *path]
+
+
 def _key_steps(node: dict, ctx: _Ctx, allowed: tuple = _KEY_SPECS) -> list | None:
     """The path steps of the one key specifier in ``node`` (None when it has none)."""
-    present = [k for k in _KEY_SPECS if k in node]
+    present = [k for k in _KEY_SPECS + ("Enrichment",) if k in node]
     if not present:
         return None
     if len(present) > 1:
         raise ctx.error(f"give one key specifier, not {' and '.join(present)}")
     spec = present[0]
     kctx = ctx.key(node, spec)
+    if spec == "Enrichment":
+        return _enrichment_steps(node[spec], kctx)
     if spec not in allowed:
         raise kctx.error(f"{spec} is not allowed here (use {' or '.join(allowed)})")
     value = node[spec]
@@ -324,10 +344,6 @@ def _expression(node: Any, ctx: _Ctx) -> Any:
     combinators = [k for k in _COMBINATORS if k in node]
     if combinators:
         return _combinator(node, combinators[0], ctx)
-    if "Enrichment" in node:
-        raise ctx.key(node, "Enrichment").error(
-            "enrichment (lookup table) match expressions are not supported: the lookup table "
-            "is not available to the compiled query")
     cond = _condition_name(node, ctx)
     if cond in _ABSOLUTE:
         if ctx.inline:
@@ -344,7 +360,7 @@ def _expression(node: Any, ctx: _Ctx) -> Any:
             return _multi_key(node, cond, ctx)
         raise ctx.error(f"{cond} needs a key (KeyPath, Key or DeepKey)")
     kind, op, negated, cs = _SCALAR[cond]
-    spec = next(k for k in _KEY_SPECS if k in node)
+    spec = next(k for k in _KEY_SPECS + ("Enrichment",) if k in node)
     value: Any = None
     if kind == "none":
         _check_keys(node, ctx, {spec, "Condition"})
@@ -401,7 +417,7 @@ def _combinator(node: dict, name: str, ctx: _Ctx) -> Any:
 def _list_comprehension(node: dict, cond: str, steps: list | None, ctx: _Ctx) -> Any:
     if steps is None:
         raise ctx.error(f"{cond} needs the key of a list (KeyPath, Key or DeepKey)")
-    spec = next(k for k in _KEY_SPECS if k in node)
+    spec = next(k for k in _KEY_SPECS + ("Enrichment",) if k in node)
     _check_keys(node, ctx, {spec, "Condition", "Expressions"})
     if "Expressions" not in node:
         raise ctx.error(f"{cond} needs Expressions (match expressions on each element)")
