@@ -473,3 +473,32 @@ def test_dynamic_severity_of_our_rules():
 def test_lowered_rules_round_trip_through_json():
     for rule in _simple_rules():
         assert Rule.from_dict(rule.to_dict()) == rule
+
+
+def test_nested_error_points_at_the_line_of_the_bad_key(tmp_path):
+    (tmp_path / "r.yml").write_text(textwrap.dedent("""\
+        AnalysisType: rule
+        RuleID: Nested
+        LogTypes: [Okta.SystemLog]
+        Severity: Low
+        Detection:
+          - Any:
+              - KeyPath: a
+                Condition: Exists
+              - KeyPath: target
+                Condition: AnyElement
+                Expressions:
+                  - KeyPath: type
+                    Condition: IsGreaterThan
+                    Value: ten
+        DynamicSeverities:
+          - ChangeTo: High
+            Conditions: []
+        """))
+    errors = [str(d) for d in load_tree([tmp_path]).errors]
+    assert errors == [
+        f"{tmp_path / 'r.yml'}:14: error: Detection[0].Any[1].Expressions[0].Value: "
+        "IsGreaterThan needs a number Value, got string 'ten'",
+        f"{tmp_path / 'r.yml'}:17: error: DynamicSeverities[0].Conditions: empty list of match "
+        "expressions",
+    ]
