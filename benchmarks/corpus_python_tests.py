@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import resource
 import sys
 import time
 
@@ -41,6 +42,7 @@ def main() -> int:
     ap.add_argument("tree", nargs="?", default="/tmp/panther-analysis")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--details", action="store_true", help="list every disagreement and error")
+    ap.add_argument("--slowest", type=int, default=0, help="list the N slowest rules")
     ap.add_argument("--infer-log-type", action="store_true",
                     help="use the rule's only LogType when a test log has no p_log_type (not Panther)")
     args = ap.parse_args()
@@ -80,7 +82,12 @@ def main() -> int:
               f"agree {counts['agree']}, disagree {counts['disagree']}, error {counts['error']}; "
               f"Panther-passed {counts['panther passed']}; rules with mocks {counts['rules with mocks']} "
               f"({counts['tests with mocks']} tests); rule-level errors {counts['rule-level errors']}")
-    print(f"wall time {wall:.1f}s (loading {t_load:.1f}s, {args.workers} workers)")
+    cpu = sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+              for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    print(f"wall time {wall:.1f}s (loading {t_load:.1f}s, {args.workers} workers), "
+          f"CPU time {cpu:.1f}s, load average {os.getloadavg()[0]:.1f}")
+    for res in sorted(results, key=lambda r: -r.duration_s)[:args.slowest]:
+        print(f"  slow {res.duration_s:6.2f}s {res.rule_id} ({len(res.tests)} tests)")
     if args.details:
         for rule_id, name, what, why in problems:
             print(f"  {what:9} {rule_id} / {name}: {why}")

@@ -32,6 +32,9 @@ __all__ = ["MappingSpec", "DataModelSpec", "DataModelRegistry", "DataModel", "Da
            "load_data_models", "load_data_models_cached", "build_data_model"]
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class DataModelError(Exception):
     """A data model that cannot be used; the message names file and line."""
 
@@ -88,8 +91,8 @@ def _parse_spec(path: Path) -> DataModelSpec | None:
     """The spec in ``path``, None if the file is not a data model; raises DataModelError."""
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -147,11 +150,18 @@ def _parse_mapping(path: Path, line: int, raw: Any, python_file: str) -> Mapping
     return MappingSpec(raw["Name"], method=str(method), line=line)
 
 
-@functools.lru_cache(maxsize=1024)
-def _compile_path(text: str) -> Any:
-    from jsonpath_ng.ext import parse  # heavy import (ply); only data models need it
+@functools.lru_cache(maxsize=1)
+def _jsonpath_parser() -> Any:
+    # jsonpath_ng.ext.parse() builds a new LALR parser per call (~80 ms); one instance is
+    # reusable, since each parse() starts from a fresh lexer.
+    from jsonpath_ng.ext.parser import ExtendedJsonPathParser
 
-    return parse(text)
+    return ExtendedJsonPathParser()
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile_path(text: str) -> Any:
+    return _jsonpath_parser().parse(text)
 
 
 def load_data_models(dirs: Iterable[str | os.PathLike]) -> DataModelRegistry:

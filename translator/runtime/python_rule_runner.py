@@ -34,6 +34,7 @@ from translator.model import RuleTest
 from .data_models import DataModelError, DataModelRegistry, build_data_model, load_data_models_cached
 from .event import PantherEvent, json_encoder
 from .sandbox import Limits, Outcome, describe_exception, imap_isolated
+from .zygote import imap_preloaded
 
 __all__ = ["RuleJob", "TestOutcome", "RuleRunResult", "run_rule_tests", "run_many_rule_tests",
            "SHIMS_DIR", "AUX_FUNCTIONS"]
@@ -151,7 +152,7 @@ class _Context:
         if spec is None:
             return None
         if spec.id not in self.models:
-            self.models[spec.id] = build_data_model(spec)
+            self.models[spec.id] = _PRELOADED_MODELS.get(spec.id) or build_data_model(spec)
         return self.models[spec.id]
 
 
@@ -262,11 +263,41 @@ def _run_one_test(ctx: _Context, module: Any, test: RuleTest) -> TestOutcome:
                        printed.getvalue())
 
 
+def _use_import_paths(helper_dirs: Iterable[str]) -> None:
+    """Our Panther stand-ins first; helper directories last, as panther_analysis_tool appends
+    its helper directory to ``sys.path``."""
+    if SHIMS_DIR not in sys.path:
+        sys.path.insert(0, SHIMS_DIR)
+    for path in helper_dirs:
+        if path not in sys.path:
+            sys.path.append(path)
+
+
+_PRELOADED_MODELS: dict = {}  # data model id -> DataModel, built once in a zygote
+
+
+def _preload(group: tuple) -> None:
+    """Zygote entry: import every global helper and build every data model once, so each
+    rule's child starts with them (a failing one is left for the rules to report)."""
+    helper_dirs, data_model_paths = group
+    _use_import_paths(helper_dirs)
+    for directory in helper_dirs:
+        for name in sorted(os.listdir(directory)):
+            if name.endswith(".py") and name[:-3].isidentifier() and not name.endswith("_test.py"):
+                try:
+                    importlib.import_module(name[:-3])
+                except (Exception, SystemExit):  # noqa: BLE001 - user code; rules report it
+                    sys.modules.pop(name[:-3], None)
+    for spec in load_data_models_cached(tuple(data_model_paths)).models:
+        try:
+            _PRELOADED_MODELS[spec.id] = build_data_model(spec)
+        except (Exception, SystemExit):  # noqa: BLE001
+            pass
+
+
 def _execute_job(job: RuleJob) -> RuleRunResult:
     """Child-process entry: import the rule and run all its tests."""
-    for path in (*reversed(job.helper_dirs), SHIMS_DIR):
-        if path not in sys.path:
-            sys.path.insert(0, path)
+    _use_import_paths(job.helper_dirs)
     registry = load_data_models_cached(tuple(job.data_model_paths))
     ctx = _Context(job, registry)
     try:
@@ -304,15 +335,33 @@ def _prepare(job: RuleJob) -> None:
     load_data_models_cached(tuple(job.data_model_paths))
 
 
-def run_many_rule_tests(jobs: Iterable[RuleJob], workers: int = 2) -> list[RuleRunResult]:
+PRELOAD_MIN_JOBS = 8  # below this, preloading every helper costs more than it saves
+
+
+def run_many_rule_tests(jobs: Iterable[RuleJob], workers: int = 2,
+                        preload: bool | None = None) -> list[RuleRunResult]:
     """Every job's tests, ``workers`` rules at a time, each rule in its own child; results in
-    job order. A rule that crashes or hangs gets an error; the others still run."""
+    job order. A rule that crashes or hangs gets an error; the others still run.
+
+    ``preload`` (default: when there are at least PRELOAD_MIN_JOBS jobs) forks the rules of
+    each helper/data-model set from a zygote that imported the helpers once (see ``zygote``).
+    """
     jobs = list(jobs)
     for job in jobs:
         _prepare(job)
+    groups: dict[tuple, list[int]] = {}
+    for index, job in enumerate(jobs):
+        groups.setdefault((tuple(job.helper_dirs), tuple(job.data_model_paths)), []).append(index)
     results: list[RuleRunResult | None] = [None] * len(jobs)
-    for index, outcome in imap_isolated(_execute_job, jobs, workers=workers, limits_of=_limits):
-        results[index] = _finish(jobs[index], outcome)
+    for group, indexes in groups.items():
+        members = [jobs[i] for i in indexes]
+        if preload or (preload is None and len(members) >= PRELOAD_MIN_JOBS):
+            stream = imap_preloaded(_execute_job, members, preload=_preload, preload_arg=group,
+                                    workers=workers, limits_of=_limits)
+        else:
+            stream = imap_isolated(_execute_job, members, workers=workers, limits_of=_limits)
+        for j, outcome in stream:
+            results[indexes[j]] = _finish(members[j], outcome)
     return results  # type: ignore[return-value]
 
 

@@ -155,21 +155,59 @@ def _apply_limits(limits: Limits) -> None:
         _block_network()
 
 
+_PRCTL: list = []  # [libc.prctl] once resolved (in the parent, so children need not)
+
+
+def _prepare_parent() -> None:
+    """Import in the parent, once, what every child needs, instead of once per child."""
+    if _PRCTL:
+        return
+    import socket  # noqa: F401 - imported for the children's network block
+
+    try:
+        import ctypes
+
+        _PRCTL.append(ctypes.CDLL(None, use_errno=True).prctl)
+    except (OSError, AttributeError, ImportError):
+        _PRCTL.append(None)
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel kill this process when its parent dies, so no call outlives
+    the run that started it (e.g. after Ctrl-C, or a killed zygote)."""
+    _prepare_parent()
+    if _PRCTL[0] is not None:
+        _PRCTL[0](1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def enter_sandbox(limits: Limits, out_fd: int) -> None:
+    """Turn the current (freshly forked) process into a sandbox: own process group, stdin from
+    /dev/null, stdout/stderr to ``out_fd``, resource limits, no network."""
+    os.setpgid(0, 0)
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    sys.stdin = open(0, "r", encoding="utf-8", closefd=False)  # noqa: SIM115
+    _apply_limits(limits)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _child_main(func: Callable, arg: Any, limits: Limits, write_fd: int, out_file) -> None:
     """Runs in the forked child; never returns."""
     status = 0
     try:
-        os.setpgid(0, 0)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(out_file.fileno(), 1)
-        os.dup2(out_file.fileno(), 2)
-        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-        sys.stdin = open(0, "r", encoding="utf-8", closefd=False)  # noqa: SIM115
-        _apply_limits(limits)
+        enter_sandbox(limits, out_file.fileno())
         try:
             payload = ("ok", func(arg))
         except BaseException as exc:  # user code may raise anything, SystemExit included
@@ -186,9 +224,7 @@ def _child_main(func: Callable, arg: Any, limits: Limits, write_fd: int, out_fil
                 stream.flush()
             except Exception:  # noqa: BLE001
                 pass
-        view = memoryview(data)
-        while view:
-            view = view[os.write(write_fd, view):]
+        write_all(write_fd, data)
     except BaseException:  # noqa: BLE001 - the child must reach os._exit whatever happens
         status = 70
     finally:
@@ -209,6 +245,7 @@ class _Running:
 
 
 def _start(index: int, func: Callable, arg: Any, limits: Limits) -> _Running:
+    _prepare_parent()
     out_file = tempfile.TemporaryFile()
     read_fd, write_fd = os.pipe()
     for stream in (sys.stdout, sys.stderr):
