@@ -92,10 +92,14 @@ def test_infer_log_type_option_uses_the_only_log_type(tree):
     assert run_rule_tests(job(tree, "A", ADMIN_RULE, tests, infer_log_type=True)).tests[0].matched is True
 
 
-def test_helper_state_does_not_leak_between_rules(tree):
+@pytest.mark.parametrize("preload", [False, True])
+def test_helper_state_does_not_leak_between_rules(tree, preload):
     log = {"p_log_type": "Test.Log", "user": {"name": "root"}}
     jobs = [job(tree, f"R{i}", ADMIN_RULE, [t("x", True, log)]) for i in range(3)]
-    assert all(r.tests[0].matched for r in run_many_rule_tests(jobs, workers=1))
+    jobs.append(job(tree, "Exit", "import os\ndef rule(event):\n    os._exit(1)\n", [t("x", True, log)]))
+    results = run_many_rule_tests(jobs, workers=2, preload=preload)
+    assert [r.tests[0].matched for r in results] == [True, True, True, None]
+    assert "exited with status 1" in results[3].error
 
 
 def test_mocks_patch_the_rule_module_and_keep_string_values(tree):

@@ -63,8 +63,18 @@ def test_system_exit_is_an_exception_not_an_exit():
 
 
 def test_crash_by_signal_is_reported():
-    out = run_isolated(lambda _: os.kill(os.getpid(), 9), None, limits=FAST)
-    assert out.error.kind == "crash" and "SIGKILL" in out.error.message
+    def segfault(_):
+        import ctypes
+
+        return ctypes.string_at(0)
+
+    out = run_isolated(segfault, None, limits=FAST)
+    assert out.error.kind == "crash" and "SIGSEGV" in out.error.message
+
+
+def test_rule_code_cannot_signal_rulec():
+    out = run_isolated(lambda _: os.kill(os.getppid(), 9), None, limits=FAST)
+    assert "sending signals is disabled" in out.error.message
 
 
 def test_printing_is_captured_not_leaked(capfd):

@@ -28,6 +28,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Iterable
+from unittest.mock import MagicMock, patch  # imported here, once, not in every child
 
 from translator.model import RuleTest
 
@@ -203,8 +204,6 @@ def _aux_value(name: str, value: Any, job: RuleJob) -> Any:
 
 
 def _run_one_test(ctx: _Context, module: Any, test: RuleTest) -> TestOutcome:
-    from unittest.mock import MagicMock, patch
-
     job = ctx.job
     printed = io.StringIO()
     outputs: dict = {}

@@ -6,6 +6,8 @@ globals, a crash) can reach another call or the parent. In the child:
 * the address space is capped (``RLIMIT_AS``, relative to what the fork inherited) and CPU time
   is capped (``RLIMIT_CPU``) as a backstop to the parent's wall-clock timeout;
 * socket creation raises ``PermissionError`` (no network);
+* ``os.kill``/``os.killpg`` raise ``PermissionError``; the child dies with its parent
+  (``PR_SET_PDEATHSIG``);
 * file descriptors 1 and 2 go to a temporary file, so a rule that prints (even with
   ``os.write(1, ...)``) cannot corrupt our output; the text comes back in ``Outcome.output``;
 * stdin is ``/dev/null``; the child leads its own process group, so a timeout kills anything
@@ -33,6 +35,9 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 __all__ = ["Limits", "IsolatedError", "Outcome", "run_isolated", "map_isolated", "imap_isolated",
            "describe_exception", "NetworkDisabled"]
 
+# Our own handles on process control: children replace os.kill/os.killpg with refusals, and
+# the sandbox (a zygote is a child too) must still be able to stop its own children.
+_kill_process, kill_group = os.kill, os.killpg
 _OUTPUT_LIMIT = 64 * 1024  # bytes of captured stdout/stderr returned per call
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # translator/
 
@@ -129,6 +134,16 @@ def _block_network() -> None:
             setattr(socket, name, refuse)
 
 
+def _block_signalling() -> None:
+    """Rule code has no business signalling other processes (``os.kill(os.getppid(), 9)``
+    would stop rulec). A guard against the obvious calls, not a security boundary."""
+    def refuse(*_a, **_k):
+        raise PermissionError("sending signals is disabled for rule code")
+
+    os.kill = refuse  # type: ignore[assignment]
+    os.killpg = refuse  # type: ignore[assignment]
+
+
 def _vm_bytes() -> int:
     try:
         with open("/proc/self/statm", encoding="ascii") as fh:
@@ -153,6 +168,7 @@ def _apply_limits(limits: Limits) -> None:
         pass
     if not limits.network:
         _block_network()
+    _block_signalling()
 
 
 _PRCTL: list = []  # [libc.prctl] once resolved (in the parent, so children need not)
@@ -264,7 +280,8 @@ def _start(index: int, func: Callable, arg: Any, limits: Limits) -> _Running:
 
 
 def _kill(run: _Running) -> None:
-    for target in (lambda: os.killpg(run.pid, signal.SIGKILL), lambda: os.kill(run.pid, signal.SIGKILL)):
+    for target in (lambda: kill_group(run.pid, signal.SIGKILL),
+                   lambda: _kill_process(run.pid, signal.SIGKILL)):
         try:
             target()
         except (ProcessLookupError, PermissionError):

@@ -21,7 +21,7 @@ import tempfile
 import time
 from typing import Any, Callable, Iterator
 
-from .sandbox import Limits, Outcome, enter_sandbox, imap_isolated, write_all
+from .sandbox import Limits, Outcome, enter_sandbox, imap_isolated, kill_group, write_all
 
 __all__ = ["imap_preloaded"]
 
@@ -106,7 +106,7 @@ def imap_preloaded(func: Callable, items: list, *, preload: Callable, preload_ar
     finally:
         os.close(read_fd)
         try:
-            os.killpg(pid, signal.SIGKILL)
+            kill_group(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         os.waitpid(pid, 0)
