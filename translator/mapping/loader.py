@@ -44,7 +44,8 @@ REQUIRED_SOURCE_KEYS = {
     "sentinel": ("table",), "splunk": ("sourcetype",), "chronicle": ("log_type",),
     "athena": ("table",), "sigma": (),
 }
-_TOP_KEYS = {"log_type", "description", "event_time", "schema", "udm", "indicators", "targets"}
+_TOP_KEYS = {"log_type", "description", "event_time", "schema", "udm", "indicators", "targets",
+             "conventions"}
 _TARGET_KEYS = {"source", "provenance", "confidence", "naming", "fields", "fallback", "absent",
                 "name_prefix"}
 _ENTRY_KEYS = {"name", "type", "provenance", "confidence", "note"}
@@ -141,8 +142,9 @@ def _target(key: str, raw, file: str, where: str) -> TargetMapping:
     )
 
 
-def parse_file(path: Path | str, text: str | None = None) -> LogTypeMapping:
-    """One mapping file -> LogTypeMapping. Errors name the file and the offending key."""
+def parse_file(path: Path | str, text: str | None = None) -> LogTypeMapping | None:
+    """One mapping file -> LogTypeMapping (None for a conventions-only file). Errors name the
+    file and the offending key."""
     file = str(path)
     try:
         raw = yaml.load(text if text is not None else Path(path).read_text(encoding="utf-8"),
@@ -159,6 +161,8 @@ def parse_file(path: Path | str, text: str | None = None) -> LogTypeMapping:
     if unknown:
         raise MappingError(f"{file}: unknown top-level key(s) {', '.join(sorted(unknown))}")
     log_type = raw.get("log_type")
+    if log_type is None and "conventions" in raw:
+        return None  # a conventions-only file (see conventions.py)
     if not isinstance(log_type, str) or not log_type:
         raise MappingError(f"{file}: log_type: missing or not a string")
 
@@ -245,6 +249,8 @@ def load_all(extra_files: Iterable[Path | str] = ()) -> dict[str, LogTypeMapping
     merged: dict[str, LogTypeMapping] = {}
     for path in [*shipped_files(), *extra_files]:
         m = parse_file(path)
+        if m is None:
+            continue
         merged[m.log_type] = merge(merged[m.log_type], m) if m.log_type in merged else m
     for log_type, m in merged.items():
         if log_type != STANDARD:

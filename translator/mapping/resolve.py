@@ -21,10 +21,11 @@ from typing import Iterable
 
 from ..model import Field
 from .entries import (
-    EACH, TARGETS, FieldEntry, LogTypeMapping, MappingError, Provenance, ResolvedField, Source,
+    EACH, SCALAR_TYPES, TARGETS, FieldEntry, LogTypeMapping, MappingError, Provenance, ResolvedField, Source,
     Step, TargetMapping, Unmapped, base_type, dotted,
 )
 from .loader import STANDARD, load_all, merge, split_target
+from .conventions import load_conventions
 from .naming import OPEN_TYPES, flat_name, spell
 
 NESTED_COLUMN_TYPES = ("object", "array", "json", "any")
@@ -117,8 +118,9 @@ class Schema:
 class MappingSet:
     """All mappings in force: shipped files merged with user files (later wins)."""
 
-    def __init__(self, by_log_type: dict[str, LogTypeMapping]):
+    def __init__(self, by_log_type: dict[str, LogTypeMapping], conventions: dict | None = None):
         self._raw = dict(by_log_type)
+        self._conventions = dict(conventions or {})
         standard = self._raw.get(STANDARD)
         self._eff: dict[str, LogTypeMapping] = {}
         for name, m in self._raw.items():
@@ -257,10 +259,36 @@ class MappingSet:
         explicit = self._explicit(m, tm, schema, path)
         if explicit is not None:
             return explicit
-        if tm.naming not in ("", "explicit"):
-            return self._by_naming(m, tm, schema, path)
-        return self._unmapped(log_type, target, variant, path,
-                              f"no entry in the {target} mapping", tm)
+        found = (self._by_naming(m, tm, schema, path) if tm.naming not in ("", "explicit")
+                 else self._unmapped(log_type, target, variant, path,
+                                     f"no entry in the {target} mapping", tm))
+        if isinstance(found, Unmapped) and target in self._conventions:
+            return self._by_convention(m, tm, schema, path, self._conventions[target]) or found
+        return found
+
+    def _by_convention(self, m: LogTypeMapping, tm: TargetMapping, schema: Schema, path: tuple,
+                       conv) -> ResolvedField | None:
+        if path and isinstance(path[0], str) and path[0].startswith("p_"):
+            return None
+        walked = schema.walk(path)
+        if not walked or len(walked) != len(path) or base_type(walked[-1][1]) not in SCALAR_TYPES:
+            return None  # only listed scalar fields: typos, objects, free-form JSON get no home
+        value_type = walked[-1][1]
+        for udm_name, udm_path in m.udm:
+            hit = conv.concept(udm_name)
+            if hit and _norm(udm_path) == _norm(path):
+                name, typ = hit
+                return ResolvedField(m.log_type, tm.target, tm.variant, path, name,
+                                     typ or value_type, typ or value_type, (), "concept",
+                                     Provenance(conv.source, "medium"),
+                                     f"Panther's data model names this field {udm_name!r}")
+        rule = conv.by_name(dotted(path))
+        if rule is None:
+            return None
+        typ = rule.type or value_type
+        note = rule.note or f"{tm.target} home inferred from the field name; check the parser"
+        return ResolvedField(m.log_type, tm.target, tm.variant, path, rule.name, typ, typ, (),
+                             "convention", Provenance(conv.source, "low"), note)
 
     def _explicit(self, m: LogTypeMapping, tm: TargetMapping, schema: Schema, path: tuple):
         best: FieldEntry | None = None
@@ -377,7 +405,7 @@ def _target_variant(target: str, variant: str) -> tuple[str, str]:
 
 @lru_cache(maxsize=8)
 def _load_cached(extra: tuple) -> MappingSet:
-    return MappingSet(load_all(extra))
+    return MappingSet(load_all(extra), load_conventions(extra))
 
 
 def load_mappings(extra_files: Iterable[Path | str] = ()) -> MappingSet:

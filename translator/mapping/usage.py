@@ -75,17 +75,36 @@ def refs_of_rule(rule: Rule) -> list[FieldRef]:
 
 
 def resolve_ref(ms: MappingSet, ref: FieldRef, target: str):
-    """The first mapping found over the rule's log types, else the Unmapped of the first."""
+    """The first mapping found over the rule's log types, else the Unmapped of the first.
+
+    SummaryAttributes are looked up the way Panther computes alert summaries, in the data
+    lake: top-level names case-insensitively (``sourceIpAddress`` finds ``sourceIPAddress``),
+    and a bare data-model name (``username``) through the log type's data model."""
     first = None
     for log_type in ref.log_types or ("",):
         if ref.path:
             r = ms.resolve(log_type, target, ref.path)
+            if not isinstance(r, ResolvedField) and ref.origin == "summary":
+                r = _summary_fallback(ms, log_type, target, ref.path) or r
         else:
             r = ms.resolve_field(log_type, target, Field((), udm=ref.udm))
         if isinstance(r, ResolvedField):
             return r
         first = first or r
     return first
+
+
+def _summary_fallback(ms: MappingSet, log_type: str, target: str, path: tuple):
+    canonical = ms.schema(log_type).canonical(path)
+    if canonical != path:
+        r = ms.resolve(log_type, target, canonical)
+        if isinstance(r, ResolvedField):
+            return r
+    if len(path) == 1 and ms.udm_path(log_type, path[0]) is not None:
+        r = ms.resolve_field(log_type, target, Field((), udm=path[0]))
+        if isinstance(r, ResolvedField):
+            return r
+    return None
 
 
 @dataclass
