@@ -3,7 +3,6 @@ annotations. One row per rule x target with its verdict and findings."""
 from __future__ import annotations
 
 import json
-from xml.sax.saxutils import escape, quoteattr
 
 from . import __version__
 from .backends.base import Translation
@@ -60,6 +59,8 @@ def to_sarif(translations, sources, diagnostics: list[Diagnostic]) -> str:
 
 
 def to_junit(translations, sources, diagnostics: list[Diagnostic]) -> str:
+    from xml.sax.saxutils import escape, quoteattr  # slow import; only junit needs it
+
     by_target: dict[str, list[dict]] = {}
     for r in rows(translations, sources):
         by_target.setdefault(r["target"], []).append(r)
