@@ -93,6 +93,30 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
+# Scalars as panther_analysis_tool reads them (YAML 1.2, its ruamel heritage), not PyYAML's
+# YAML 1.1: only true/false are booleans (a test log's `policy: off` is the string "off"),
+# leading-zero integers are decimal, 1:30:00 and unquoted dates stay text.
+def _construct_yaml12_bool(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    text = loader.construct_scalar(node)
+    return text.lower() == "true" if text.lower() in ("true", "false") else text
+
+
+def _construct_yaml12_int(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    text = loader.construct_scalar(node)
+    if ":" in text:
+        return text
+    digits = text.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-")
+    base = {"0x": 16, "0X": 16, "0b": 2, "0B": 2}.get(digits[:2])
+    return sign * (int(digits[2:], base) if base else int(digits, 10))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:bool", _construct_yaml12_bool)
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_yaml12_int)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_scalar)
+
+
 def read_yaml(path: Path) -> tuple[Any, list[tuple[str, int]]]:
     """Parse a YAML file keeping line numbers; returns (document, duplicate keys)."""
     with open(path, "rb") as fh:
