@@ -1,0 +1,184 @@
+"""The symbolic PantherEvent handed to rule(): reads return symbolic field references.
+
+Mirrors panther_core.PantherEvent: case-insensitive keys (spelled as the tests' events spell
+them), ``get``/``deep_get``/``deep_walk``/``udm``/``[]``/``in``; ``udm`` goes through the data
+model of the log type (Path mappings become Field paths, Method mappings run symbolically).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ...model import MISSING, Field, Predicate, _freeze
+from . import state
+from .errors import Unsupported
+from .symbolic import Opaque, Sym, Symbolic, decide, resolve
+
+# Reads that depend on data outside the event: reported, never guessed.
+_OUTSIDE_EVENT = {"p_enrichment": "Panther enrichment (lookup-table match) is not in the event"}
+
+
+@dataclass
+class DataModel:
+    id: str
+    log_types: tuple
+    paths: dict  # name -> tuple path
+    methods: dict  # name -> callable (loaded lazily through the rewriting loader)
+    file: str = ""
+
+
+def parse_json_path(text: str) -> tuple | None:
+    """``$.a.b`` / ``a.b`` / ``$.a[0].b`` -> ("a", "b") / ...; None for JSONPath beyond that."""
+    t = text.strip()
+    if t.startswith("$."):
+        t = t[2:]
+    elif t.startswith("$"):
+        t = t[1:]
+    out: list = []
+    for part in t.split("."):
+        if not part:
+            return None
+        while "[" in part:
+            name, _, rest = part.partition("[")
+            idx, _, part = rest.partition("]")
+            if name:
+                out.append(name)
+            if not idx.lstrip("-").isdigit():
+                return None
+            out.append(int(idx))
+        if part:
+            if any(c in part for c in "*?()@'\" "):
+                return None
+            out.append(part)
+    return tuple(out)
+
+
+def _field(path: tuple, default: Any = None, on_null: bool = False) -> Field:
+    ctx = state.current()
+    spelled: list = []
+    for step in path:
+        spelled.append(ctx.shape.spell(tuple(spelled), step) if isinstance(step, str) else step)
+    if path and isinstance(path[0], str) and path[0].lower() in _OUTSIDE_EVENT:
+        raise Unsupported("enrichment", _OUTSIDE_EVENT[path[0].lower()])
+    if isinstance(default, Symbolic):
+        raise Unsupported("default", "a default that is itself an event value")
+    d = MISSING if default is None else _freeze(default)
+    return Field(tuple(spelled), d, on_null and d is not MISSING)
+
+
+class SymbolicEvent(Mapping):
+    """What rule(event) receives during extraction."""
+
+    def __init__(self, data_model_for: Callable[[], DataModel | None] | None = None,
+                 is_method_arg: bool = False):
+        self._data_model_for = data_model_for
+        self._is_method_arg = is_method_arg
+
+    # ---- Mapping protocol
+    def __getitem__(self, key):
+        key = resolve(key)
+        if not isinstance(key, str):
+            raise Unsupported("event[...]", "an event key that is not constant text")
+        f = _field((key,))
+        if not decide(Predicate(f, "exists")):
+            raise KeyError(key)
+        return Sym(f)
+
+    def __iter__(self):
+        if state.current().mode == "context":
+            return iter(())  # keys are only enumerated to decorate alert contexts
+        raise Unsupported("event keys", "iterating over the event's keys")
+
+    def __len__(self):
+        raise Unsupported("len(event)", "the number of keys of the event")
+
+    def __contains__(self, key):
+        key = resolve(key)
+        if not isinstance(key, str):
+            raise Unsupported("in event", "an event key that is not constant text")
+        # Python: the key is present (even with a null value); the model's nearest is `exists`.
+        state.current().note(f"'{key}' in event read as '{key}' exists (not null)")
+        return decide(Predicate(_field((key,)), "exists"))
+
+    def __eq__(self, other):
+        return other is self
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        return True
+
+    def __repr__(self):
+        return "SymbolicEvent()"
+
+    # ---- PantherEvent API
+    def get(self, key, default=None):
+        key = resolve(key)
+        if not isinstance(key, str):
+            raise Unsupported("event.get()", "an event key that is not constant text")
+        return Sym(_field((key,), default))
+
+    def deep_get(self, *keys, default=None):
+        keys = tuple(resolve(k) for k in keys)
+        if not all(isinstance(k, str) for k in keys):
+            raise Unsupported("deep_get()", "a key that is not constant text")
+        if not keys:
+            return self
+        return Sym(_field(keys, default, on_null=True))
+
+    def deep_walk(self, *keys, default=None, return_val="all"):
+        keys = tuple(resolve(k) for k in keys)
+        ctx = state.current()
+        for i in range(1, len(keys) + 1):
+            if "list" in ctx.shape.types_of(keys[:i]):
+                raise Unsupported("deep_walk()", f"deep_walk through the list {'.'.join(keys[:i])}")
+        # Without lists on the way deep_walk is deep_get (a null value gives the default).
+        return Sym(_field(keys, default, on_null=True))
+
+    def udm(self, *keys, default=None):
+        keys = tuple(resolve(k) for k in keys)
+        model = self._data_model_for() if self._data_model_for else None
+        if len(keys) == 1 and model is not None:
+            name = keys[0]
+            if name in model.paths:
+                path = model.paths[name]
+                if path is None:
+                    raise Unsupported("udm()", f"data model {model.id}: JSONPath of {name!r} "
+                                      "is beyond plain keys")
+                f = _field(path)
+                return Sym(Field(f.path, udm=name))
+            if name in model.methods:
+                method = model.methods[name]
+                return method(SymbolicEvent(self._data_model_for, is_method_arg=True))
+        # p_udm, then the event itself, then the default (PantherEvent.udm's second mode).
+        a = Sym(_field(("p_udm",) + keys))
+        if decide(a.truthy()):
+            return a
+        b = Sym(_field(keys))
+        if decide(b.truthy()):
+            return b
+        return default
+
+    def lookup(self, *args, **kwargs):
+        raise Unsupported("event.lookup()", "lookup-table data is not in the event")
+
+    def event_time_epoch(self, *a, **k):
+        raise Unsupported("event_time_epoch()", "time arithmetic on p_event_time")
+
+    def to_dict(self):
+        raise Unsupported("event.to_dict()", "a copy of the whole event")
+
+    copy = to_dict
+
+    def keys(self):
+        return iter(self)
+
+    def items(self):
+        return iter(self)
+
+    def values(self):
+        return iter(self)
+
+
+__all__ = ["SymbolicEvent", "DataModel", "parse_json_path", "Opaque"]

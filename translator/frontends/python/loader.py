@@ -1,0 +1,156 @@
+"""Loading rule, global-helper and data-model modules through the tracer rewrite.
+
+Modules are built by hand (never put in ``sys.modules``): each gets its own ``__import__``
+resolving global helpers to their traced copies and Panther's runtime libraries to stand-ins,
+so a real rule run in the same process is not affected.
+"""
+from __future__ import annotations
+
+import builtins
+import os
+import types
+from pathlib import Path
+from typing import Any
+
+from . import tracer
+from .errors import TRACED_FILES, Unsupported
+from .event import SymbolicEvent
+from .rewrite import rewrite_source
+from .symbolic import Sym, Symbolic, resolve
+
+_CODE_CACHE: dict = {}  # (path, mtime) -> code
+
+
+def compile_file(path: str):
+    key = (path, os.path.getmtime(path))
+    code = _CODE_CACHE.get(key)
+    if code is None:
+        with open(path, encoding="utf-8") as fh:
+            code = rewrite_source(fh.read(), path)
+        _CODE_CACHE[key] = code
+    TRACED_FILES[path] = os.path.basename(path)
+    return code
+
+
+# --------------------------------------------------------------------------- stand-ins
+def _kv_store(name: str):
+    def f(*a, **k):
+        raise Unsupported(f"{name}()", "key-value store state (Panther's cache) across events")
+    f.__name__ = name
+    return f
+
+
+_KV_NAMES = ("get_string_set", "put_string_set", "add_to_string_set", "remove_from_string_set",
+             "reset_string_set", "get_counter", "increment_counter", "reset_counter",
+             "set_key_expiration", "put_dictionary", "get_dictionary", "check_account_age",
+             "evaluate_threshold", "get_string_set_ttl", "put_string_set_ttl")
+
+
+def _stub_modules() -> dict:
+    caching = types.ModuleType("panther_detection_helpers.caching")
+    for n in _KV_NAMES:
+        setattr(caching, n, _kv_store(n))
+    caching.__getattr__ = lambda n: _kv_store(n)  # type: ignore[attr-defined]
+    pdh = types.ModuleType("panther_detection_helpers")
+    pdh.caching = caching  # type: ignore[attr-defined]
+    core = types.ModuleType("panther_core")
+    core.PantherEvent = SymbolicEvent  # type: ignore[attr-defined]
+    immutable = types.ModuleType("panther_core.immutable")
+    immutable.ImmutableCaseInsensitiveDict = tracer._MappingStandIn  # type: ignore[attr-defined]
+    immutable.ImmutableList = tracer._SequenceStandIn  # type: ignore[attr-defined]
+    enriched = types.ModuleType("panther_core.enriched_event")
+    enriched.PantherEvent = SymbolicEvent  # type: ignore[attr-defined]
+    core.immutable = immutable  # type: ignore[attr-defined]
+    core.enriched_event = enriched  # type: ignore[attr-defined]
+    return {"panther_detection_helpers": pdh, "panther_detection_helpers.caching": caching,
+            "panther_core": core, "panther_core.immutable": immutable,
+            "panther_core.enriched_event": enriched}
+
+
+# --------------------------------------------------------------------------- helper overrides
+def _sym_deep_get(original):
+    def deep_get(dictionary, *keys, default=None):
+        dictionary = resolve(dictionary)
+        if isinstance(dictionary, SymbolicEvent):
+            return dictionary.deep_get(*keys, default=default)
+        if isinstance(dictionary, Sym):
+            from ...model import Field, _freeze
+            node = dictionary
+            for k in keys:
+                node = node.child(resolve(k))
+            f = node.field
+            if default is not None:
+                f = Field(f.path, _freeze(default), True, (), f.root)
+            return Sym(f, node.origin)
+        return original(dictionary, *keys, default=default)
+    return deep_get
+
+
+def _sym_deep_walk(original):
+    def deep_walk(obj, *keys, default=None, return_val="all"):
+        obj = resolve(obj)
+        if isinstance(obj, SymbolicEvent):
+            return obj.deep_walk(*keys, default=default, return_val=return_val)
+        if isinstance(obj, Symbolic):
+            raise Unsupported("deep_walk()", f"deep_walk on {obj.describe()}")
+        return original(obj, *keys, default=default, return_val=return_val)
+    return deep_walk
+
+
+_OVERRIDES = {"deep_get": _sym_deep_get, "deep_walk": _sym_deep_walk}
+
+
+class ModuleLoader:
+    """Traced modules of one rules tree (helpers cached for the life of the process)."""
+
+    def __init__(self, helper_dirs: list):
+        self.helper_files: dict[str, str] = {}
+        for d in helper_dirs:
+            for p in sorted(Path(d).glob("*.py")):
+                self.helper_files.setdefault(p.stem, str(p))
+        self.modules: dict[str, types.ModuleType] = _stub_modules()
+        self._builtins = dict(vars(builtins))
+        self._builtins["__import__"] = self._import
+
+    def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0:
+            top = name.split(".")[0]
+            if name in self.modules or top in self.modules or top in self.helper_files:
+                mod = self.load_helper(name)
+                return mod if fromlist or "." not in name else self.modules[top]
+        return builtins.__import__(name, globals, locals, fromlist, level)
+
+    def load_helper(self, name: str) -> types.ModuleType:
+        mod = self.modules.get(name)
+        if mod is not None:
+            return mod
+        path = self.helper_files.get(name)
+        if path is None:
+            raise ImportError(f"No module named {name!r}")
+        mod = self.exec_file(path, name)
+        self.modules[name] = mod
+        tracer._TRACED_MODULE_NAMES.add(name)
+        return mod
+
+    def exec_file(self, path: str, name: str) -> types.ModuleType:
+        code = compile_file(path)
+        mod = types.ModuleType(name)
+        mod.__file__ = path
+        mod.__dict__["__builtins__"] = self._builtins
+        mod.__dict__["__T"] = tracer
+        exec(code, mod.__dict__)
+        for fname, make in _OVERRIDES.items():
+            fn = mod.__dict__.get(fname)
+            if callable(fn) and getattr(fn, "__module__", None) == name:
+                mod.__dict__[fname] = make(fn)
+        return mod
+
+    def load_rule(self, path: str) -> types.ModuleType:
+        stem = Path(path).stem
+        tracer._TRACED_MODULE_NAMES.add(stem)
+        return self.exec_file(path, stem)
+
+
+def function_of(module: Any, name: str):
+    fn = getattr(module, name, None)
+    return fn if callable(fn) else None

@@ -1,0 +1,494 @@
+"""Symbolic values: what a rule sees instead of the event's data.
+
+``Sym`` is the (unknown) value of an event field; comparing it builds a ``Cond`` (a symbolic
+bool holding a model ``Expr``); using a ``Cond`` or ``Sym`` as a Python bool forks the
+exploration. ``Lazy`` is the value of ``a and b`` / ``a or b`` over symbolic operands, kept as
+an expression until something needs its concrete value.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ...model import FALSE, MISSING, TRUE, Const, Expr, Field, Not, Predicate, Transform, _freeze
+from . import state
+from .errors import Unsupported
+from .explore import conj, disj, negate
+
+SCALARS = (str, int, float, bool, type(None))
+
+
+class Symbolic:
+    """Base of every symbolic value."""
+
+    __slots__ = ()
+
+    def truthy(self) -> Expr:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def is_true(self) -> Expr:
+        """When is the value exactly ``True`` (what a Panther rule() must return to alert)."""
+        return self.truthy()
+
+    def __bool__(self) -> bool:
+        return decide(self.truthy())
+
+    def __hash__(self):
+        raise Unsupported("lookup keyed by a field value",
+                          "a set/dict lookup (or hash) of an event value cannot be expressed")
+
+    def __iter__(self):
+        raise Unsupported("iteration", f"iterating over {self.describe()}")
+
+    def __len__(self):
+        raise Unsupported("len()", f"len() of {self.describe()} inside library code")
+
+    def __index__(self):
+        raise Unsupported("arithmetic", f"{self.describe()} used as an integer")
+
+    def __str__(self):
+        raise Unsupported("str()", f"text of {self.describe()} inside library code")
+
+    def describe(self) -> str:
+        return "a symbolic value"
+
+
+def decide(expr: Expr) -> bool:
+    return state.current().explorer.decide(expr)
+
+
+def truthy(v: Any) -> Expr:
+    if isinstance(v, Symbolic):
+        return v.truthy()
+    return Const(bool(v))
+
+
+def is_true(v: Any) -> Expr:
+    if isinstance(v, Symbolic):
+        return v.is_true()
+    return Const(v is True)
+
+
+# --------------------------------------------------------------------------- Cond
+class Cond(Symbolic):
+    __slots__ = ("expr",)
+
+    def __init__(self, expr: Expr):
+        self.expr = expr
+
+    def truthy(self) -> Expr:
+        return self.expr
+
+    def describe(self) -> str:
+        return "a condition"
+
+    def __eq__(self, other):
+        if isinstance(other, bool):
+            return self if other else Cond(negate(self.expr))
+        return NotImplemented
+
+    def __ne__(self, other):
+        if isinstance(other, bool):
+            return Cond(negate(self.expr)) if other else self
+        return NotImplemented
+
+    __hash__ = Symbolic.__hash__
+
+
+def cond(expr: Expr) -> Any:
+    """A Cond, or a plain bool when the expression is constant."""
+    if isinstance(expr, Const):
+        return expr.value
+    return Cond(expr)
+
+
+# --------------------------------------------------------------------------- Lazy and/or
+class Lazy(Symbolic):
+    """``v0 and v1 and ...`` (kind "and") or ``v0 or v1 or ...`` (kind "or")."""
+
+    __slots__ = ("kind", "values")
+
+    def __init__(self, kind: str, values: list):
+        self.kind = kind
+        self.values = values
+
+    def truthy(self) -> Expr:
+        parts = [truthy(v) for v in self.values]
+        return conj(*parts) if self.kind == "and" else disj(*parts)
+
+    def is_true(self) -> Expr:
+        vs = self.values
+        if self.kind == "and":
+            return conj(*[truthy(v) for v in vs[:-1]], is_true(vs[-1]))
+        # or: the first truthy operand is the value
+        branches = []
+        for i, v in enumerate(vs):
+            branches.append(conj(*[negate(truthy(w)) for w in vs[:i]], is_true(v)))
+        return disj(*branches)
+
+    def resolve(self) -> Any:
+        """The concrete Python value: fork on each operand's truthiness."""
+        vs = self.values
+        for v in vs[:-1]:
+            t = decide(truthy(v))
+            if (self.kind == "and" and not t) or (self.kind == "or" and t):
+                return v
+        return vs[-1]
+
+    def describe(self) -> str:
+        return f"an '{self.kind}' of values"
+
+    # Any other use needs the concrete operand.
+    def __getattr__(self, name):
+        return getattr(self.resolve(), name)
+
+    def __eq__(self, other):
+        return self.resolve() == other
+
+    def __ne__(self, other):
+        return self.resolve() != other
+
+    def __lt__(self, other):
+        return self.resolve() < other
+
+    def __le__(self, other):
+        return self.resolve() <= other
+
+    def __gt__(self, other):
+        return self.resolve() > other
+
+    def __ge__(self, other):
+        return self.resolve() >= other
+
+    def __getitem__(self, k):
+        return self.resolve()[k]
+
+    def __add__(self, o):
+        return self.resolve() + o
+
+    def __radd__(self, o):
+        return o + self.resolve()
+
+    __hash__ = Symbolic.__hash__
+
+
+def resolve(v: Any) -> Any:
+    while isinstance(v, Lazy):
+        v = v.resolve()
+    return v
+
+
+# --------------------------------------------------------------------------- Sym
+def guard_value(f: Field, what: str) -> None:
+    """Python raises when ``what`` is applied to None: fork on the field having a value and
+    let the other path raise the way the rule would (a raising rule does not alert)."""
+    if state.is_value_maybe_none(f) and not decide(Predicate(f, "exists")):
+        raise TypeError(f"{what} on None ({f.dotted} is missing or null)")
+
+
+class Sym(Symbolic):
+    """``origin`` is the event path used to look up key spellings and types in the tests'
+    events (for an array element: the array's path plus an index)."""
+
+    __slots__ = ("field", "origin")
+
+    def __init__(self, field: Field, origin: tuple | None = None):
+        self.field = field
+        self.origin = field.path if origin is None else origin
+
+    def describe(self) -> str:
+        return f"field {self.field}"
+
+    def truthy(self) -> Expr:
+        return Predicate(self.field, "truthy")
+
+    def is_true(self) -> Expr:
+        return Predicate(self.field, "eq", True)
+
+    # ---- structure
+    def child(self, key: Any) -> "Sym":
+        f = self.field
+        if f.transforms:
+            if f.transforms[-1].name == "json":
+                return Sym(Field(f.path, f.default, f.default_on_null, f.transforms
+                                 + (Transform("index", (key,)),), f.root, f.udm))
+            raise Unsupported("subscript", f"indexing into {self.describe()}")
+        if f.default not in (MISSING, None, ()):
+            raise Unsupported("subscript", f"indexing into {self.describe()} with a non-empty default")
+        ctx = state.current()
+        step = ctx.shape.spell(self.origin, key) if isinstance(key, str) else key
+        return Sym(Field(f.path + (step,), root=f.root), self.origin + (step,))
+
+    def get(self, key, default=None):
+        f = self.field
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            raise Unsupported("get()", "a key that is not a constant")
+        if f.default is not MISSING and f.default not in ((), None) and not f.transforms:
+            raise Unsupported("get()", f"get() on {self.describe()} with a non-empty default")
+        guard_value(f, ".get()")
+        c = self.child(key)
+        if isinstance(default, Symbolic):
+            raise Unsupported("get()", "a default that is itself an event value")
+        if default is not None:
+            return Sym(Field(c.field.path, _freeze(default), False, (), c.field.root), c.origin)
+        return c
+
+    def __getitem__(self, key):
+        key = resolve(key)
+        if isinstance(key, Symbolic):
+            raise Unsupported("subscript", "an index computed from the event")
+        if isinstance(key, slice):
+            raise Unsupported("slice", f"slicing {self.describe()}")
+        f = self.field
+        if isinstance(key, int) and f.transforms and f.transforms[-1].name == "split" \
+                and len(f.transforms[-1].args) == 1:
+            sep = f.transforms[-1].args[0]
+            return Sym(Field(f.path, f.default, f.default_on_null,
+                             f.transforms[:-1] + (Transform("split", (sep, key)),), f.root, f.udm),
+                       self.origin)
+        c = self.child(key)
+        if not decide(Predicate(c.field, "exists")):
+            raise (KeyError if isinstance(key, str) else IndexError)(key)
+        return c
+
+    # ---- transforms
+    def _transform(self, name: str, *args) -> "Sym":
+        guard_value(self.field, f".{name}()")
+        return Sym(self.field.with_transform(name, *args), self.origin)
+
+    def lower(self):
+        return self._transform("lower")
+
+    def upper(self):
+        return self._transform("upper")
+
+    def casefold(self):
+        return self._transform("lower")
+
+    def strip(self, chars=None):
+        return self._transform("strip", *(() if chars is None else (chars,)))
+
+    def lstrip(self, chars=None):
+        return self._transform("lstrip", *(() if chars is None else (chars,)))
+
+    def rstrip(self, chars=None):
+        return self._transform("rstrip", *(() if chars is None else (chars,)))
+
+    def split(self, sep=None, maxsplit=-1):
+        if maxsplit != -1:
+            raise Unsupported("split()", "split() with maxsplit")
+        return self._transform("split", sep)
+
+    def replace(self, old, new, count=-1):
+        if count != -1 or not isinstance(old, str) or not isinstance(new, str):
+            raise Unsupported("replace()", "replace() with a count or non-constant text")
+        return self._transform("replace", old, new)
+
+    def removeprefix(self, p):
+        return self._transform("removeprefix", _const_str(p))
+
+    def removesuffix(self, s):
+        return self._transform("removesuffix", _const_str(s))
+
+    def keys(self):
+        return self._transform("keys")
+
+    def values(self):
+        return self._transform("values")
+
+    def startswith(self, prefix, *rest):
+        return self._affix("startswith", prefix, rest)
+
+    def endswith(self, suffix, *rest):
+        return self._affix("endswith", suffix, rest)
+
+    def _affix(self, op: str, x: Any, rest: tuple):
+        if rest:
+            raise Unsupported(f"{op}()", f"{op}() with start/end positions")
+        guard_value(self.field, f".{op}()")
+        if isinstance(x, (tuple, list)):
+            return cond(disj(*[Predicate(self.field, op, _const_str(v)) for v in x]))
+        return cond(Predicate(self.field, op, _operand(x)))
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise Unsupported(f".{name}()", f"method {name}() on {self.describe()}")
+
+    # ---- comparisons
+    def __eq__(self, other):
+        other = resolve(other)
+        if other is None:
+            return cond(Predicate(self.field, "null"))
+        if isinstance(other, Cond):
+            return NotImplemented
+        return cond(Predicate(self.field, "eq", _operand(other)))
+
+    def __ne__(self, other):
+        r = self.__eq__(other)
+        if r is NotImplemented:
+            return r
+        return cond(negate(truthy(r)))
+
+    def _order(self, op: str, other):
+        other = resolve(other)
+        guard_value(self.field, "ordering comparison")
+        if isinstance(other, Sym):
+            guard_value(other.field, "ordering comparison")
+        return cond(Predicate(self.field, op, _operand(other)))
+
+    def __gt__(self, o):
+        return self._order("gt", o)
+
+    def __ge__(self, o):
+        return self._order("ge", o)
+
+    def __lt__(self, o):
+        return self._order("lt", o)
+
+    def __le__(self, o):
+        return self._order("le", o)
+
+    __hash__ = Symbolic.__hash__
+
+    def __add__(self, o):
+        return SymStr.concat(self, o)
+
+    def __radd__(self, o):
+        return SymStr.concat(o, self)
+
+
+def _const_str(x: Any) -> str:
+    x = resolve(x)
+    if not isinstance(x, str):
+        raise Unsupported("operand", f"expected constant text, got {type(x).__name__}")
+    return x
+
+
+def _operand(x: Any) -> Any:
+    x = resolve(x)
+    if isinstance(x, Sym):
+        return x.field
+    if isinstance(x, Symbolic):
+        raise Unsupported("operand", f"comparison with {x.describe()}")
+    if isinstance(x, SCALARS):
+        return x
+    raise Unsupported("operand", f"comparison with a {type(x).__name__} value")
+
+
+# --------------------------------------------------------------------------- text
+class SymStr(Symbolic):
+    """Text built from fields and literals (f-strings, concatenation): a title template."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: tuple):
+        self.parts = parts
+
+    @classmethod
+    def concat(cls, a: Any, b: Any) -> Any:
+        parts: list = []
+        for x in (a, b):
+            x = resolve(x)
+            if isinstance(x, SymStr):
+                parts.extend(x.parts)
+            elif isinstance(x, Sym):
+                parts.append(x)
+            elif isinstance(x, str):
+                parts.append(x)
+            else:
+                raise Unsupported("concatenation", f"'+' with {type(x).__name__}")
+        return cls(tuple(parts))
+
+    def truthy(self) -> Expr:
+        if any(isinstance(p, str) and p for p in self.parts):
+            return TRUE
+        raise Unsupported("text", "truthiness of text built from fields")
+
+    def describe(self) -> str:
+        return "text built from fields"
+
+    def __add__(self, o):
+        return SymStr.concat(self, o)
+
+    def __radd__(self, o):
+        return SymStr.concat(o, self)
+
+    def __eq__(self, other):
+        raise Unsupported("text comparison", "comparing text built from fields")
+
+    __hash__ = Symbolic.__hash__
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise Unsupported(f".{name}()", f"method {name}() on text built from fields")
+
+
+class SymMatch(Symbolic):
+    """The result of ``re.match``/``search``/``fullmatch`` on a field."""
+
+    __slots__ = ("pred",)
+
+    def __init__(self, pred: Predicate):
+        self.pred = pred
+
+    def truthy(self) -> Expr:
+        return self.pred
+
+    def is_true(self) -> Expr:
+        return FALSE  # a match object is never `True`
+
+    def describe(self) -> str:
+        return "a regex match"
+
+    def __eq__(self, other):
+        if other is None:
+            return cond(Not(self.pred))
+        return NotImplemented
+
+    def __ne__(self, other):
+        if other is None:
+            return cond(self.pred)
+        return NotImplemented
+
+    __hash__ = Symbolic.__hash__
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise Unsupported(f"match.{name}()", "using the text a regex captured (.group())")
+
+
+class Opaque(Symbolic):
+    """A value the tracer could not express, kept so that e.g. alert_context can go on."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def truthy(self) -> Expr:
+        raise Unsupported("opaque value", self.reason)
+
+    def describe(self) -> str:
+        return f"an opaque value ({self.reason})"
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __call__(self, *a, **k):
+        return self
+
+    def __getitem__(self, k):
+        return self
+
+    def __eq__(self, other):
+        raise Unsupported("opaque value", self.reason)
+
+    __hash__ = Symbolic.__hash__
+
+
+__all__ = ["Symbolic", "Sym", "Cond", "Lazy", "SymStr", "SymMatch", "Opaque", "cond", "decide",
+           "truthy", "is_true", "resolve", "guard_value", "FALSE", "TRUE"]

@@ -1,0 +1,643 @@
+"""The functions rewritten rule code calls (``__T.in_(a, b)``, ``__T.call(f, ...)``, ...).
+
+Each one behaves exactly like the Python construct on concrete values and builds a symbolic
+value when an operand is symbolic. A call that would hand a symbolic value to library code we
+do not trace raises Unsupported instead: library code would otherwise raise a TypeError that
+the rule's own ``except`` could swallow, giving a plausible but wrong model.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch as _fnmatch
+import functools
+import ipaddress as _ip
+import json as _json
+import re as _re
+import sys
+import time as _time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ...model import FALSE, Field, Predicate, Quantifier
+from . import state
+from .errors import PathLimit, Timeout, TracerError, Unsupported, TRACED_FILES
+from .event import SymbolicEvent
+from .explore import Explorer, conj, disj, fold, negate, opaque_of
+from .symbolic import (Cond, Lazy, Opaque, Sym, SymMatch, SymStr, Symbolic, cond, decide,
+                       guard_value, is_true, resolve, truthy)
+
+_THIS_PACKAGE = __name__.rsplit(".", 1)[0]
+
+
+# --------------------------------------------------------------------------- operators
+def not_(x):
+    if isinstance(x, Symbolic):
+        return cond(negate(truthy(x)))
+    return not x
+
+
+def _chain(kind: str, thunks: tuple):
+    values: list = []
+    for i, thunk in enumerate(thunks):
+        try:
+            v = thunk()
+        except (PathLimit, Timeout, KeyboardInterrupt):
+            raise
+        except BaseException:
+            if not values:
+                raise
+            # Speculating past a symbolic operand failed: decide the operands for real.
+            for prev in values:
+                t = decide(truthy(prev))
+                if (kind == "and" and not t) or (kind == "or" and t):
+                    return prev
+            return _chain(kind, thunks[i:])
+        if not isinstance(v, Symbolic):
+            if (kind == "and" and not v) or (kind == "or" and v):
+                if not values:
+                    return v
+                values.append(v)
+                return Lazy(kind, values)
+            if i == len(thunks) - 1:
+                values.append(v)
+            continue
+        values.append(v)
+    if len(values) == 1:
+        return values[0]
+    if all(isinstance(v, (Cond, bool)) for v in values):
+        parts = [truthy(v) for v in values]
+        return cond(conj(*parts) if kind == "and" else disj(*parts))
+    return Lazy(kind, values)
+
+
+def and_(*thunks):
+    return _chain("and", thunks)
+
+
+def or_(*thunks):
+    return _chain("or", thunks)
+
+
+class OrderedSet(set):
+    """A constant set literal that remembers its source order."""
+
+    __slots__ = ("order",)
+
+
+def oset(items: tuple) -> set:
+    s = OrderedSet(items)
+    s.order = tuple(dict.fromkeys(items))
+    return s
+
+
+def _ordered(b):
+    order = getattr(b, "order", None)
+    if order is not None and len(order) == len(b) and set(order) == b:
+        return order
+    if isinstance(b, (set, frozenset)):
+        try:
+            return sorted(b, key=lambda v: (type(v).__name__, v))
+        except TypeError:
+            return list(b)
+    return b
+
+
+def _scalar_tuple(items) -> tuple | None:
+    out = []
+    for x in _ordered(items):
+        x = resolve(x)
+        if isinstance(x, Symbolic) or not isinstance(x, (str, int, float, bool, type(None))):
+            return None
+        out.append(x)
+    return tuple(out)
+
+
+def in_(a, b):
+    a, b = resolve(a), resolve(b)
+    if isinstance(b, SymbolicEvent):
+        return b.__contains__(a)
+    if isinstance(b, Sym):
+        return _in_field(a, b)
+    if isinstance(a, SymIP):
+        return a.in_network(b)
+    if isinstance(a, Sym):
+        if isinstance(b, str):
+            raise Unsupported("in", f"{a.describe()} as a substring of a constant text")
+        if isinstance(b, Mapping):
+            b = list(b.keys())
+        if isinstance(b, (list, tuple, set, frozenset)) or (
+                isinstance(b, Sequence) and not isinstance(b, str)):
+            vals = _scalar_tuple(b)
+            if vals is None:
+                raise Unsupported("in", f"{a.describe()} in a collection of non-constant values")
+            if None in vals:
+                rest = tuple(v for v in vals if v is not None)
+                return cond(disj(Predicate(a.field, "null"), Predicate(a.field, "in", rest)))
+            return cond(Predicate(a.field, "in", vals) if vals else FALSE)
+        raise Unsupported("in", f"{a.describe()} in a {type(b).__name__}")
+    if isinstance(a, Symbolic) or isinstance(b, Symbolic):
+        raise Unsupported("in", f"'in' between {_desc(a)} and {_desc(b)}")
+    return a in b
+
+
+def _desc(x) -> str:
+    return x.describe() if isinstance(x, Symbolic) else type(x).__name__
+
+
+def _in_field(a, b: Sym):
+    """``a in field``: substring on text, membership on a list: decided by the field's type."""
+    ctx = state.current()
+    if isinstance(a, Sym):
+        operand = a.field
+    elif isinstance(a, (str, int, float, bool)):
+        operand = a
+    else:
+        raise Unsupported("in", f"{_desc(a)} in {b.describe()}")
+    guard_value(b.field, "'in'")
+    f = b.field
+    kinds = ctx.field_types(Field(b.origin)) - {"null"} if not f.transforms else set()
+    if f.transforms and f.transforms[-1].name in ("split", "keys", "values") \
+            and len(f.transforms[-1].args) <= 1:
+        kinds = {"list"}
+    elif f.transforms and f.transforms[-1].name in ("lower", "upper", "strip", "str", "replace"):
+        kinds = {"str"}
+    if not kinds and isinstance(f.default, str):
+        kinds = {"str"}
+    elif not kinds and isinstance(f.default, tuple):
+        kinds = {"list"}
+    if kinds == {"str"}:
+        return cond(Predicate(f, "contains", operand))
+    if kinds == {"list"}:
+        return cond(Predicate(f, "member", operand))
+    if kinds == {"dict"}:
+        return cond(Predicate(f.with_transform("keys"), "member", operand))
+    # Type unknown or mixed: Python's `in` means both, and each is False on the other type.
+    ctx.note(f"{b.field.dotted}: type not known from the tests; 'in' kept as substring-or-member")
+    return cond(disj(Predicate(f, "contains", operand), Predicate(f, "member", operand)))
+
+
+def not_in(a, b):
+    return not_(in_(a, b))
+
+
+def is_(a, b):
+    a, b = resolve(a), resolve(b)
+    if isinstance(b, Symbolic) and not isinstance(a, Symbolic):
+        a, b = b, a
+    if isinstance(a, Sym):
+        if b is None:
+            return cond(Predicate(a.field, "null"))
+        if b is True or b is False:
+            return cond(Predicate(a.field, "eq", b))
+        return False
+    if isinstance(a, (Cond, SymMatch)):
+        if b is None:
+            return False if isinstance(a, Cond) else cond(negate(a.truthy()))
+        if b is True:
+            return a if isinstance(a, Cond) else False
+        if b is False:
+            return cond(negate(a.truthy())) if isinstance(a, Cond) else False
+    if isinstance(a, Symbolic):
+        raise Unsupported("is", f"'is' on {a.describe()}")
+    return a is b
+
+
+def is_not(a, b):
+    return not_(is_(a, b))
+
+
+def reraise():
+    """First statement of every rewritten except handler: tracer errors are never caught."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, TracerError):
+        raise exc
+
+
+# --------------------------------------------------------------------------- f-strings
+def fmt(value, conversion: int, spec: Any):
+    value = resolve(value)
+    if isinstance(value, Symbolic):
+        if isinstance(value, (Sym, SymStr)) and conversion in (-1, 115) and not spec:
+            return value if isinstance(value, SymStr) else SymStr((value,))
+        if isinstance(value, Opaque):
+            return value
+        raise Unsupported("f-string", f"formatting {value.describe()}")
+    if conversion == 114:
+        value = repr(value)
+    elif conversion == 97:
+        value = ascii(value)
+    elif conversion == 115:
+        value = str(value)
+    return format(value, spec or "")
+
+
+def fstr(*parts):
+    if not any(isinstance(p, Symbolic) for p in parts):
+        return "".join(parts)
+    out: list = []
+    for p in parts:
+        if isinstance(p, Opaque):
+            return p
+        if isinstance(p, SymStr):
+            out.extend(p.parts)
+        elif p != "" if isinstance(p, str) else True:
+            out.append(p)
+    return SymStr(tuple(out))
+
+
+# --------------------------------------------------------------------------- quantifiers
+def _element_sym(arr: Sym) -> Sym:
+    return Sym(Field((), root="element"), arr.origin + (0,))
+
+
+def quant(kind: str, iterable, body, where=None):
+    """``any(body(x) for x in iterable if where(x))`` (``all`` likewise)."""
+    iterable = resolve(iterable)
+    if isinstance(iterable, Sym):
+        return _quantifier(kind, iterable, body, where)
+    if isinstance(iterable, Symbolic):
+        raise Unsupported(f"{kind}()", f"{kind}() over {iterable.describe()}")
+    parts: list = []
+    for x in iterable:
+        if where is not None:
+            w = where(x)
+            if isinstance(w, Symbolic):
+                v = body(x)
+                parts.append(conj(truthy(w), truthy(v)) if kind == "any"
+                             else disj(negate(truthy(w)), truthy(v)))
+                continue
+            if not w:
+                continue
+        v = body(x)
+        if not isinstance(v, Symbolic):
+            if kind == "any" and v:
+                return cond(disj(*parts)) if parts else True
+            if kind == "all" and not v:
+                return cond(conj(*parts)) if parts else False
+            continue
+        parts.append(truthy(v))
+    if kind == "any":
+        return cond(disj(*parts))
+    return cond(conj(*parts))
+
+
+def _quantifier(kind: str, arr: Sym, body, where) -> Any:
+    guard_value(arr.field, f"{kind}() iteration")
+    elem = _element_sym(arr)
+
+    def run():
+        if where is not None:
+            w = where(elem)
+            if not (decide(truthy(w)) if isinstance(w, Symbolic) else w):
+                return _SKIP
+        return body(elem)
+
+    sub = Explorer(max_paths=64)
+    outcomes = sub.run(run, on_value=lambda v: v if v is _SKIP else truthy(v))
+
+    def leaf(o):
+        if o.kind == "unsupported":
+            return opaque_of(o.value)
+        if o.kind == "error":
+            return FALSE
+        if o.value is _SKIP:
+            return FALSE if kind == "any" else negate(FALSE)
+        return o.value
+
+    expr = fold(outcomes, leaf)
+    return cond(Quantifier(kind, arr.field, expr))
+
+
+_SKIP = object()
+
+
+# --------------------------------------------------------------------------- calls
+class SymIP(Symbolic):
+    """An ``ipaddress`` address object made from a field."""
+
+    __slots__ = ("field",)
+
+    def __init__(self, field: Field):
+        self.field = field
+
+    def truthy(self):
+        return negate(FALSE)
+
+    def describe(self):
+        return f"IP address of {self.field}"
+
+    @property
+    def is_private(self):
+        return cond(Predicate(self.field, "ip_private"))
+
+    @property
+    def is_global(self):
+        return cond(Predicate(self.field, "ip_public"))
+
+    def in_network(self, net):
+        nets = net if isinstance(net, (list, tuple, set, frozenset)) else [net]
+        if not all(isinstance(n, (_ip.IPv4Network, _ip.IPv6Network)) for n in nets):
+            raise Unsupported("ipaddress", "address compared with something not a network")
+        return cond(Predicate(self.field, "cidr", tuple(sorted(str(n) for n in nets))))
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise Unsupported(f"ipaddress.{name}", f"{name} of an IP address from the event")
+
+    def __str__(self):
+        raise Unsupported("ipaddress", "text of an IP address object")
+
+    def __eq__(self, other):
+        raise Unsupported("ipaddress", "comparing IP address objects")
+
+    __hash__ = Symbolic.__hash__
+
+
+def _ip_of(op: str, exc: type):
+    def make(value, *rest):
+        value = resolve(value)
+        if not isinstance(value, Sym) or rest:
+            raise Unsupported("ipaddress", f"address of {_desc(value)}")
+        if not decide(Predicate(value.field, op)):
+            raise exc(f"{value.field.dotted} is not an IP address")
+        return SymIP(value.field)
+    return make
+
+
+_RE_FLAGS = [("IGNORECASE", _re.IGNORECASE), ("MULTILINE", _re.MULTILINE),
+             ("DOTALL", _re.DOTALL), ("VERBOSE", _re.VERBOSE), ("ASCII", _re.ASCII)]
+
+
+def _regex(mode: str, pattern, s, flags=0):
+    pattern, s = resolve(pattern), resolve(s)
+    if not isinstance(s, Sym):
+        raise Unsupported(f"re.{mode}()", f"regex on {_desc(s)}")
+    if isinstance(pattern, _re.Pattern):
+        flags |= pattern.flags
+        pattern = pattern.pattern
+    if not isinstance(pattern, str):
+        raise Unsupported(f"re.{mode}()", "a pattern that is not constant text")
+    flags = int(flags)
+    names = tuple(n for n, v in _RE_FLAGS if flags & v) + (mode,)
+    guard_value(s.field, f"re.{mode}()")
+    return SymMatch(Predicate(s.field, "regex", pattern, flags=names))
+
+
+def _glob(name, pat):
+    name, pat = resolve(name), resolve(pat)
+    if isinstance(name, Sym) and isinstance(pat, str):
+        guard_value(name.field, "fnmatch()")
+        return cond(Predicate(name.field, "glob", pat))
+    raise Unsupported("fnmatch()", f"fnmatch of {_desc(name)} against {_desc(pat)}")
+
+
+def _len(x):
+    x = resolve(x)
+    if isinstance(x, Sym):
+        guard_value(x.field, "len()")
+        return Sym(x.field.with_transform("len"), x.origin)
+    if isinstance(x, Symbolic):
+        raise Unsupported("len()", f"len() of {x.describe()}")
+    return len(x)
+
+
+def _conv(name: str):
+    real = {"str": str, "int": int, "float": float}[name]
+
+    def conv(x=None, *args, **kw):
+        x = resolve(x)
+        if isinstance(x, Sym) and not kw:
+            if name != "str":
+                guard_value(x.field, f"{name}()")
+            if args and name != "int":
+                raise Unsupported(f"{name}()", "extra arguments")
+            return Sym(x.field.with_transform(name, *args), x.origin)
+        if name == "str" and isinstance(x, SymStr):
+            return x
+        if isinstance(x, Symbolic):
+            raise Unsupported(f"{name}()", f"{name}() of {x.describe()}")
+        return real(*(() if x is None and not args and not kw else (x,)), *args, **kw)
+    return conv
+
+
+def _bool(x=False):
+    x = resolve(x) if isinstance(x, Lazy) else x
+    if isinstance(x, Symbolic):
+        return cond(truthy(x))
+    return bool(x)
+
+
+class _MappingStandIn(Mapping):
+    """What PantherEvent hands out for an object value (ImmutableCaseInsensitiveDict)."""
+
+    def __getitem__(self, k):
+        raise KeyError(k)
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self):
+        return 0
+
+
+class _SequenceStandIn(Sequence):
+    """What PantherEvent hands out for an array value (ImmutableList)."""
+
+    def __getitem__(self, i):
+        raise IndexError(i)
+
+    def __len__(self):
+        return 0
+
+
+_TYPE_SAMPLES = {"str": "", "number": 0, "bool": False, "dict": _MappingStandIn(),
+                 "list": _SequenceStandIn()}
+
+
+def _isinstance(x, types):
+    x = resolve(x)
+    if isinstance(x, Sym):
+        return _isinstance_field(x, types)
+    if isinstance(x, Cond):
+        return isinstance(True, types)
+    if isinstance(x, SymStr):
+        return isinstance("", types)
+    if isinstance(x, Symbolic) and not isinstance(x, SymbolicEvent):
+        raise Unsupported("isinstance()", f"type of {x.describe()}")
+    return isinstance(x, types)
+
+
+def _isinstance_field(x: Sym, types) -> Any:
+    ctx = state.current()
+    f = x.field
+    if f.transforms:
+        last = f.transforms[-1].name
+        kinds = {"len": {"number"}, "int": {"number"}, "float": {"number"}, "str": {"str"},
+                 "lower": {"str"}, "upper": {"str"}, "strip": {"str"}}.get(last)
+        if last == "split":
+            kinds = {"str"} if len(f.transforms[-1].args) > 1 else {"list"}
+    else:
+        kinds = ctx.field_types(Field(x.origin)) - {"null"}
+    if not kinds or len(kinds) > 1:
+        raise Unsupported("isinstance()", f"type of {f.dotted} is "
+                          + ("not known from the tests' events" if not kinds else f"mixed ({', '.join(sorted(kinds))})"))
+    (kind,) = kinds
+    matches = isinstance(_TYPE_SAMPLES[kind], types)
+    ctx.note(f"isinstance({f.dotted}, ...) decided from the tests' events: {kind}")
+    base = Field(f.path, root=f.root, transforms=f.transforms)
+    none_matches = isinstance(None, types)
+    if f.default is state.MISSING or f.default is None:
+        otherwise = none_matches
+    elif f.default_on_null:
+        otherwise = isinstance(_sample(f.default), types)
+    else:
+        otherwise = isinstance(_sample(f.default), types)
+        if otherwise != none_matches:
+            raise Unsupported("isinstance()", f"{f.dotted}: missing and null differ here")
+    present = Predicate(base, "exists")
+    if matches and not otherwise:
+        return cond(present)
+    if otherwise and not matches:
+        return cond(negate(present))
+    return matches
+
+
+def _sample(v):
+    if isinstance(v, tuple):
+        return _SequenceStandIn()
+    return v
+
+
+def _any_all(kind: str):
+    def f(iterable):
+        return quant(kind, iterable, lambda v: v)
+    return f
+
+
+def _json_loads(s, *a, **k):
+    s = resolve(s)
+    if isinstance(s, Sym) and not a and not k:
+        guard_value(s.field, "json.loads()")
+        return Sym(s.field.with_transform("json"), s.origin)
+    raise Unsupported("json.loads()", f"json.loads of {_desc(s)}")
+
+
+def _join(sep: str, items):
+    items = [resolve(i) for i in items]
+    if not any(isinstance(i, Symbolic) for i in items):
+        return sep.join(items)
+    out: list = []
+    for n, i in enumerate(items):
+        if n and sep:
+            out.append(sep)
+        out.append(i)
+    return functools.reduce(SymStr.concat, out, "")
+
+
+def _wallclock(name: str):
+    def f(*a, **k):
+        raise Unsupported("wall-clock time", f"{name}() makes the result depend on when it runs")
+    return f
+
+
+_INTERCEPT: dict = {
+    len: _len, str: _conv("str"), int: _conv("int"), float: _conv("float"), bool: _bool,
+    isinstance: _isinstance, any: _any_all("any"), all: _any_all("all"),
+    _json.loads: _json_loads, _fnmatch.fnmatch: _glob, _fnmatch.fnmatchcase: _glob,
+    _re.match: functools.partial(_regex, "match"), _re.search: functools.partial(_regex, "search"),
+    _re.fullmatch: functools.partial(_regex, "fullmatch"),
+    _ip.ip_address: _ip_of("is_ip", ValueError),
+    _ip.IPv4Address: _ip_of("is_ipv4", _ip.AddressValueError),
+    _ip.IPv6Address: _ip_of("is_ipv6", _ip.AddressValueError),
+    _time.time: _wallclock("time.time"),
+}
+_ALWAYS = {_time.time: "time.time", _time.time_ns: "time.time_ns"}
+_WALLCLOCK_METHODS = {"now", "utcnow", "today"}
+
+# Library callables that only pass values around (or call back into traced code).
+_TRANSPARENT = {functools.reduce, map, filter, enumerate, zip, print, getattr, hasattr, setattr,
+                iter, next, list, tuple, set, frozenset, dict, sorted, reversed, type, repr, id,
+                callable, max, min}
+
+
+def _traced(f) -> bool:
+    code = getattr(f, "__code__", None)
+    if code is None:
+        fn = getattr(f, "__func__", None)
+        code = getattr(fn, "__code__", None)
+    if code is not None:
+        return code.co_filename in TRACED_FILES or getattr(f, "__module__", "").startswith(_THIS_PACKAGE)
+    if isinstance(f, type):
+        mod = sys.modules.get(f.__module__)
+        return f.__module__.startswith(_THIS_PACKAGE) or getattr(mod, "__file__", None) in TRACED_FILES \
+            or f.__module__ in _TRACED_MODULE_NAMES
+    return False
+
+
+_TRACED_MODULE_NAMES: set = set()
+
+
+def _symbolic_args(args, kw) -> bool:
+    for a in args:
+        if isinstance(a, Symbolic):
+            return True
+    for a in kw.values():
+        if isinstance(a, Symbolic):
+            return True
+    return False
+
+
+def call(f, *args, **kw):
+    if not _symbolic_args(args, kw):
+        if f in _ALWAYS or (getattr(f, "__name__", "") in _WALLCLOCK_METHODS
+                            and getattr(f, "__self__", None) in (_dt.datetime, _dt.date)):
+            raise Unsupported("wall-clock time", f"{getattr(f, '__qualname__', f)}() makes the "
+                              "result depend on when the rule runs")
+        if isinstance(f, Symbolic) and not isinstance(f, Opaque):
+            raise Unsupported("call", f"calling {f.describe()}")
+        return _call_in_mode(f, args, kw)
+    handler = _INTERCEPT.get(f) if _hashable(f) else None
+    if handler is not None:
+        return handler(*args, **kw)
+    owner = getattr(f, "__self__", None)
+    if owner is not None and not isinstance(owner, type):
+        if isinstance(owner, _re.Pattern) and f.__name__ in ("match", "search", "fullmatch"):
+            return _regex(f.__name__, owner, *args, **kw)
+        if isinstance(owner, str) and f.__name__ == "join":
+            return _join(owner, *args)
+        if isinstance(owner, (Symbolic, SymbolicEvent)):
+            return f(*args, **kw)
+        if isinstance(owner, (list, dict, set)) and f.__name__ in (
+                "append", "extend", "insert", "add", "update", "setdefault", "__setitem__",
+                "pop", "get", "remove", "discard", "count", "index"):
+            return f(*args, **kw)
+    if _traced(f) or (_hashable(f) and f in _TRANSPARENT):
+        return _call_in_mode(f, args, kw)
+    name = getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
+    mod = getattr(f, "__module__", None)
+    raise Unsupported(f"{mod + '.' if mod and mod != 'builtins' else ''}{name}()",
+                      "library call on an event value")
+
+
+def _hashable(f) -> bool:
+    try:
+        hash(f)
+        return True
+    except TypeError:
+        return False
+
+
+def _call_in_mode(f, args, kw):
+    """In alert_context mode a helper that cannot be followed yields an opaque value instead
+    of failing the whole context (its other keys still name output fields)."""
+    if state.current().mode != "context" or not _traced(f):
+        return f(*args, **kw)
+    try:
+        return f(*args, **kw)
+    except TracerError as exc:
+        return Opaque(exc.describe())
+
+
+__all__ = ["not_", "and_", "or_", "in_", "not_in", "is_", "is_not", "reraise", "fmt", "fstr",
+           "quant", "call", "SymIP", "is_true"]
