@@ -19,6 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Check every rule end to end: Python, model, and each target's engine."),
     "diff": ("translator.commands.diff:diff_cmd",
              "Show how rules and their generated queries changed between two revisions."),
+    "coverage": ("translator.commands.coverage:coverage_cmd",
+                 "Extract every Python rule's detection and report verdicts, reasons, agreement."),
+    "explain": ("translator.commands.explain:explain_cmd",
+                "Show a rule's canonical detection, exclusions, indicators, outputs and verdict."),
     "test": ("translator.commands.test:test_cmd",
              "Run every rule's Tests on the real Python rule and the canonical model."),
 }

@@ -38,6 +38,7 @@ from .sandbox import Limits, Outcome, describe_exception, imap_isolated
 from .zygote import imap_preloaded
 
 __all__ = ["RuleJob", "TestOutcome", "RuleRunResult", "run_rule_tests", "run_many_rule_tests",
+           "run_rule_tests_in_this_process",
            "SHIMS_DIR", "AUX_FUNCTIONS"]
 
 SHIMS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shims")
@@ -292,6 +293,12 @@ def _preload(group: tuple) -> None:
             _PRELOADED_MODELS[spec.id] = build_data_model(spec)
         except (Exception, SystemExit):  # noqa: BLE001
             pass
+
+
+def run_rule_tests_in_this_process(job: RuleJob) -> RuleRunResult:
+    """Import the rule and run its tests in the calling process, which must already be a
+    sandboxed child (e.g. one batch of rules per child, as `rulec coverage` does)."""
+    return _execute_job(job)
 
 
 def _execute_job(job: RuleJob) -> RuleRunResult:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from ...model import FALSE, TRUE, All, AnyOf, Const, Expr, Not, Opaque, Predicate
 from . import state
-from .errors import PathLimit, TracerError
+from .errors import PathLimit, Timeout, TracerError
 from .facts import implied
 
 
@@ -55,9 +55,13 @@ class Explorer:
         self.prefix = decisions
         return True
 
-    def run(self, fn: Callable[[], Any], on_value: Callable[[Any], Any] = lambda v: v) -> list[Outcome]:
+    truncated = False
+
+    def run(self, fn: Callable[[], Any], on_value: Callable[[Any], Any] = lambda v: v,
+            truncate: bool = False) -> list[Outcome]:
         """All paths of ``fn``; ``on_value`` maps a returned value (inside the path, so it may
-        still decide) to what the Outcome keeps."""
+        still decide) to what the Outcome keeps. With ``truncate``, stop at ``max_paths`` and
+        return the paths found so far (``self.truncated``) instead of raising PathLimit."""
         ctx = state.current()
         ctx.explorers.append(self)
         outcomes: list[Outcome] = []
@@ -66,7 +70,7 @@ class Explorer:
                 self.trail, self.facts = [], {}
                 try:
                     out = Outcome("value", on_value(fn()))
-                except PathLimit:
+                except (PathLimit, Timeout):
                     raise
                 except TracerError as exc:
                     out = Outcome("unsupported", exc)
@@ -74,6 +78,9 @@ class Explorer:
                     out = Outcome("error", exc)
                 out.trail = tuple(self.trail)
                 outcomes.append(out)
+                if len(outcomes) >= self.max_paths and truncate:
+                    self.truncated = True
+                    return outcomes
                 if len(outcomes) > self.max_paths:
                     raise PathLimit("paths", f"more than {self.max_paths} decision paths")
                 if not self._advance():

@@ -19,6 +19,7 @@ from .simplify import simplify
 from .symbolic import Lazy, Opaque, Sym, SymStr, Symbolic, decide, is_true, resolve
 
 MAX_PATHS = 512
+MAX_EXTRA_PATHS = 32  # title/dedup/alert_context/severity: enough to name their fields
 
 
 @dataclass
@@ -58,6 +59,18 @@ class Extractor:
         self.loader = ModuleLoader(helper_dirs)
         self.data_models, self.problems = load_data_models(data_model_files, self.loader)
         self.max_paths = max_paths
+
+    def precompile(self, rule_files: list = ()) -> None:
+        """Rewrite and compile (never run) helper, data-model and rule files, so that forked
+        children share the compiled code."""
+        from .loader import compile_file
+        files = list(self.loader.helper_files.values()) + list(rule_files)
+        files += [m.methods._py for m in self.data_models.values() if getattr(m.methods, "_py", None)]
+        for f in dict.fromkeys(files):
+            try:
+                compile_file(f)
+            except (OSError, SyntaxError, ValueError):
+                pass  # reported when a rule imports it
 
     # ------------------------------------------------------------------ per rule
     def extract(self, rule: Rule) -> PythonExtraction:
@@ -110,7 +123,8 @@ class Extractor:
                 return None
             if len(lts) == 1:
                 return models.get(lts[0])
-            # One detection per log type: the branches are guarded by p_log_type.
+            # One detection per log type: the branches are guarded by p_log_type. Panther only
+            # hands the rule events of its log types, so the last branch needs no guard.
             for lt in lts[:-1]:
                 if decide(Predicate(Field(("p_log_type",)), "eq", lt)):
                     return models.get(lt)
@@ -121,14 +135,18 @@ class Extractor:
         ctx = state.current()
         ctx.mode = mode
         dm = self.data_model_for()
-        explorer = Explorer(self.max_paths)
+        extra = mode != "rule"
+        explorer = Explorer(MAX_EXTRA_PATHS if extra else self.max_paths)
         res = FunctionResult()
         try:
-            outcomes = explorer.run(lambda: fn(SymbolicEvent(dm)), on_value=leaf_value)
+            outcomes = explorer.run(lambda: fn(SymbolicEvent(dm)), on_value=leaf_value,
+                                    truncate=extra)
         except TracerError as exc:  # path limit
             res.reasons.append(exc.describe())
             return res
         res.paths = len(outcomes)
+        if explorer.truncated:
+            res.reasons.append(f"only the first {len(outcomes)} paths explored")
         seen = set()
         for o in outcomes:
             if o.kind == "unsupported":

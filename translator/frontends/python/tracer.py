@@ -282,7 +282,14 @@ def quant(kind: str, iterable, body, where=None):
 
 
 def _quantifier(kind: str, arr: Sym, body, where) -> Any:
-    guard_value(arr.field, f"{kind}() iteration")
+    f = arr.field
+    if kind == "all":
+        # all() over null raises in Python, but all() over an empty array is True
+        guard_value(f, f"{kind}() iteration")
+    if f.default == () and not f.default_on_null:
+        f = Field(f.path, root=f.root, transforms=f.transforms, udm=f.udm)  # missing = empty
+    elif f.default is not state.MISSING and f.default is not None:
+        raise Unsupported(f"{kind}()", f"{kind}() over {arr.describe()} with a non-empty default")
     elem = _element_sym(arr)
 
     def run():
@@ -305,7 +312,7 @@ def _quantifier(kind: str, arr: Sym, body, where) -> Any:
         return o.value
 
     expr = fold(outcomes, leaf)
-    return cond(Quantifier(kind, arr.field, expr))
+    return cond(Quantifier(kind, f, expr))
 
 
 _SKIP = object()

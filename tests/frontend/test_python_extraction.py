@@ -1,0 +1,333 @@
+"""Unit tests of the Python rule frontend: one construct per test, small inline rules.
+
+Each test checks the extracted condition text and, where events are given, that the
+extraction agrees with the real rule on them (the real rule is the oracle)."""
+from __future__ import annotations
+
+import pytest
+
+from pyrule_harness import agrees_on, condition, extract
+
+AWS_HELPER = {"my_aws": '''
+    def cloudtrail_success(event):
+        if event.get("errorCode", "") or event.get("errorMessage", ""):
+            return False
+        return True
+'''}
+
+
+def check(tmp_path, src, events, **kw):
+    out = extract(tmp_path, src, events=events, **kw)
+    assert agrees_on(tmp_path, out, events) == []
+    return out
+
+
+def test_seed_shape_helper_set_and_lazy_or(tmp_path):
+    src = '''
+    from my_aws import cloudtrail_success
+    EVENTS = {"B", "A", "C"}
+    def rule(event):
+        return cloudtrail_success(event) and event.get("eventName") in EVENTS
+    '''
+    events = [{"eventName": "A"}, {"eventName": "A", "errorCode": "X"}, {"eventName": "Z"}, {}]
+    out = check(tmp_path, src, events, helpers=AWS_HELPER)
+    assert out.status == "exact"
+    assert condition(out) == ('not (errorCode is_not_null or errorMessage is_not_null)\n'
+                              'eventName in ["B", "A", "C"]')  # source order of the set literal
+
+
+def test_defaults_make_missing_fields_match(tmp_path):
+    src = '''
+    def rule(event):
+        return event.get("a", "<X>") != "foo" and event.get("b", "on") == "on"
+    '''
+    events = [{"a": "foo"}, {"a": "bar"}, {}, {"a": None}, {"b": "off"}, {"b": None}]
+    out = check(tmp_path, src, events)
+    # the default of `a` cannot change the result (shown only where it does)
+    assert condition(out) == 'a != "foo"\n(b ?? "on") == "on"'
+
+
+def test_or_of_equalities_lifts_to_in_and_contradictions_drop(tmp_path):
+    src = '''
+    def rule(event):
+        name = event.get("eventName")
+        if name == "A" or name == "B":
+            return True
+        if name == "C":
+            return name == "C"
+        return False
+    '''
+    out = check(tmp_path, src, [{"eventName": x} for x in "ABCD"] + [{}])
+    assert condition(out) == 'eventName in ["A", "B", "C"]'
+
+
+def test_deep_get_default_applies_to_null(tmp_path):
+    src = '''
+    def rule(event):
+        return event.deep_get("a", "b", default="none") == "none"
+    '''
+    events = [{"a": {"b": None}}, {"a": {"b": "x"}}, {}, {"a": "str"}]
+    out = check(tmp_path, src, events)
+    assert condition(out) == '(a.b ?? "none") == "none"'
+
+
+def test_keys_are_spelled_as_the_tests_spell_them(tmp_path):
+    src = '''
+    def rule(event):
+        return event.get("EVENTNAME") == "x"
+    '''
+    out = check(tmp_path, src, [{"eventName": "x"}, {"eventName": "y"}])
+    assert condition(out) == 'eventName == "x"'
+
+
+def test_substring_or_membership_by_field_type(tmp_path):
+    src = '''
+    def rule(event):
+        return "adm" in event.get("text") and "root" in event.get("groups")
+    '''
+    events = [{"text": "xadmx", "groups": ["root", "b"]}, {"text": "x", "groups": ["root"]},
+              {"text": "adm", "groups": ["rootx"]}, {}]
+    out = check(tmp_path, src, events)
+    assert condition(out) == 'text contains "adm"\ngroups has "root"'
+
+
+def test_unknown_type_keeps_both_meanings_of_in(tmp_path):
+    src = '''
+    def rule(event):
+        return "x" in event.get("never_seen", "")
+    '''
+    out = check(tmp_path, src, [{"a": 1}])
+    assert condition(out) == 'never_seen contains "x"'  # the default "" is text
+
+
+def test_string_methods_and_startswith_tuple(tmp_path):
+    src = '''
+    def rule(event):
+        user = event.get("user", "")
+        return user.lower().startswith(("svc-", "bot-")) and event.get("path", "").split("/")[1] == "admin"
+    '''
+    events = [{"user": "SVC-a", "path": "/admin/x"}, {"user": "svc-a", "path": "/user"},
+              {"user": "joe", "path": "/admin"}, {}, {"user": None}]
+    out = check(tmp_path, src, events)
+    assert "lower" in condition(out) and "split" in condition(out)
+
+
+def test_regex_fnmatch_len_int(tmp_path):
+    src = '''
+    import re
+    from fnmatch import fnmatch
+    PAT = re.compile(r"^ab+c$", re.IGNORECASE)
+    def rule(event):
+        return (PAT.match(event.get("a", "")) is not None and fnmatch(event.get("b", ""), "*.exe")
+                and len(event.get("c", [])) > 2 and int(event.get("d", "0")) >= 10)
+    '''
+    good = {"a": "ABBC", "b": "x.exe", "c": [1, 2, 3], "d": "12"}
+    events = [good, dict(good, a="ac"), dict(good, b="x.dll"), dict(good, c=[1]), dict(good, d="3"), {}]
+    out = check(tmp_path, src, events)
+    text = condition(out)
+    assert "matches /^ab+c$/ [IGNORECASE, match]" in text and 'glob "*.exe"' in text
+    assert "len(" in text and "int(" in text
+
+
+def test_any_over_list_becomes_quantifier(tmp_path):
+    src = '''
+    def rule(event):
+        return any(p.get("port") == 22 for p in event.get("perms", []))
+    '''
+    events = [{"perms": [{"port": 80}, {"port": 22}]}, {"perms": [{"port": 80}]}, {"perms": []}, {}]
+    out = check(tmp_path, src, events)
+    assert condition(out) == 'any(perms[*]: .port == 22)'
+
+
+def test_all_over_list_with_filter(tmp_path):
+    src = '''
+    def rule(event):
+        return all(p.get("ok") for p in event.get("items", []) if p.get("kind") == "x")
+    '''
+    events = [{"items": [{"kind": "x", "ok": True}, {"kind": "y"}]},
+              {"items": [{"kind": "x", "ok": False}]}, {"items": []}]
+    out = check(tmp_path, src, events)
+    # all() over null raises in Python (no alert) while all() over [] is True: the guard stays
+    assert condition(out) == '(items ?? []) exists\nall(items[*]: .kind != "x" or .ok is_not_null)'
+
+
+def test_isinstance_decided_from_test_event_types(tmp_path):
+    src = '''
+    def rule(event):
+        value = event.get("v")
+        if isinstance(value, str):
+            return value == "a"
+        return False
+    '''
+    out = check(tmp_path, src, [{"v": "a"}, {"v": "b"}, {}])
+    assert condition(out) == 'v == "a"'
+    assert any("isinstance" in n for n in out.notes)
+
+
+def test_json_parse_inside_try_is_not_swallowed(tmp_path):
+    src = '''
+    import json
+    def rule(event):
+        try:
+            doc = json.loads(event.get("raw", ""))
+        except (ValueError, TypeError):
+            return False
+        return doc.get("kind") == "evil"
+    '''
+    out = extract(tmp_path, src, events=[{"raw": '{"kind": "evil"}'}])
+    assert "json(" in condition(out)
+    assert out.status == "exact"
+
+
+def test_library_call_on_field_is_reported_not_swallowed(tmp_path):
+    src = '''
+    import shlex
+    def rule(event):
+        try:
+            parts = shlex.split(event.get("cmd", ""))
+        except Exception:
+            return False
+        return parts[0] == "rm"
+    '''
+    out = extract(tmp_path, src, events=[{"cmd": "rm -rf"}])
+    assert out.status == "unsupported"
+    assert any("shlex.split" in r and "rule_under_test.py:5" in r for r in out.reasons)
+
+
+@pytest.mark.parametrize("body, construct", [
+    ("from panther_detection_helpers.caching import get_string_set\n"
+     "def rule(event):\n    return event.get('a') in get_string_set('k')\n", "get_string_set"),
+    ("def rule(event):\n    return event.deep_get('p_enrichment', 'x') == 1\n", "enrichment"),
+    ("import datetime\ndef rule(event):\n    return datetime.datetime.now().hour > 3\n",
+     "wall-clock"),
+    ("M = {'a': 1}\ndef rule(event):\n    return M.get(event.get('k')) == 1\n", "keyed by a field"),
+    ("import re\ndef rule(event):\n    m = re.match('(a)', event.get('k', ''))\n"
+     "    return bool(m) and m.group(1) == 'a'\n", ".group"),
+])
+def test_unexpressible_constructs_are_reported(tmp_path, body, construct):
+    out = extract(tmp_path, body, events=[{"k": "a"}])
+    assert out.status in ("unsupported", "partial")
+    assert any(construct in r for r in out.reasons), out.reasons
+
+
+def test_mutating_calls_really_execute(tmp_path):
+    src = '''
+    def rule(event):
+        names = []
+        names.append("x")
+        if event.get("a") == 1:
+            names.append("y")
+        return len(names) == 2
+    '''
+    out = check(tmp_path, src, [{"a": 1}, {"a": 2}])
+    assert condition(out) == "a == 1"
+
+
+def test_subscript_raises_on_missing_key(tmp_path):
+    src = '''
+    def rule(event):
+        return event["a"] != "x"
+    '''
+    out = check(tmp_path, src, [{"a": "x"}, {"a": "y"}, {}])
+    assert condition(out) == 'a exists\na != "x"'
+
+
+def test_negated_method_call_guards_missing_value(tmp_path):
+    src = '''
+    def rule(event):
+        return not event.get("a").lower() == "x"
+    '''
+    out = check(tmp_path, src, [{"a": "X"}, {"a": "y"}, {}])
+    assert condition(out) == 'a exists\nlower(a) != "x"'
+
+
+DM = {"test_dm": ('''
+    AnalysisType: datamodel
+    LogTypes: [Test.Log]
+    DataModelID: Test.DM
+    Filename: test_dm.py
+    Mappings:
+      - Name: user
+        Path: $.actor.name
+      - Name: kind
+        Method: get_kind
+''', '''
+    def get_kind(event):
+        if event.get("type") == "login":
+            return "LOGIN"
+        return None
+''')}
+
+
+def test_udm_path_and_method(tmp_path):
+    src = '''
+    def rule(event):
+        return event.udm("kind") == "LOGIN" and event.udm("user") == "root"
+    '''
+    out = extract(tmp_path, src, events=[{"type": "login", "actor": {"name": "root"}}],
+                  data_models=DM)
+    assert condition(out) == 'type == "login"\nactor.name == "root"'
+
+
+def test_multi_log_type_udm_branches_on_p_log_type(tmp_path):
+    dm2 = dict(DM)
+    dm2["other_dm"] = ('''
+    AnalysisType: datamodel
+    LogTypes: [Other.Log]
+    DataModelID: Other.DM
+    Mappings:
+      - Name: user
+        Path: userName
+    ''', None)
+    src = '''
+    def rule(event):
+        return event.udm("user") == "root"
+    '''
+    out = extract(tmp_path, src, events=[{}], data_models=dm2, log_types=("Test.Log", "Other.Log"))
+    assert condition(out) == ('(p_log_type == "Test.Log" and actor.name == "root") or '
+                              '(p_log_type != "Test.Log" and userName == "root")')
+
+
+def test_title_dedup_context_and_severity(tmp_path):
+    src = '''
+    def rule(event):
+        return True
+    def title(event):
+        return f"User {event.get('user', '<none>')} did {event.get('action')}"
+    def dedup(event):
+        return event.get("user")
+    def alert_context(event):
+        return {"user": event.get("user"), "ip": event.deep_get("net", "ip"), "fixed": "x"}
+    def severity(event):
+        if event.get("action") == "delete":
+            return "HIGH"
+        return "DEFAULT"
+    '''
+    out = extract(tmp_path, src, events=[{"user": "a", "action": "delete", "net": {"ip": "1"}}],
+                  severity="Low")
+    assert [p if isinstance(p, str) else p.dotted for p in out.title.parts] == \
+        ["User ", "user", " did ", "action"]
+    assert out.title.parts[1].default == "<none>" and out.title.parts[3].default == "None"
+    assert [f.dotted for f in out.dedup_key] == ["user"]
+    assert [f.dotted for f in out.output_fields] == ["user", "net.ip"]
+    assert [(d.severity, condition(type("X", (), {"detection": d.when}))) for d in
+            out.dynamic_severities] == [("High", 'action == "delete"')]
+
+
+def test_path_limit_is_reported(tmp_path):
+    conds = " or ".join(f"event.get('f{i}') == {i}" for i in range(3))
+    src = "def rule(event):\n" + "".join(
+        f"    if event.get('f{i}'):\n        x = 1\n" for i in range(12)) + "    return True\n"
+    out = extract(tmp_path, src, events=[{}])
+    assert out.status == "unsupported" and "decision paths" in out.reasons[0]
+    assert conds  # the rule above forks 2**12 ways
+
+
+def test_non_bool_return_does_not_alert(tmp_path):
+    src = '''
+    def rule(event):
+        return event.get("a") and event.get("b")
+    '''
+    events = [{"a": 1, "b": True}, {"a": 1, "b": "yes"}, {"a": 0, "b": True}, {}]
+    out = check(tmp_path, src, events)
+    assert condition(out) == "a is_not_null\nb == true"
