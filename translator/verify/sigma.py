@@ -1,0 +1,233 @@
+"""Checks of generated Sigma: pySigma parsing + SigmaHQ validators (syntax), and execution of
+each rule's Tests in SQLite through ``pysigma-backend-sqlite``.
+
+Execution model. Each test event is projected to the Sigma record (flat dotted field names,
+via the mapping's reverse projection) and stored as one row of an in-memory SQLite table
+``logs`` whose columns are untyped (values keep their JSON type: text, integer, real; booleans
+as 1/0, which the backend's boolean test accepts) and ``COLLATE NOCASE``, which is how
+Zircolite (the SQLite backend's reference consumer) stores events and what makes ``=`` match
+Sigma's case-insensitive default, while ``|cased`` becomes ``GLOB``. JSON null and a missing
+field are both NULL. Multivalue fields (array elements) are stored as JSON text: a condition
+on them is reported by the backend as partial. ``REGEXP`` is RE2's search, the engine pySigma 2
+checks ``|re`` values with.
+
+Validators: every validator pySigma and pysigma-validators-sigmahq install, minus
+``EXCLUDED_VALIDATORS`` (each with the reason).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..backends.base import Translation
+from ..backends.sigma import effective_detection, rule_uuid
+from ..evaluator import NotEvaluable, evaluate
+from ..mapping import MappingError, MappingSet
+from ..mapping.project import project_event
+from ..model import Rule
+
+EXCLUDED_VALIDATORS: dict[str, str] = {
+    "attacktag": "needs MITRE ATT&CK data that pySigma downloads at first use (offline here)",
+    "sigmahq_tags_techniques_without_tactics": "needs the downloaded MITRE ATT&CK data",
+    "d3_fendtag": "needs MITRE D3FEND data that pySigma downloads at first use",
+    "sigmahq_fieldname_cast": "needs the SigmaHQ taxonomy JSON downloaded at first use",
+    "sigmahq_invalid_fieldname": "needs the downloaded SigmaHQ taxonomy",
+    "sigmahq_logsource_unknown": "needs the downloaded SigmaHQ taxonomy",
+    "sigmahq_redundant_field": "needs the downloaded SigmaHQ taxonomy",
+    "sigmahq_fields_existence": "SigmaHQ deprecated `fields` in its repository; rulec writes "
+                                "the rule's output fields there by design (issue 6)",
+    "sigmahq_filename_convention": "SigmaHQ repository file naming; rulec's layout is "
+                                   "sigma/<RuleID>.yml",
+    "sigmahq_filename_prefix": "SigmaHQ repository file naming (see above)",
+    "sigmahq_correlation_filename_prefix": "SigmaHQ repository file naming (see above)",
+    "filename_length": "SigmaHQ repository file naming (see above)",
+    "duplicate_filename": "SigmaHQ repository file naming (see above)",
+}
+
+
+@dataclass
+class SyntaxCheck:
+    ok: bool
+    rules: int = 0  # documents parsed
+    errors: list = field(default_factory=list)  # parse errors (the file is not valid Sigma)
+    issues: list = field(default_factory=list)  # validator findings "validator: description"
+
+    @property
+    def clean(self) -> bool:
+        return self.ok and not self.issues
+
+
+@dataclass
+class TestResult:
+    name: str
+    expected: bool
+    matched: bool | None  # what SQLite said; None when not executed
+    evaluator: bool | None = None  # translator.evaluator on the same event
+    error: str = ""
+    sql: str = ""
+
+    @property
+    def agrees(self) -> bool:
+        return self.matched is not None and self.matched == self.expected
+
+
+@dataclass
+class Verification:
+    rule_id: str
+    verdict: str  # the translation's
+    syntax: SyntaxCheck
+    tests: list = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- syntax
+
+
+_validator_classes: dict | None = None
+
+
+def validator_classes() -> dict:
+    global _validator_classes
+    if _validator_classes is None:
+        from sigma.plugins import InstalledSigmaPlugins
+        found = InstalledSigmaPlugins.autodiscover().validators
+        _validator_classes = {k: v for k, v in sorted(found.items()) if k not in EXCLUDED_VALIDATORS}
+    return _validator_classes
+
+
+def parse(text: str):
+    """The pySigma collection of a generated file (references resolved)."""
+    from sigma.collection import SigmaCollection
+    collection = SigmaCollection.from_yaml(text, collect_errors=True)
+    collection.resolve_rule_references()
+    return collection
+
+
+def check_syntax(text: str) -> SyntaxCheck:
+    from sigma.exceptions import SigmaError
+    try:
+        collection = parse(text)
+    except (SigmaError, ValueError) as exc:  # yaml errors surface as ValueError subclasses
+        return SyntaxCheck(False, 0, [f"{type(exc).__name__}: {exc}"])
+    errors = [f"{type(e).__name__}: {e}" for r in collection.rules for e in r.errors]
+    issues = []
+    validators = [cls() for cls in validator_classes().values()]
+    for rule in collection.rules:
+        for v in validators:
+            for issue in v.validate(rule):
+                issues.append(f"{_validator_name(v)}: {issue.description}" + _detail(issue))
+    for v in validators:
+        for issue in v.finalize():
+            issues.append(f"{_validator_name(v)}: {issue.description}" + _detail(issue))
+    return SyntaxCheck(not errors, len(collection.rules), errors, issues)
+
+
+def _validator_name(v) -> str:
+    from sigma.validators.core import validator_classname_to_identifier
+    return validator_classname_to_identifier(type(v).__name__)
+
+
+def _detail(issue) -> str:
+    extra = {k: v for k, v in vars(issue).items() if k not in ("rules", "severity")}
+    return f" {extra}" if extra else ""
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def _regexp(pattern: str, value: Any) -> bool:
+    if not isinstance(value, str) or not isinstance(pattern, str):
+        return False
+    from ..backends.sigma_regex import _re2
+    if _re2 is None:  # pragma: no cover
+        raise RuntimeError("google-re2 is required to run Sigma |re conditions")
+    return _re2.search(pattern, value) is not None
+
+
+def sql_value(v: Any) -> Any:
+    """A record value as SQLite stores it (multivalue/objects as JSON text)."""
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, sort_keys=True)
+    return v
+
+
+def run_sql(sql: str, record: dict, required: list[str]) -> bool:
+    """Does the one-row table built from ``record`` satisfy ``sql``?"""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.create_function("REGEXP", 2, _regexp, deterministic=True)
+        columns: dict[str, Any] = {}
+        for k, v in record.items():
+            if k.lower() not in {c.lower() for c in columns}:
+                columns[k] = sql_value(v)
+        for name in required:
+            if name.lower() not in {c.lower() for c in columns}:
+                columns[name] = None
+        if not columns:
+            columns["rowid_placeholder"] = None
+        quoted = [_quote(c) for c in columns]
+        conn.execute(f"CREATE TABLE logs ({', '.join(q + ' COLLATE NOCASE' for q in quoted)})")
+        conn.execute(f"INSERT INTO logs ({', '.join(quoted)}) VALUES "
+                     f"({', '.join('?' for _ in quoted)})", list(columns.values()))
+        return conn.execute(sql).fetchone() is not None
+    finally:
+        conn.close()
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def compile_sql(sigma_rule) -> tuple[str, list[str]]:
+    from sigma.backends.sqlite import sqliteBackend
+    from sigma.rule import SigmaRule
+    backend = sqliteBackend(table="logs")
+    # a fresh copy: pySigma emits no query for a rule a correlation references
+    standalone = SigmaRule.from_dict(sigma_rule.to_dict())
+    queries = backend.convert_rule(standalone)
+    if len(queries) != 1:
+        raise ValueError(f"expected one SQL query, got {len(queries)}")
+    return queries[0], backend.required_fields(standalone)
+
+
+def _log_type(rule: Rule, event: Any) -> str:
+    lt = event.get("p_log_type") if isinstance(event, dict) else None
+    return lt if lt in rule.log_types else rule.log_types[0]
+
+
+def verify_rule(rule: Rule, translation: Translation, mappings: MappingSet) -> Verification:
+    """Syntax + validators of the generated file, then every Test executed in SQLite."""
+    text = translation.query
+    if not text:
+        return Verification(rule.id, translation.verdict,
+                            SyntaxCheck(False, 0, ["no Sigma was generated"]))
+    syntax = check_syntax(text)
+    result = Verification(rule.id, translation.verdict, syntax)
+    if not syntax.ok:
+        return result
+    by_id = {str(r.id): r for r in parse(text).rules}
+    expr = effective_detection(rule)
+    for test in rule.tests:
+        event = test.log
+        try:
+            ev = evaluate(expr, event) if expr is not None else None
+        except NotEvaluable:
+            ev = None
+        log_type = _log_type(rule, event)
+        index = list(rule.log_types).index(log_type)
+        doc = by_id.get(rule_uuid(rule.id, "" if index == 0 else log_type))
+        if doc is None:
+            result.tests.append(TestResult(test.name, test.expected_result, None, ev,
+                                           f"no Sigma rule for log type {log_type}"))
+            continue
+        try:
+            sql, required = compile_sql(doc)
+            record = project_event(mappings, log_type, "sigma", event)
+            matched = run_sql(sql, record, required)
+        except (MappingError, sqlite3.Error, ValueError) as exc:
+            result.tests.append(TestResult(test.name, test.expected_result, None, ev,
+                                           f"{type(exc).__name__}: {exc}"))
+            continue
+        result.tests.append(TestResult(test.name, test.expected_result, matched, ev, "", sql))
+    return result
