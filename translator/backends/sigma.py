@@ -80,9 +80,9 @@ def title_case(text: str) -> str:
         except ImportError:  # pragma: no cover
             _TITLE_SMALL_WORDS = frozenset()
     words = []
-    for i, w in enumerate(text.split(" ")):
-        plain = w.islower() and "." not in w and "/" not in w and "_" not in w and not w[0].isdigit()
-        if plain and (i == 0 or w not in _TITLE_SMALL_WORDS):
+    for i, w in enumerate(text.strip().rstrip(".").split(" ")):
+        plain = w.islower() and not any(c in w for c in "./_") and not w[:1].isdigit()
+        if w and plain and (i == 0 or w not in _TITLE_SMALL_WORDS):
             w = w[0].upper() + w[1:]
         words.append(w)
     return " ".join(words).rstrip(".")
@@ -297,7 +297,7 @@ _Dumper.add_representer(str, _str_repr)
 
 
 def dump(doc: dict) -> str:
-    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000,
                      default_flow_style=False)
 
 

@@ -88,6 +88,31 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
+_ANCHORS = {"eq": (r"\A", r"\z"), "startswith": (r"\A", ""), "endswith": ("", r"\z"),
+            "contains": ("", "")}
+
+
+def text_leaves(name: str, op: str, values: tuple, case_sensitive: bool) -> Any:
+    """Literal text tests. Values holding ``*`` or ``?`` are written as an escaped ``|re``
+    rather than with ``\\*``: the same meaning, and SigmaHQ's escaped_wildcard validator
+    (which asks whether an escaped wildcard is intentional) stays quiet."""
+    plain = tuple(dict.fromkeys(escape(x) for x in values if not any(c in x for c in "*?")))
+    starred = tuple(dict.fromkeys(x for x in values if any(c in x for c in "*?")))
+    parts = []
+    if plain:
+        mods = () if op == "eq" else (op,)
+        parts.append(Leaf(name, mods + _cased(case_sensitive), plain))
+    if starred:
+        lead, tail = _ANCHORS[op]
+        parts.append(Leaf(name, ("re",) + (() if case_sensitive else ("i",)),
+                          tuple(lead + _re_literal(x) + tail for x in starred)))
+    return parts[0] if len(parts) == 1 else SOr(tuple(parts))
+
+
+def _re_literal(text: str) -> str:
+    return "".join(_re_escape(c) for c in text)
+
+
 def _cased(case_sensitive: bool) -> tuple:
     return ("cased",) if case_sensitive else ()
 
@@ -242,7 +267,11 @@ class Lowering:
             return self.field_reference(p, name, element_of, positive)
         if op == "eq":
             if isinstance(v, str):
-                return Leaf(name, _cased(cs), (escape(v),))
+                return text_leaves(name, "eq", (v,), cs)
+            if isinstance(v, bool) and self.field_type(p.field, element_of) != "bool":
+                self.report(f"{p.field} == {v}", "Sigma's boolean also matches the text "
+                            f"'{str(v).lower()}' (pySigma's SQL: = 'true' OR = 1), and the "
+                            "mapping does not type this field as bool: Python's == does not")
             if v is None or isinstance(v, (bool, int, float)):
                 return Leaf(name, (), (v,))
             return self.inexpressible(f"{p.field} == {v!r}", "Sigma values are scalars", positive)
@@ -257,16 +286,16 @@ class Lowering:
             if not isinstance(v, tuple) or any(isinstance(x, (tuple, list, dict)) for x in v):
                 return self.inexpressible(f"{p.field} in {v!r}", "Sigma values are scalars",
                                           positive)
-            texts = tuple(dict.fromkeys(escape(x) for x in v if isinstance(x, str)))
+            texts = tuple(x for x in v if isinstance(x, str))
             others = tuple(dict.fromkeys(x for x in v if not isinstance(x, str)))
-            parts = ([Leaf(name, _cased(cs), texts)] if texts else []) + \
+            parts = ([text_leaves(name, "eq", texts, cs)] if texts else []) + \
                     ([Leaf(name, (), others)] if others else [])
             return SOr(tuple(parts)) if len(parts) != 1 else parts[0]
         if op in ("contains", "startswith", "endswith"):
             operands = v if isinstance(v, tuple) else (v,)
             if not operands or not all(isinstance(o, str) for o in operands):
                 return self.inexpressible(f"{p.field} {op} {v!r}", "non-text operand", positive)
-            return Leaf(name, (op,) + _cased(cs), tuple(dict.fromkeys(escape(o) for o in operands)))
+            return text_leaves(name, op, operands, cs)
         if op == "regex":
             if not isinstance(v, str):
                 return self.inexpressible(f"{p.field} regex {v!r}", "non-text pattern", positive)
@@ -279,7 +308,8 @@ class Lowering:
             return Leaf(name, ("re",) + rx.modifiers, (rx.pattern,))
         if op == "glob":
             return self.glob(p, name, positive)
-        if op == "exists":
+        if op in ("exists", "present"):
+            # "present" (key there, even null): Sigma sees null as missing; absent_fixup reports it
             return Leaf(name, ("exists",), (True,))
         if op == "null":
             return Leaf(name, (), (None,))
@@ -304,7 +334,25 @@ class Lowering:
                         "an IP address: any non-private value matches, also text that is not "
                         "an address")
             return SNot(Leaf(name, ("cidr",), _private_networks() + ("100.64.0.0/10",)))
+        if op in ("is_ip", "is_ipv4", "is_ipv6"):
+            return self.ip_shape(p, name, positive)
         return self.inexpressible(f"{p.field} {op}", f"no Sigma modifier for {op}", positive)
+
+    def ip_shape(self, p: Predicate, name: str, positive: bool) -> Node:
+        """``ipaddress.ip_address(x)`` succeeds: IPv4 exactly as Python 3 parses it (after
+        ``strip()``); IPv6 by the shape of its text (reported)."""
+        ws = f"[{sigma_regex._SPACE_MEMBERS}]*"
+        octet = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
+        v4 = rf"{octet}(?:\.{octet}){{3}}"
+        v6 = r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%[^%]+)?"
+        shapes = {"is_ipv4": (v4,), "is_ipv6": (v6,), "is_ip": (v4, v6)}[p.op]
+        if p.op != "is_ipv4":
+            if not positive:
+                return self.inexpressible(f"{p.field} {p.op}", "Sigma cannot test that a value "
+                                          "is an IPv6 address", positive)
+            self.report(f"{p.field} {p.op}", "Sigma cannot parse IPv6 addresses: written as a "
+                        "regex of the address's characters (matches some non-addresses)")
+        return Leaf(name, ("re",), tuple(rf"\A{ws}{shape}{ws}\z" for shape in shapes))
 
     def field_reference(self, p: Predicate, name: str, element_of: tuple, positive: bool) -> Node:
         other = self.field_name(replace(p.value, default=MISSING, default_on_null=False),
@@ -513,6 +561,9 @@ class _Emitter:
         return name
 
     def add(self, negated: bool, body: Any, fields: list[str]) -> str:
+        for existing, other in self.selections.items():
+            if other == body:  # the same test under another polarity: one selection
+                return existing
         name = self.name(negated, fields)
         self.selections[name] = body
         return name
@@ -529,7 +580,7 @@ class _Emitter:
             if mapped is not None:
                 return self.add(negated, mapped, _fields(node)), 3
             leaves = [x for x in node.items if isinstance(x, Leaf)]
-            rest = [x for x in node.items if not isinstance(x, Leaf)]
+            rest = _group_filters([x for x in node.items if not isinstance(x, Leaf)])
             parts = []
             if leaves:
                 group = SAnd(tuple(leaves)) if len(leaves) > 1 else leaves[0]
@@ -553,6 +604,28 @@ class _Emitter:
                 parts.append(text)
             return " or ".join(parts), 0
         raise TypeError(node)
+
+
+def _simple(node: Node) -> bool:
+    return isinstance(node, Leaf) or (isinstance(node, SAnd) and _as_map(node) is not None)
+
+
+def _group_filters(items: list) -> list:
+    """``not a1 and not a2`` on the same field -> ``not filter_a`` (one selection, a list of
+    maps): the same meaning, one name per excluded field."""
+    out: list = []
+    slot: dict[str, int] = {}
+    for x in items:
+        if isinstance(x, SNot) and _simple(x.item):
+            key = _fields(x.item)[0]
+            if key in slot:
+                prev = out[slot[key]].item
+                prev_items = prev.items if isinstance(prev, SOr) else (prev,)
+                out[slot[key]] = SNot(SOr(prev_items + (x.item,)))
+                continue
+            slot[key] = len(out)
+        out.append(x)
+    return out
 
 
 def _fields(node: Node) -> list[str]:

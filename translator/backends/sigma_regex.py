@@ -29,7 +29,7 @@ _CLASS_MEMBERS = {"d": r"\p{Nd}", "s": _SPACE_MEMBERS, "w": _WORD_MEMBERS}
 
 _UNSUPPORTED = (
     (re.compile(r"\(\?<?[=!]"), "regex lookaround"),
-    (re.compile(r"\(\?P=|\\[1-9]"), "regex backreference"),
+    (re.compile(r"\(\?P=|\\[1-9]"), "regex backreference"),  # checked before unescaping
     (re.compile(r"\(\?\("), "regex conditional group"),
     (re.compile(r"\(\?>|[*+?}]\+"), "regex atomic group or possessive quantifier"),
     (re.compile(r"\\N\{"), "regex named Unicode escape"),
@@ -54,8 +54,9 @@ def translate(pattern: str, flags: tuple = (), case_sensitive: bool = True) -> S
         return SigmaRegex("", (), "regex VERBOSE flag")
     if unknown:
         return SigmaRegex("", (), "regex flag " + ", ".join(sorted(unknown)))
+    unescaped = re.sub(r"\\[^1-9]", "E", pattern)  # escapes are literals, not syntax
     for finder, construct in _UNSUPPORTED:
-        if finder.search(_strip_escaped_backslashes(pattern)):
+        if finder.search(unescaped):
             return SigmaRegex("", (), construct)
     mods = []
     if names & {"IGNORECASE", "I"} or not case_sensitive:
@@ -90,10 +91,6 @@ def re2_problem(pattern: str) -> str:
     except Exception as exc:  # google-re2 raises its own error type
         return str(exc) or type(exc).__name__
     return ""
-
-
-def _strip_escaped_backslashes(p: str) -> str:
-    return p.replace("\\\\", "")
 
 
 def _top_level_alternation(pattern: str) -> bool:

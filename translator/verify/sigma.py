@@ -24,7 +24,7 @@ from typing import Any
 from ..backends.base import Translation
 from ..backends.sigma import effective_detection, rule_uuid
 from ..evaluator import NotEvaluable, evaluate
-from ..mapping import MappingError, MappingSet
+from ..mapping import EACH, MappingError, MappingSet, Unmapped
 from ..mapping.project import project_event
 from ..model import Rule
 
@@ -191,6 +191,43 @@ def compile_sql(sigma_rule) -> tuple[str, list[str]]:
     return queries[0], backend.required_fields(standalone)
 
 
+def sigma_record(mappings: MappingSet, log_type: str, event: dict) -> dict:
+    """The flat record a Sigma consumer holds for ``event``: the mapping's reverse projection,
+    plus the event's own dotted leaves for paths the mapping cannot place but does not declare
+    absent from the source. Those are exactly the fields the backend writes with its
+    documented fallback name (the dotted path, reported as a warning), so the check reads
+    them where the fallback says they are; fields the source does not hold (``absent``, such
+    as Panther's p_* fields) stay NULL."""
+    record = project_event(mappings, log_type, "sigma", event)
+    seen = {k.lower() for k in record}
+    for path, value in _leaves((), event):
+        resolved = mappings.resolve(log_type, "sigma", path)
+        if not isinstance(resolved, Unmapped) or resolved.fallback is None:
+            continue
+        if "does not hold" in resolved.reason:
+            continue
+        name = resolved.fallback.name
+        if name.lower() in seen and name not in record:
+            continue
+        if EACH in path:
+            record.setdefault(name, []).append(value)
+        elif name not in record:
+            record[name] = value
+        seen.add(name.lower())
+    return record
+
+
+def _leaves(path: tuple, value: Any):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(path + (str(k),), v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(path + (EACH,), v)
+    else:
+        yield path, value
+
+
 def _log_type(rule: Rule, event: Any) -> str:
     lt = event.get("p_log_type") if isinstance(event, dict) else None
     return lt if lt in rule.log_types else rule.log_types[0]
@@ -223,7 +260,7 @@ def verify_rule(rule: Rule, translation: Translation, mappings: MappingSet) -> V
             continue
         try:
             sql, required = compile_sql(doc)
-            record = project_event(mappings, log_type, "sigma", event)
+            record = sigma_record(mappings, log_type, event)
             matched = run_sql(sql, record, required)
         except (MappingError, sqlite3.Error, ValueError) as exc:
             result.tests.append(TestResult(test.name, test.expected_result, None, ev,
