@@ -427,3 +427,15 @@ def test_bad_input_never_raises():
     t = BACKEND.translate(make_rule(P("eventName", "eq", "x"), log_types=("Nope.Log",)), MS)
     assert t.verdict == "unsupported" and "Nope.Log" in str(t.findings[0])
     assert rule_uuid("a") != rule_uuid("a", "threshold")
+
+
+def test_engine_report_for_rulec_verify():
+    from translator.verify.sigma import check as engine_check
+    rule = seed_like_rule()
+    report = engine_check(rule, BACKEND.translate(rule, MS), MS)
+    assert report.status == "ok" and report.executed and report.syntax_ok
+    assert [t.matched for t in report.tests] == [True, False]
+    broken = seed_like_rule(tests=(RuleTest.make("wrong expectation", False,
+                                                 {"eventSource": "ec2.amazonaws.com",
+                                                  "eventName": "AuthorizeSecurityGroupIngress"}),))
+    assert engine_check(broken, BACKEND.translate(broken, MS), MS).status == "fail"

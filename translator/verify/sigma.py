@@ -27,6 +27,7 @@ from ..evaluator import NotEvaluable, evaluate
 from ..mapping import EACH, MappingError, MappingSet, Unmapped
 from ..mapping.project import project_event
 from ..model import Rule
+from .base import EngineReport, TestCheck
 
 EXCLUDED_VALIDATORS: dict[str, str] = {
     "attacktag": "needs MITRE ATT&CK data that pySigma downloads at first use (offline here)",
@@ -61,6 +62,8 @@ class SyntaxCheck:
 
 @dataclass
 class TestResult:
+    __test__ = False  # not a pytest test class
+
     name: str
     expected: bool
     matched: bool | None  # what SQLite said; None when not executed
@@ -268,3 +271,27 @@ def verify_rule(rule: Rule, translation: Translation, mappings: MappingSet) -> V
             continue
         result.tests.append(TestResult(test.name, test.expected_result, matched, ev, "", sql))
     return result
+
+
+def check(rule: Rule, translation: Translation, mappings: MappingSet) -> EngineReport:
+    """``rulec verify``'s protocol (translator/verify/base.py): validator issues count as
+    syntax errors (the generated Sigma must be validator-clean), tests executed in SQLite."""
+    import importlib.metadata as md
+    v = verify_rule(rule, translation, mappings)
+    engine = "pySigma {} + pysigma-backend-sqlite {} on SQLite {}".format(
+        md.version("pysigma"), md.version("pysigma-backend-sqlite"), sqlite3.sqlite_version)
+    report = EngineReport(rule.id, "sigma", engine, syntax_ok=v.syntax.clean,
+                          syntax_errors=list(v.syntax.errors) + [f"validator {i}" for i in
+                                                                 v.syntax.issues])
+    executed = [t for t in v.tests if t.matched is not None]
+    report.executed = bool(executed)
+    report.tests = [TestCheck(t.name, t.expected, t.matched, t.error) for t in v.tests]
+    if translation.verdict != "exact":
+        report.notes.append(f"translation is {translation.verdict}: "
+                            + "; ".join(f"{f.construct}: {f.reason}" for f in translation.findings
+                                        if f.severity in ("partial", "unsupported")))
+    for t in v.tests:
+        if t.matched is not None and t.evaluator is not None and t.matched != t.evaluator:
+            report.notes.append(f"{t.name!r}: SQLite {t.matched}, reference evaluator "
+                                f"{t.evaluator}")
+    return report
