@@ -127,6 +127,8 @@ def _legacy(path: tuple, types: dict, opens_json) -> Spelling | str:
         if _is_array(typ) or (typ in ("json-string", "any") and i < len(path)):
             rest = tuple(Step(s, json=True) for s in path[i:])
             return Spelling("_".join(parts) + "_s", "json-string", value_type, rest)
+    if opens_json(len(path)) or value_type == "object":
+        return "legacy _CL tables flatten an object into one column per key"
     if value_type in ("unknown", "json"):
         value_type = "string"  # below a free-form object: the collector's default, text
     suffix = _LEGACY_SUFFIX.get(base_type(value_type))

@@ -19,6 +19,7 @@ Records: Sentinel row ``{Column: value, "Type": table}``; Splunk event ``{"a.b":
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 from .entries import EACH, ResolvedField, base_type
@@ -32,6 +33,12 @@ def _truthy_text(v: Any) -> Any:
     if isinstance(v, str) and v.lower() in ("true", "false"):
         return v.lower() == "true"
     return v
+
+
+def _epoch_to_iso(value: float) -> str:
+    """Epoch seconds (or milliseconds, as many SaaS logs write them) as ISO-8601 UTC text."""
+    seconds = value / 1000 if abs(value) > 1e11 else value
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _lower_keys(v: Any, keep_json: bool) -> Any:
@@ -51,6 +58,8 @@ def convert(value: Any, r: ResolvedField) -> Any:
         return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     if t == "bool":
         return _truthy_text(value)
+    if t == "timestamp" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _epoch_to_iso(value)
     if t.endswith("[]"):
         return value if isinstance(value, list) else [value]
     if r.target == "athena" and t in ("object", "array"):
@@ -142,6 +151,8 @@ def project_event(ms: MappingSet, log_type: str, target: str, event: dict,
                 _set_nested(record, r.name, stored, append)
             else:
                 _store(record, r.name, stored, append=False)
+            if isinstance(value, (dict, list)):
+                descend(path, value)  # entries below a nested column (GCP's PrincipalEmail)
             return
         if isinstance(r, ResolvedField):
             return  # below a mapped column: stored with the column already
