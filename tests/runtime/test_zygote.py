@@ -3,7 +3,7 @@ import os
 import sys
 import time
 
-from translator.runtime.sandbox import Limits
+from translator.runtime.sandbox import Limits, map_isolated
 from translator.runtime.zygote import imap_preloaded
 
 FAST = Limits(timeout_s=2.0, memory_mb=256)
@@ -78,3 +78,8 @@ def test_a_zygote_that_dies_mid_run_leaves_the_rest_to_plain_calls():
     out = run(kill_zygote, [0, 1, 2, 3], preload=preload_probe, workers=1)
     assert [out[i].value for i in (1, 2, 3)] == [1, 2, 3]
     assert 0 in out  # reported too: either its result or an error, never missing
+
+
+def test_map_isolated_accepts_a_preload():
+    outcomes = map_isolated(read_probe, [5, 6], preload=preload_probe, preload_arg="p", limits=FAST)
+    assert [o.value for o in outcomes] == [(5, "p", 1), (6, "p", 1)]

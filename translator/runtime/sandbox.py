@@ -383,13 +383,21 @@ def imap_isolated(func: Callable, items: Iterable, *, workers: int = 2, limits: 
 
 
 def map_isolated(func: Callable, items: Iterable, *, workers: int = 2, limits: Limits = Limits(),
-                 limits_of: Callable[[Any], Limits] | None = None) -> list[Outcome]:
+                 limits_of: Callable[[Any], Limits] | None = None,
+                 preload: Callable[[Any], None] | None = None, preload_arg: Any = None) -> list[Outcome]:
     """``[func(item) for item in items]``, each call in its own sandboxed child; results in
-    input order."""
+    input order. With ``preload``, calls fork from a zygote that ran ``preload(preload_arg)``
+    once (e.g. imported the modules every call needs); see ``zygote``."""
     items = list(items)
+    if preload is not None:
+        from .zygote import imap_preloaded  # zygote builds on this module
+
+        stream = imap_preloaded(func, items, preload=preload, preload_arg=preload_arg,
+                                workers=workers, limits=limits, limits_of=limits_of)
+    else:
+        stream = imap_isolated(func, items, workers=workers, limits=limits, limits_of=limits_of)
     results: list[Outcome | None] = [None] * len(items)
-    for index, outcome in imap_isolated(func, items, workers=workers, limits=limits,
-                                           limits_of=limits_of):
+    for index, outcome in stream:
         results[index] = outcome
     return results  # type: ignore[return-value]
 
