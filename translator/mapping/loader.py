@@ -26,6 +26,7 @@ Later files win: user ``--mapping`` files override or extend entries key by key.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -197,6 +198,12 @@ def parse_file(path: Path | str, text: str | None = None) -> LogTypeMapping | No
                           udm, targets, (file,), event_time, indicators)
 
 
+@lru_cache(maxsize=512)
+def _parse_cached(path: str, mtime_ns: int) -> LogTypeMapping | None:
+    """parse_file, once per file version (results are immutable)."""
+    return parse_file(path)
+
+
 def _merge_target(old: TargetMapping, new: TargetMapping) -> TargetMapping:
     entries = old.entry_map()
     entries.update(new.entry_map())
@@ -248,7 +255,8 @@ def load_all(extra_files: Iterable[Path | str] = ()) -> dict[str, LogTypeMapping
     (the standard ``"*"`` entry included under its own key)."""
     merged: dict[str, LogTypeMapping] = {}
     for path in [*shipped_files(), *extra_files]:
-        m = parse_file(path)
+        m = _parse_cached(str(path), Path(path).stat().st_mtime_ns) if Path(path).is_file() \
+            else parse_file(path)
         if m is None:
             continue
         merged[m.log_type] = merge(merged[m.log_type], m) if m.log_type in merged else m
