@@ -36,8 +36,13 @@ def _translation_from_json(d: dict) -> Translation:
 
 def translate_one(backend, rule: Rule, mappings, options: BuildOptions) -> Translation:
     """One rule x target; a crash of the backend is this rule's `error`, not the build's."""
+    if rule.extraction is not None and rule.extraction.verdict == "mismatch":
+        # The extracted model disagrees with the real Python rule: a query built from it would
+        # be wrong, so none is emitted (a frontend bug, reported as this rule's error).
+        return Translation(rule.id, backend.name, error="extraction disagrees with the Python "
+                           "rule: " + "; ".join(rule.extraction.reasons))
     if rule.extraction is not None and rule.extraction.verdict in ("unsupported", "none") \
-            and rule.detection is None:
+            or rule.detection is None and rule.correlation is None:
         reasons = "; ".join(rule.extraction.reasons) or "no detection logic could be extracted"
         return Translation(rule.id, backend.name, (), (Finding(
             "detection", f"no canonical detection: {reasons}", "unsupported"),))

@@ -16,7 +16,7 @@ from typing import Iterable
 from . import __version__
 from .diagnostics import Diagnostic
 from .frontends.panther_yaml import LoadResult, load_tree
-from .model import Extraction, Rule
+from .model import Rule
 
 
 @dataclass
@@ -120,12 +120,8 @@ def extract_python(compiled: Compiled, *, jobs: int, cache: Cache) -> list[Rule]
     todo = [r for r in compiled.rules if r.python_file and r.detection is None]
     if not todo:
         return compiled.rules
-    try:
-        from .frontends.python import extract_rules
-    except ImportError:
-        reason = "the Python frontend is not available in this build of rulec"
-        return [replace(r, extraction=Extraction("unsupported", "python", (reason,)))
-                if r in todo else r for r in compiled.rules]
+    from .frontends.python.pipeline import extract_tree
+
     done: dict[str, Rule] = {}
     missing = []
     for r in todo:
@@ -135,7 +131,11 @@ def extract_python(compiled: Compiled, *, jobs: int, cache: Cache) -> list[Rule]
         else:
             missing.append(r)
     if missing:
-        for r in extract_rules(missing, compiled.loaded, jobs=jobs):
-            done[r.id] = r
-            cache.put("extract", key_of(r.source_hash, compiled.support_hash), r.to_dict())
+        by_id = {x.rule_id: x for x in extract_tree(missing, compiled.loaded, jobs=jobs)}
+        for r in missing:
+            x = by_id.get(r.id)
+            if x is None:  # not a rule the frontend handles (e.g. a correlation rule)
+                continue
+            done[r.id] = x.apply(r)
+            cache.put("extract", key_of(r.source_hash, compiled.support_hash), done[r.id].to_dict())
     return [done.get(r.id, r) for r in compiled.rules]

@@ -52,7 +52,9 @@ class RuleReport:
         for t in self.tests:
             if self.has_python and not t.python_passed:
                 return False
-            if self.has_model and not t.model_agrees:
+            # A model that answers must answer right; one that cannot be evaluated (a partial
+            # extraction holding an opaque construct) is shown as n/a, not as a failure.
+            if self.has_model and t.model_matched is not None and not t.model_agrees:
                 return False
         return True
 
@@ -66,7 +68,10 @@ class RuleReport:
     def model_cell(self) -> str:
         if not self.has_model:
             return "-"
-        return f"{sum(t.model_agrees for t in self.tests)}/{len(self.tests)}"
+        evaluable = [t for t in self.tests if t.model_matched is not None]
+        na = len(self.tests) - len(evaluable)
+        cell = f"{sum(t.model_agrees for t in evaluable)}/{len(evaluable)}" if evaluable else ""
+        return (cell + (f"+{na}na" if cell else "n/a")) if na else cell
 
     def failure_lines(self) -> list[str]:
         lines = [f"error: {self.error}"] if self.error else []
@@ -81,8 +86,8 @@ class RuleReport:
                 else:
                     got = "; ".join(f"{k}(): {v}" for k, v in sorted(t.aux_errors.items()))
                 lines.append(f"python  {t.name!r}: expected {t.expected}, {got}")
-            if self.has_model and not t.model_agrees:
-                got = f"error: {t.model_error}" if t.model_error else f"matched {t.model_matched}"
+            if self.has_model and t.model_matched is not None and not t.model_agrees:
+                got = f"matched {t.model_matched}"
                 lines.append(f"model   {t.name!r}: expected {t.expected}, {got}")
         return lines
 
@@ -92,8 +97,12 @@ class RuleReport:
 
 
 def effective_detection(rule: Rule):
-    """The rule's detection with its InlineFilters AND-ed in front (None if no detection)."""
+    """The rule's detection with its InlineFilters AND-ed in front; None when there is none,
+    or when the frontend judged its extraction unusable (verdict unsupported). A mismatch
+    stays: `rulec test` must show it failing."""
     if rule.detection is None:
+        return None
+    if rule.extraction is not None and rule.extraction.verdict in ("unsupported", "none"):
         return None
     if rule.inline_filters is None:
         return rule.detection

@@ -35,13 +35,15 @@ def test_cmd(paths, jobs, timeout, rule_globs, model, failures_only, json_path):
 
     Exit status: 0 all tests pass, 1 a test failed, 2 a rule file is invalid.
     """
-    from ..frontends.panther_yaml import load_tree
+    from ..pipeline import Cache, compile_paths
 
-    loaded = load_tree(paths)
+    # With --model, Python rules get their extracted detection (symbolic frontend, cached).
+    compiled = compile_paths(paths, jobs=jobs, cache=Cache.default(), extract=model)
+    loaded = compiled.loaded
     for d in loaded.diagnostics:
         if d.level != "info":
             click.echo(str(d), err=True)
-    rules = [r for r in loaded.rules
+    rules = [r for r in compiled.rules
              if not rule_globs or any(fnmatchcase(r.id, g) for g in rule_globs)]
     reports = run_tests(rules, loaded, jobs=jobs, timeout=timeout, model=model)
     _print_table(reports, failures_only)
@@ -79,13 +81,16 @@ def _summary(reports: list[RuleReport]) -> dict:
     mocked = sum(1 for t in tests if t.mocked)
     model_checked = [t for t in tests if t.model_matched is not None]
     model_agree = sum(1 for t in model_checked if t.model_agrees)
+    not_evaluable = sum(1 for t in tests if t.model_error)
     failed_rules = sum(1 for r in reports if not r.passed)
     out = {
         "rules": len(reports), "rules_failed": failed_rules, "tests": len(tests),
         "python_tests": len(py_tests), "python_passed": py_pass, "tests_with_mocks": mocked,
         "model_checked": len(model_checked), "model_agreed": model_agree,
+        "model_not_evaluable": not_evaluable,
     }
     out["line"] = (f"{len(reports)} rules, {len(tests)} tests: python {py_pass}/{len(py_tests)} "
-                   f"passed ({mocked} use Mocks); model {model_agree}/{len(model_checked)} agreed; "
+                   f"passed ({mocked} use Mocks); model {model_agree}/{len(model_checked)} agreed "
+                   f"({not_evaluable} not evaluable: partial extraction); "
                    f"{failed_rules} rules failing")
     return out
