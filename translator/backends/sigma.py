@@ -30,7 +30,7 @@ from ..mapping import MappingError, MappingSet, Unmapped
 from ..mitre import tactic_shortname
 from ..model import All, Field, Rule
 from .base import BuildOptions, Finding, Output, Translation
-from .sigma_detection import Lowering, simplify, to_detection
+from .sigma_detection import Lowering, to_detection
 
 NAME = "sigma"
 # Namespace of rulec's Sigma ids: uuid5(NAMESPACE_URL, "https://rulec.dev/sigma").
@@ -124,7 +124,9 @@ def references(rule: Rule) -> list[str]:
 
 
 def description(rule: Rule) -> str:
-    text = " ".join(rule.description.split()) or f"Panther rule {rule.id}."
+    text = " ".join(rule.description.split())
+    if len(text) < 16:  # SigmaHQ asks for more than a few words; say where the rule is from
+        text = (text + " " if text else "") + f"(Panther rule {rule.id})"
     runbook = rule.runbook.strip()
     if runbook and not all(re.match(r"https?://", t) for t in runbook.split()):
         text += " Runbook: " + " ".join(runbook.split())
@@ -164,7 +166,7 @@ class SigmaBackend:
                 findings.append(Finding(f"log type {log_type}", str(exc), "unsupported"))
                 continue
             lowering = Lowering(mappings, log_type, strict=options.strict)
-            tree = simplify(lowering.lower(expr))
+            tree = lowering.lower_detection(expr)
             findings.extend(f for f in lowering.findings if f not in findings)
             if isinstance(tree, bool):
                 findings.append(Finding(f"detection on {log_type}", "reduces to the constant "
@@ -173,7 +175,8 @@ class SigmaBackend:
                 continue
             name = sigma_name(rule.id, "" if i == 0 else log_type)
             doc: dict[str, Any] = {
-                "title": title_case(rule.display_name or rule.id),
+                "title": title_case(rule.display_name or rule.id)
+                + (f" ({log_type})" if len(log_types) > 1 else ""),
                 "id": ids[i],
                 "status": "experimental",
                 "description": description(rule),

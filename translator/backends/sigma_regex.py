@@ -129,9 +129,11 @@ def _rewrite(p: str, multiline: bool, ascii_only: bool) -> tuple[str, list]:
             i += 2
             if e == "Z":
                 out.append(r"\z")
+            elif e == "s" and ascii_only:  # Python's ASCII \s includes \v, RE2's does not
+                out.append(r"\t-\r " if in_class else r"[\t-\r ]")
             elif e in "dsw" and not ascii_only:
                 members = _CLASS_MEMBERS[e]
-                out.append(members if in_class else f"[{members}]")
+                out.append(members if in_class or e == "d" else f"[{members}]")
             elif e in "DSW" and not ascii_only:
                 if in_class:
                     raise ValueError(rf"\{e} inside a character class has no RE2 equivalent")
