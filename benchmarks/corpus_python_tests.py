@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import os
 import resource
 import sys
@@ -42,6 +43,9 @@ def main() -> int:
     ap.add_argument("tree", nargs="?", default="/tmp/panther-analysis")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--details", action="store_true", help="list every disagreement and error")
+    ap.add_argument("--without-mocks", action="store_true",
+                    help="run only the tests that have Mocks, with the Mocks removed: shows which "
+                         "tests depend on them (KV store, enrichment helpers)")
     ap.add_argument("--slowest", type=int, default=0, help="list the N slowest rules")
     ap.add_argument("--infer-log-type", action="store_true",
                     help="use the rule's only LogType when a test log has no p_log_type (not Panther)")
@@ -49,6 +53,10 @@ def main() -> int:
 
     t0 = time.monotonic()
     jobs, kinds = jobs_for(args.tree, args.infer_log_type)
+    if args.without_mocks:
+        jobs = [dataclasses.replace(job, tests=tuple(dataclasses.replace(t, mocks=())
+                                                     for t in job.tests if t.mocks))
+                for job in jobs if any(t.mocks for t in job.tests)]
     t_load = time.monotonic() - t0
     results = run_many_rule_tests(jobs, workers=args.workers)
     wall = time.monotonic() - t0

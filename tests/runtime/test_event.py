@@ -199,3 +199,14 @@ def test_event_time_epoch():
     assert PantherEvent({"p_event_time": "2023-05-23 20:47:51.149"}).event_time_epoch() == 1684874871
     assert PantherEvent({}).event_time_epoch() == 0
     assert PantherEvent({"p_event_time": "not a time"}).event_time_epoch() == 0
+
+
+def test_copy_and_pickle_keep_the_read_only_view(event):
+    import copy
+    import pickle
+
+    for clone in (copy.deepcopy(event), pickle.loads(pickle.dumps(event)), copy.copy(event)):
+        assert type(clone) is PantherEvent and clone == event
+        assert clone["useridentity"]["TYPE"] == "IAMUser"
+        with pytest.raises(TypeError):
+            clone["x"] = 1
