@@ -130,6 +130,11 @@ def _apply(name: str, value: Any, args: tuple) -> Any:
         return json.loads(value)
     if name == "index":
         return value[args[0]]
+    if name == "get":
+        got = value.get(args[0], MISSING) if isinstance(value, dict) else MISSING
+        if len(args) > 1 and (got is MISSING or (got is None and len(args) > 2 and args[2])):
+            got = args[1]
+        return got
     if name == "pluck":
         if not isinstance(value, list):
             raise TypeError(name)

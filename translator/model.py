@@ -75,9 +75,12 @@ class Transform:
 
 TRANSFORMS = ("lower", "upper", "strip", "lstrip", "rstrip", "str", "int", "float", "len",
               "json", "split", "index", "keys", "values", "basename", "removeprefix",
-              "removesuffix", "replace", "bool", "pluck")
+              "removesuffix", "replace", "bool", "pluck", "get")
 # "pluck" (args: a sub-path whose "*" steps fan out): from a list, the values at that sub-path of
 # each element, flattened, missing ones left out (a simple detection's ``a[*].b`` in a title).
+# "get" (args: key[, default[, default_on_null]]): the key of an object value, as Python's
+# dict.get on a parsed JSON document (exact key); MISSING when absent or not an object, then
+# the default as for Field.default (``json.loads(f).get("a", "x")``, deep_get on parsed JSON).
 
 
 @dataclass(frozen=True)

@@ -200,7 +200,8 @@ def test_library_call_on_field_is_reported_not_swallowed(tmp_path):
     ("def rule(event):\n    return event.deep_get('p_enrichment', 'x') == 1\n", "enrichment"),
     ("import datetime\ndef rule(event):\n    return datetime.datetime.now().hour > 3\n",
      "wall-clock"),
-    ("M = {'a': 1}\ndef rule(event):\n    return M.get(event.get('k')) == 1\n", "keyed by a field"),
+    ("M = {str(i): i for i in range(100)}\ndef rule(event):\n    return M.get(event.get('k')) == 1\n",
+     "keyed by a field"),
     ("import re\ndef rule(event):\n    m = re.match('(a)', event.get('k', ''))\n"
      "    return bool(m) and m.group(1) == 'a'\n", ".group"),
 ])
@@ -331,3 +332,55 @@ def test_non_bool_return_does_not_alert(tmp_path):
     events = [{"a": 1, "b": True}, {"a": 1, "b": "yes"}, {"a": 0, "b": True}, {}]
     out = check(tmp_path, src, events)
     assert condition(out) == "a is_not_null\nb == true"
+
+
+def test_lookup_in_small_constant_mapping_enumerates_keys(tmp_path):
+    src = '''
+    LEVELS = {"low": 1, "high": 3, "critical": 4}
+    def rule(event):
+        return LEVELS.get(event.get("level"), 0) >= 3 or LEVELS[event.get("other", "low")] == 4
+    '''
+    events = [{"level": "high"}, {"level": "low"}, {"other": "critical"}, {"other": "x"}, {}]
+    out = check(tmp_path, src, events)  # agrees with Python on every event above
+    assert out.status == "exact" and "level" in condition(out) and "other" in condition(out)
+
+
+def test_for_loop_over_array_becomes_any(tmp_path):
+    src = '''
+    def rule(event):
+        for perm in event.get("perms") or []:
+            if perm.get("cidr") == "0.0.0.0/0" and perm.get("port") == 22:
+                return True
+        return False
+    '''
+    events = [{"perms": [{"cidr": "10.0.0.0/8", "port": 22}, {"cidr": "0.0.0.0/0", "port": 22}]},
+              {"perms": [{"cidr": "0.0.0.0/0", "port": 80}]}, {"perms": []}, {}]
+    out = check(tmp_path, src, events)
+    assert 'any(perms[*]: .cidr == "0.0.0.0/0" and .port == 22)' in condition(out)
+
+
+def test_loop_whose_result_depends_on_order_is_reported(tmp_path):
+    src = '''
+    def rule(event):
+        for item in event.get("items", []):
+            if item.get("a") == 1:
+                return True
+            if item.get("b") == 1:
+                return False
+        return False
+    '''
+    out = extract(tmp_path, src, events=[{"items": [{"a": 1}]}])
+    assert out.status == "unsupported" and any("which element comes first" in r for r in out.reasons)
+
+
+def test_loop_over_constants_runs_concretely(tmp_path):
+    src = '''
+    PREFIXES = ["adm", "root"]
+    def rule(event):
+        for p in PREFIXES:
+            if event.get("user", "").startswith(p):
+                return True
+        return False
+    '''
+    out = check(tmp_path, src, [{"user": "admin"}, {"user": "rootx"}, {"user": "bob"}, {}])
+    assert condition(out) == 'user starts_with "adm" or user starts_with "root"'

@@ -47,3 +47,25 @@ def user_location(skip: int = 1) -> str:
             return f"{name}:{frame.f_lineno}"
         frame = frame.f_back
     return ""
+
+
+def as_rule_error(exc: BaseException) -> BaseException:
+    """Mark an exception the tracer raises on purpose, where the real rule would raise it
+    (``None.lower()``, a missing key): any other exception from tracer code is a tracer bug."""
+    exc.rulec_rule_error = True  # type: ignore[attr-defined]
+    return exc
+
+
+_PACKAGE_DIR = __file__.rsplit("/", 1)[0] + "/"
+
+
+def is_tracer_bug(exc: BaseException) -> bool:
+    """An exception raised inside the tracer's own code that it did not mean to raise."""
+    if getattr(exc, "rulec_rule_error", False):
+        return False
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    return last is not None and last.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR)

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from ...model import MISSING, Field, Predicate, _freeze
 from . import state
-from .errors import Unsupported
+from .errors import Unsupported, as_rule_error
 from .symbolic import Opaque, Sym, Symbolic, decide, resolve
 
 # Reads that depend on data outside the event: reported, never guessed.
@@ -82,7 +82,7 @@ class SymbolicEvent(Mapping):
             raise Unsupported("event[...]", "an event key that is not constant text")
         f = _field((key,))
         if not decide(Predicate(f, "exists")):
-            raise KeyError(key)
+            raise as_rule_error(KeyError(key))
         return Sym(f)
 
     def __iter__(self):
@@ -97,9 +97,7 @@ class SymbolicEvent(Mapping):
         key = resolve(key)
         if not isinstance(key, str):
             raise Unsupported("in event", "an event key that is not constant text")
-        # Python: the key is present (even with a null value); the model's nearest is `exists`.
-        state.current().note(f"'{key}' in event read as '{key}' exists (not null)")
-        return decide(Predicate(_field((key,)), "exists"))
+        return decide(Predicate(_field((key,)), "present"))
 
     def __eq__(self, other):
         return other is self
@@ -130,9 +128,12 @@ class SymbolicEvent(Mapping):
     def deep_walk(self, *keys, default=None, return_val="all"):
         keys = tuple(resolve(k) for k in keys)
         ctx = state.current()
-        for i in range(1, len(keys) + 1):
+        for i in range(1, len(keys)):
             if "list" in ctx.shape.types_of(keys[:i]):
                 raise Unsupported("deep_walk()", f"deep_walk through the list {'.'.join(keys[:i])}")
+        if "list" in ctx.shape.types_of(keys):
+            ctx.note(f"deep_walk({', '.join(keys)}) read as deep_get: an empty list there is "
+                     "the default in Python")
         # Without lists on the way deep_walk is deep_get (a null value gives the default).
         return Sym(_field(keys, default, on_null=True))
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from ...model import FALSE, TRUE, All, AnyOf, Const, Expr, Not, Opaque, Predicate
 from . import state
-from .errors import PathLimit, Timeout, TracerError
+from .errors import PathLimit, Timeout, TracerError, is_tracer_bug
 from .facts import implied
 
 
@@ -75,7 +75,11 @@ class Explorer:
                 except TracerError as exc:
                     out = Outcome("unsupported", exc)
                 except Exception as exc:  # the rule itself raised on this path
-                    out = Outcome("error", exc)
+                    if is_tracer_bug(exc):
+                        out = Outcome("unsupported", TracerError(
+                            "tracer", f"internal error {type(exc).__name__}: {exc}"))
+                    else:
+                        out = Outcome("error", exc)
                 out.trail = tuple(self.trail)
                 outcomes.append(out)
                 if len(outcomes) >= self.max_paths and truncate:

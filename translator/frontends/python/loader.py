@@ -15,7 +15,7 @@ from typing import Any
 from . import tracer
 from .errors import TRACED_FILES, Unsupported
 from .event import SymbolicEvent
-from .rewrite import rewrite_source
+from .rewrite import T, rewrite_source
 from .symbolic import Sym, Symbolic, resolve
 
 _CODE_CACHE: dict = {}  # (path, mtime) -> code
@@ -74,13 +74,18 @@ def _sym_deep_get(original):
         if isinstance(dictionary, SymbolicEvent):
             return dictionary.deep_get(*keys, default=default)
         if isinstance(dictionary, Sym):
-            from ...model import Field, _freeze
+            from ...model import Field, Transform, _freeze
             node = dictionary
             for k in keys:
                 node = node.child(resolve(k))
             f = node.field
             if default is not None:
-                f = Field(f.path, _freeze(default), True, (), f.root)
+                if f.transforms:  # deep_get into a parsed JSON document
+                    last = f.transforms[-1]
+                    f = Field(f.path, f.default, f.default_on_null, f.transforms[:-1]
+                              + (Transform("get", (last.args[0], _freeze(default), True)),), f.root)
+                else:
+                    f = Field(f.path, _freeze(default), True, (), f.root)
             return Sym(f, node.origin)
         return original(dictionary, *keys, default=default)
     return deep_get
@@ -137,7 +142,7 @@ class ModuleLoader:
         mod = types.ModuleType(name)
         mod.__file__ = path
         mod.__dict__["__builtins__"] = self._builtins
-        mod.__dict__["__T"] = tracer
+        mod.__dict__[T] = tracer
         exec(code, mod.__dict__)
         for fname, make in _OVERRIDES.items():
             fn = mod.__dict__.get(fname)

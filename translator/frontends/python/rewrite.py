@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-T = "__T"
+T = "_rulec_T"  # no leading double underscore: class bodies would mangle it
 
 _COMPARE = {ast.In: "in_", ast.NotIn: "not_in", ast.Is: "is_", ast.IsNot: "is_not"}
 
@@ -28,7 +28,132 @@ def _has(node: ast.AST, kinds: tuple) -> bool:
     return any(isinstance(n, kinds) for n in ast.walk(node))
 
 
+_MUTATORS = {"append", "extend", "insert", "add", "update", "setdefault", "pop", "remove",
+             "discard", "clear", "popitem", "sort", "reverse"}
+
+
+def _names_bound(nodes) -> set:
+    out = set()
+    for node in nodes:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+                out.add(n.id)
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                out.add(n.name)
+            elif isinstance(n, (ast.Import, ast.ImportFrom)):
+                out.update((a.asname or a.name).split(".")[0] for a in n.names)
+    return out
+
+
+def _names_read(nodes) -> set:
+    return {n.id for node in nodes for n in ast.walk(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+class _LoopBody(ast.NodeTransformer):
+    """break/continue/return of one loop body moved into a function -> tagged return values."""
+
+    def __init__(self):
+        self.depth = 0
+
+    def _loop(self, node):
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
+        return node
+
+    visit_For = visit_While = visit_AsyncFor = _loop
+
+    def visit_FunctionDef(self, node):
+        return node  # its returns are its own
+
+    visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = visit_FunctionDef
+
+    def _tag(self, name: str, node, value=None):
+        tag = _t(name, node)
+        out = ast.Tuple([tag, value], ast.Load()) if value is not None else tag
+        return ast.copy_location(ast.Return(ast.copy_location(out, node)), node)
+
+    def visit_Continue(self, node):
+        return self._tag("CONTINUE", node) if self.depth == 0 else node
+
+    def visit_Break(self, node):
+        return self._tag("BREAK", node) if self.depth == 0 else node
+
+    def visit_Return(self, node):
+        value = node.value if node.value is not None else ast.Constant(None)
+        return self._tag("RETURN", node, self.visit(value))
+
+
 class Rewriter(ast.NodeTransformer):
+    def __init__(self):
+        self.functions: list = []  # enclosing FunctionDef nodes
+        self.loops = 0
+
+    def visit_FunctionDef(self, node):
+        self.functions.append(node)
+        self.generic_visit(node)
+        self.functions.pop()
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_For(self, node: ast.For):
+        """``for x in it: body`` inside a function -> the body as a nested function called by
+        ``T.loop(it, body, pure)``, so that a loop over an event array can be summarised into
+        an any() quantifier. Only when that changes nothing: no else, no rebinding of names
+        used outside the body, no yield/await."""
+        self.generic_visit(node)
+        if not self.functions or node.orelse or _has(node, (ast.Yield, ast.YieldFrom, ast.Await,
+                                                            ast.Global, ast.Nonlocal)):
+            return node
+        if not all(isinstance(n, ast.Name) for n in ast.walk(node.target)
+                   if not isinstance(n, (ast.Tuple, ast.List, ast.Store, ast.Load))):
+            return node
+        func = self.functions[-1]
+        if _has(func, (ast.Yield, ast.YieldFrom)):
+            return node
+        inside = _names_bound(node.body) | _names_bound([node.target])
+        params = {a.arg for a in func.args.args + func.args.kwonlyargs + func.args.posonlyargs}
+        params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
+        outside = _names_outside(func, node)
+        if inside & (outside | params):
+            return node  # a body binding is visible outside the loop (or shadows one)
+        pure = not self._mutates_outer(node, inside)
+        self.loops += 1
+        name = f"_rulec_loop_{self.loops}"
+        arg = "_rulec_elem"
+        body = [ast.copy_location(ast.Assign([node.target], ast.Name(arg, ast.Load())), node)]
+        body += [_LoopBody().visit(stmt) for stmt in node.body]
+        fn = ast.FunctionDef(name, ast.arguments(posonlyargs=[], args=[ast.arg(arg)], vararg=None,
+                                                 kwonlyargs=[], kw_defaults=[], kwarg=None,
+                                                 defaults=[]), body, [], None)
+        ast.copy_location(fn, node)
+        result = f"_rulec_result_{self.loops}"
+        call = _call("loop", [node.iter, ast.Name(name, ast.Load()), ast.Constant(pure)], node)
+        assign = ast.copy_location(ast.Assign([ast.Name(result, ast.Store())], call), node)
+        check = ast.If(
+            ast.Compare(ast.Name(result, ast.Load()), [ast.IsNot()], [_t("GO_ON", node)]),
+            [ast.Return(ast.Subscript(ast.Name(result, ast.Load()), ast.Constant(1), ast.Load()))],
+            [])
+        ast.copy_location(check, node)
+        return [fn, assign, check]
+
+    @staticmethod
+    def _mutates_outer(node, inside: set) -> bool:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and \
+                    n.func.attr in _MUTATORS and isinstance(n.func.value, ast.Name) and \
+                    n.func.value.id not in inside:
+                return True
+            if isinstance(n, (ast.Subscript, ast.Attribute)) and isinstance(n.ctx, (ast.Store, ast.Del)):
+                root = n.value
+                while isinstance(root, (ast.Subscript, ast.Attribute)):
+                    root = root.value
+                if not (isinstance(root, ast.Name) and root.id in inside):
+                    return True
+        return False
+
     def visit_Compare(self, node: ast.Compare):
         self.generic_visit(node)
         if len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
@@ -99,10 +224,36 @@ class Rewriter(ast.NodeTransformer):
             return _call("oset", [ast.copy_location(ast.Tuple(node.elts, ast.Load()), node)], node)
         return node
 
+    def visit_Subscript(self, node: ast.Subscript):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and not isinstance(node.slice, ast.Slice):
+            return _call("sub", [node.value, node.slice], node)
+        return node
+
     def visit_ExceptHandler(self, node: ast.ExceptHandler):
         self.generic_visit(node)
         node.body.insert(0, ast.copy_location(ast.Expr(_call("reraise", [], node)), node))
         return node
+
+
+def _names_outside(func, loop) -> set:
+    """Names read or bound in ``func`` outside ``loop``."""
+    out = set()
+    for stmt in func.body:
+        for m in _walk_skipping(stmt, loop):
+            if isinstance(m, ast.Name):
+                out.add(m.id)
+            elif isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and m is not func:
+                out.add(m.name)
+    return out
+
+
+def _walk_skipping(node, skip):
+    if node is skip:
+        return
+    yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _walk_skipping(child, skip)
 
 
 def rewrite_source(source: str, filename: str):

@@ -50,6 +50,10 @@ def _base(f):
 
 
 def _implies_exists(p: Expr, guard: Predicate) -> bool:
+    if isinstance(p, AnyOf):
+        return all(_implies_exists(x, guard) for x in p.items)
+    if isinstance(p, All):
+        return any(_implies_exists(x, guard) for x in p.items)
     if not isinstance(p, Predicate) or p is guard or _base(p.field) != _base(guard.field):
         return False
     if p.op in _NEEDS_VALUE:

@@ -2,6 +2,7 @@
 the event's shape (key spelling, value types). One rule is traced at a time per process."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Callable
 
@@ -22,6 +23,9 @@ def _type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "dict"
     return type(value).__name__
+
+
+JSON_STEP = "<json>"  # in shape paths: the document parsed from a JSON text field
 
 
 @dataclass
@@ -55,6 +59,14 @@ class Shape:
         elif isinstance(value, list):
             for v in value:
                 self._walk(v, path + ("*",))
+        elif isinstance(value, str) and value[:1] in ("{", "[") and len(value) < 100_000:
+            # JSON kept as text (rules json.loads it): its keys continue the same path
+            try:
+                doc = json.loads(value)
+            except ValueError:
+                return
+            if isinstance(doc, (dict, list)):
+                self._walk(doc, path + (JSON_STEP,))
 
     @staticmethod
     def norm(path: tuple) -> tuple:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ...model import FALSE, MISSING, TRUE, Const, Expr, Field, Not, Predicate, Transform, _freeze
 from . import state
-from .errors import Unsupported
+from .errors import Unsupported, as_rule_error
 from .explore import conj, disj, negate
 
 SCALARS = (str, int, float, bool, type(None))
@@ -50,6 +50,17 @@ class Symbolic:
 
     def describe(self) -> str:
         return "a symbolic value"
+
+    # Python would raise TypeError for these, which rule code may catch: refuse them loudly.
+    def _no(self, *_a, **_k):
+        raise Unsupported("operator", f"arithmetic or an unsupported operation on {self.describe()}")
+
+    __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _no
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __pow__ = __rpow__ = _no
+    __neg__ = __pos__ = __abs__ = __invert__ = __round__ = __float__ = __int__ = _no
+    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = __lshift__ = __rshift__ = _no
+    __lt__ = __le__ = __gt__ = __ge__ = __add__ = __radd__ = _no
+    __call__ = __contains__ = __getitem__ = __setitem__ = __delitem__ = _no
 
 
 def decide(expr: Expr) -> bool:
@@ -182,7 +193,7 @@ def guard_value(f: Field, what: str) -> None:
     """Python raises when ``what`` is applied to None: fork on the field having a value and
     let the other path raise the way the rule would (a raising rule does not alert)."""
     if state.is_value_maybe_none(f) and not decide(Predicate(f, "exists")):
-        raise TypeError(f"{what} on None ({f.dotted} is missing or null)")
+        raise as_rule_error(TypeError(f"{what} on None ({f.dotted} is missing or null)"))
 
 
 class Sym(Symbolic):
@@ -208,9 +219,8 @@ class Sym(Symbolic):
     def child(self, key: Any) -> "Sym":
         f = self.field
         if f.transforms:
-            if f.transforms[-1].name == "json":
-                return Sym(Field(f.path, f.default, f.default_on_null, f.transforms
-                                 + (Transform("index", (key,)),), f.root, f.udm))
+            if f.transforms[-1].name in ("json", "get") and isinstance(key, str):
+                return Sym(f.with_transform("get", key), self.origin + (key,))
             raise Unsupported("subscript", f"indexing into {self.describe()}")
         if f.default not in (MISSING, None, ()):
             raise Unsupported("subscript", f"indexing into {self.describe()} with a non-empty default")
@@ -228,6 +238,12 @@ class Sym(Symbolic):
         c = self.child(key)
         if isinstance(default, Symbolic):
             raise Unsupported("get()", "a default that is itself an event value")
+        if f.transforms:  # a parsed JSON document
+            if default is None:
+                return c
+            g = c.field
+            return Sym(Field(g.path, g.default, g.default_on_null, g.transforms[:-1]
+                             + (Transform("get", (key, _freeze(default))),), g.root, g.udm), c.origin)
         if default is not None:
             return Sym(Field(c.field.path, _freeze(default), False, (), c.field.root), c.origin)
         return c
@@ -246,8 +262,8 @@ class Sym(Symbolic):
                              f.transforms[:-1] + (Transform("split", (sep, key)),), f.root, f.udm),
                        self.origin)
         c = self.child(key)
-        if not decide(Predicate(c.field, "exists")):
-            raise (KeyError if isinstance(key, str) else IndexError)(key)
+        if not decide(Predicate(c.field, "present" if f.transforms else "exists")):
+            raise as_rule_error((KeyError if isinstance(key, str) else IndexError)(key))
         return c
 
     # ---- transforms

@@ -20,7 +20,7 @@ from typing import Any
 
 from ...model import FALSE, Field, Predicate, Quantifier
 from . import state
-from .errors import PathLimit, Timeout, TracerError, Unsupported, TRACED_FILES
+from .errors import PathLimit, Timeout, TracerError, Unsupported, TRACED_FILES, as_rule_error
 from .event import SymbolicEvent
 from .explore import Explorer, conj, disj, fold, negate, opaque_of
 from .symbolic import (Cond, Lazy, Opaque, Sym, SymMatch, SymStr, Symbolic, cond, decide,
@@ -318,6 +318,114 @@ def _quantifier(kind: str, arr: Sym, body, where) -> Any:
 _SKIP = object()
 
 
+# --------------------------------------------------------------------------- for loops
+class _Tag:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+CONTINUE, BREAK, RETURN, GO_ON = _Tag("CONTINUE"), _Tag("BREAK"), _Tag("RETURN"), _Tag("GO_ON")
+
+
+def loop(iterable, body, pure: bool):
+    """A rewritten ``for`` loop; returns GO_ON or (RETURN, value)."""
+    it = resolve(iterable)
+    if isinstance(it, Sym):
+        return _loop_over_field(it, body, pure)
+    if isinstance(it, Symbolic):
+        iter(it)  # raises Unsupported naming the value
+    for x in it:
+        r = body(x)
+        if r is None or r is CONTINUE:
+            continue
+        if r is BREAK:
+            break
+        return r
+    return GO_ON
+
+
+def _loop_over_field(arr: Sym, body, pure: bool):
+    """``for e in <array field>:`` -- each element runs the same body, so the loop returns
+    ``v`` iff some element's body returns ``v``: an any() quantifier, when one value can come
+    out (several would make the result depend on the elements' order)."""
+    if not pure:
+        raise Unsupported("for loop", f"loop over {arr.describe()} that changes outer state")
+    f = arr.field
+    guard_value(f, "for loop")
+    if f.default == () and not f.default_on_null:
+        f = Field(f.path, root=f.root, transforms=f.transforms, udm=f.udm)
+    elif f.default is not state.MISSING and f.default is not None:
+        raise Unsupported("for loop", f"loop over {arr.describe()} with a non-empty default")
+    elem = _element_sym(arr)
+
+    def kind(r):
+        if r is None or r is CONTINUE:
+            return ("continue",)
+        if r is BREAK:
+            return ("break",)
+        value = resolve(r[1])
+        if isinstance(value, Symbolic):
+            raise Unsupported("for loop", "a loop returning a value computed from the element")
+        return ("return", value)
+
+    sub = Explorer(max_paths=64)
+    outcomes = sub.run(lambda: body(elem), on_value=kind)
+    returns = []
+    for o in outcomes:
+        if o.kind == "value" and o.value[0] == "return" and \
+                not any(o.value[1] is v or (type(o.value[1]) is type(v) and o.value[1] == v)
+                        for v in returns):
+            returns.append(o.value[1])
+    if any(o.kind == "error" for o in outcomes):
+        state.current().note("for loop: elements on which the body raises count as not matching")
+    if not returns:
+        return GO_ON  # a pure body that never returns: the loop has no effect
+    if len(returns) > 1 or any(o.kind == "value" and o.value[0] == "break" for o in outcomes):
+        raise Unsupported("for loop", "which element comes first decides the result")
+    value = returns[0]
+
+    def leaf(o):
+        if o.kind == "unsupported":
+            return opaque_of(o.value)
+        return TRUE_ if o.kind == "value" and o.value[0] == "return" else FALSE
+    where = fold(outcomes, leaf)
+    if decide(Quantifier("any", f, where)):
+        return (RETURN, value)
+    return GO_ON
+
+
+TRUE_ = negate(FALSE)
+
+
+# --------------------------------------------------------------------------- lookups
+MAX_LOOKUP_KEYS = 64
+
+
+def lookup(mapping, key, default=_SKIP):
+    """``mapping[key]`` / ``mapping.get(key, default)`` with a field value as key: one branch
+    per key of the (constant) mapping."""
+    keys = list(mapping.keys())
+    if len(keys) > MAX_LOOKUP_KEYS or _scalar_tuple(keys) is None:
+        raise Unsupported("lookup keyed by a field value",
+                          f"a lookup in a mapping of {len(keys)} keys by {key.describe()}")
+    for k in keys:
+        if decide(Predicate(key.field, "eq", k)):
+            return mapping[k]
+    if default is _SKIP:
+        raise as_rule_error(KeyError(key.field.dotted))
+    return default
+
+
+def sub(obj, key):
+    """``obj[key]`` (rewritten subscript loads)."""
+    if isinstance(key, Sym) and isinstance(obj, Mapping) and not isinstance(obj, (Symbolic, SymbolicEvent)):
+        return lookup(obj, key)
+    return obj[key]
+
+
 # --------------------------------------------------------------------------- calls
 class SymIP(Symbolic):
     """An ``ipaddress`` address object made from a field."""
@@ -367,7 +475,7 @@ def _ip_of(op: str, exc: type):
         if not isinstance(value, Sym) or rest:
             raise Unsupported("ipaddress", f"address of {_desc(value)}")
         if not decide(Predicate(value.field, op)):
-            raise exc(f"{value.field.dotted} is not an IP address")
+            raise as_rule_error(exc(f"{value.field.dotted} is not an IP address"))
         return SymIP(value.field)
     return make
 
@@ -439,7 +547,7 @@ class _MappingStandIn(Mapping):
     """What PantherEvent hands out for an object value (ImmutableCaseInsensitiveDict)."""
 
     def __getitem__(self, k):
-        raise KeyError(k)
+        raise as_rule_error(KeyError(k))
 
     def __iter__(self):
         return iter(())
@@ -452,7 +560,7 @@ class _SequenceStandIn(Sequence):
     """What PantherEvent hands out for an array value (ImmutableList)."""
 
     def __getitem__(self, i):
-        raise IndexError(i)
+        raise as_rule_error(IndexError(i))
 
     def __len__(self):
         return 0
@@ -484,6 +592,8 @@ def _isinstance_field(x: Sym, types) -> Any:
                  "lower": {"str"}, "upper": {"str"}, "strip": {"str"}}.get(last)
         if last == "split":
             kinds = {"str"} if len(f.transforms[-1].args) > 1 else {"list"}
+        elif last in ("json", "get"):
+            kinds = ctx.shape.types_of(x.origin) - {"null"}
     else:
         kinds = ctx.field_types(Field(x.origin)) - {"null"}
     if not kinds or len(kinds) > 1:
@@ -494,20 +604,26 @@ def _isinstance_field(x: Sym, types) -> Any:
     ctx.note(f"isinstance({f.dotted}, ...) decided from the tests' events: {kind}")
     base = Field(f.path, root=f.root, transforms=f.transforms)
     none_matches = isinstance(None, types)
-    if f.default is state.MISSING or f.default is None:
-        otherwise = none_matches
-    elif f.default_on_null:
-        otherwise = isinstance(_sample(f.default), types)
-    else:
-        otherwise = isinstance(_sample(f.default), types)
-        if otherwise != none_matches:
-            raise Unsupported("isinstance()", f"{f.dotted}: missing and null differ here")
-    present = Predicate(base, "exists")
-    if matches and not otherwise:
-        return cond(present)
-    if otherwise and not matches:
-        return cond(negate(present))
-    return matches
+    has_value = Predicate(base, "exists")
+    if f.default is state.MISSING or f.default is None or f.default_on_null:
+        otherwise = none_matches if f.default in (state.MISSING, None) else \
+            isinstance(_sample(f.default), types)
+        if matches == otherwise:
+            return matches
+        return cond(has_value if matches else negate(has_value))
+    # event.get(k, default): a missing key gives the default, a null value gives None
+    if f.transforms:
+        raise Unsupported("isinstance()", f"type of {f.dotted} with a default")
+    missing_matches = isinstance(_sample(f.default), types)
+    outcomes = {"value": matches, "null": none_matches, "missing": missing_matches}
+    parts = []
+    if outcomes["value"]:
+        parts.append(has_value)
+    if outcomes["null"]:
+        parts.append(conj(Predicate(base, "present"), Predicate(base, "null")))
+    if outcomes["missing"]:
+        parts.append(negate(Predicate(base, "present")))
+    return cond(disj(*parts))
 
 
 def _sample(v):
@@ -526,7 +642,11 @@ def _json_loads(s, *a, **k):
     s = resolve(s)
     if isinstance(s, Sym) and not a and not k:
         guard_value(s.field, "json.loads()")
-        return Sym(s.field.with_transform("json"), s.origin)
+        doc = Sym(s.field.with_transform("json"), s.origin + (state.JSON_STEP,))
+        # invalid JSON raises (the rule may catch it): fork on the text parsing
+        if not decide(Predicate(doc.field, "present")):
+            raise as_rule_error(_json.JSONDecodeError(f"{s.field.dotted} is not JSON", "", 0))
+        return doc
     raise Unsupported("json.loads()", f"json.loads of {_desc(s)}")
 
 
@@ -615,6 +735,8 @@ def call(f, *args, **kw):
             return _join(owner, *args)
         if isinstance(owner, (Symbolic, SymbolicEvent)):
             return f(*args, **kw)
+        if isinstance(owner, dict) and f.__name__ == "get" and args and isinstance(args[0], Sym):
+            return lookup(owner, *args)
         if isinstance(owner, (list, dict, set)) and f.__name__ in (
                 "append", "extend", "insert", "add", "update", "setdefault", "__setitem__",
                 "pop", "get", "remove", "discard", "count", "index"):
