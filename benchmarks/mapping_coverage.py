@@ -2,9 +2,10 @@
 
     python benchmarks/mapping_coverage.py /tmp/panther-analysis [--mapping FILE] [--top N]
 
-Field references come from the canonical model (detection, output fields, SummaryAttributes);
-for Python rules whose detection the model does not hold yet, from the rough AST scan in
-field_scan.py (``origin=scan``). Prints per target: references, mapped, share, and the most
+Field references come from the canonical model (detection, output fields, alert context, dedup
+keys, SummaryAttributes), Python rules extracted by the symbolic Python frontend. With
+--scan-fallback, rules it could not extract are read by the rough AST scan in field_scan.py
+(``origin=scan``). Prints per target: references, mapped, share, and the most
 frequent unmapped fields.
 """
 from __future__ import annotations
@@ -25,17 +26,24 @@ from translator.mapping import load_mappings  # noqa: E402
 from translator.mapping.usage import REPORT_TARGETS, FieldRef, coverage, refs_of_rule  # noqa: E402
 
 
-def corpus_refs(root: str) -> tuple[list[FieldRef], Counter]:
+def corpus_refs(root: str, jobs: int = 2, scan_fallback: bool = False) -> tuple[list[FieldRef], Counter]:
+    """Field references of every rule under ``root``: from the canonical model, with Python
+    detections, titles, dedup keys and alert_context extracted by the Python frontend. With
+    ``scan_fallback``, rules the frontend could not extract are scanned (field_scan.py)."""
+    from translator.frontends.python.pipeline import extract_tree
+
     result = load_tree([root])
+    rules = [r for r in result.rules if r.analysis_type == "rule" and r.log_types]
+    extracted = {x.rule_id: x for x in extract_tree(rules, result, jobs=jobs)}
     refs: list[FieldRef] = []
     log_types: Counter = Counter()
-    for rule in result.rules:
-        if rule.analysis_type != "rule" or not rule.log_types:
-            continue
+    for rule in rules:
         for lt in rule.log_types:
             log_types[lt] += 1
+        if rule.id in extracted:
+            rule = extracted[rule.id].apply(rule)
         refs.extend(refs_of_rule(rule))
-        if rule.detection is None and rule.python_file:
+        if scan_fallback and rule.detection is None and rule.python_file:
             seen = {r.path for r in refs if r.rule_id == rule.id}
             paths, udms = scan_source(Path(rule.python_file).read_text(encoding="utf-8"))
             refs.extend(FieldRef(rule.id, rule.log_types, p, "", "scan") for p in paths if p not in seen)
@@ -49,9 +57,12 @@ def main() -> None:
     ap.add_argument("--mapping", action="append", default=[])
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--log-types", type=int, default=0, help="print the N most used log types")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--scan-fallback", action="store_true",
+                    help="scan the source of rules the Python frontend could not extract")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    refs, log_types = corpus_refs(args.root)
+    refs, log_types = corpus_refs(args.root, args.jobs, args.scan_fallback)
     ms = load_mappings(args.mapping)
     t1 = time.perf_counter()
     cov = coverage(ms, refs)

@@ -38,8 +38,19 @@ def test_field_name_rule_gives_a_low_confidence_home_with_a_note(ms):
 
 
 def test_no_inferred_home_for_typos_json_objects_or_unmatched_names(ms):
-    for path in ("who.emial", "blob.email", "who", "widget.count"):
+    for path in ("who.emial", "blob.email", "widget.count"):
         assert isinstance(ms.resolve("Conv.App", "chronicle", path), Unmapped), path
+
+
+def test_an_object_without_a_column_is_the_composite_of_its_members(ms):
+    r = ms.resolve("Conv.App", "chronicle", "who")
+    assert (r.name, r.column_type, r.origin) == ("", "composite", "composite")
+    assert [(rel, x.name) for rel, x in r.members] == [(("email",), "principal.user.email_addresses")]
+    assert isinstance(ms.resolve("Conv.App", "chronicle", "widget"), Unmapped)  # no member maps
+    real = load_mappings()
+    ui = real.resolve("AWS.CloudTrail", "sentinel", "userIdentity")
+    assert dict((rel, x.name) for rel, x in ui.members)[("arn",)] == "UserIdentityArn"
+    assert "left out" in ui.note  # e.g. userIdentity.identityProvider has no column
 
 
 def test_conventions_only_apply_to_their_target(ms):

@@ -134,6 +134,9 @@ class ResolvedField:
     # p_log_type where the source itself selects the log type: the value every row has
     # (column_type "constant", name empty); a backend folds predicates on it.
     constant: object = None
+    # An object with no column of its own: (relative path, ResolvedField) per mapped member
+    # (column_type "composite", name empty); a backend builds the object from them.
+    members: tuple = ()
 
     @property
     def exact(self) -> bool:
@@ -237,6 +240,8 @@ def describe(r: ResolvedField) -> str:
         return "any of: " + " | ".join(describe(x) for x in r.any_of)
     if r.column_type == "constant":
         return f"constant {r.constant!r}"
+    if r.members:
+        return "object of: " + ", ".join(f"{dotted(rel)}={describe(x)}" for rel, x in r.members)
     text = f"{r.name} <{r.column_type}>"
     if r.column_type == "labels":
         return f'{r.name}["{r.steps[0].key}"]'

@@ -130,6 +130,9 @@ def project_event(ms: MappingSet, log_type: str, target: str, event: dict,
         r = ms.resolve(log_type, target, lookup, variant)
         if isinstance(r, ResolvedField) and (r.any_of or r.column_type == "constant"):
             return  # Panther-computed (indicator union, log type): the target stores no column
+        if isinstance(r, ResolvedField) and r.members:
+            descend(path, value)  # its members are stored one by one
+            return
         if isinstance(r, ResolvedField) and r.column_type == "labels":
             if isinstance(value, (dict, list)):
                 descend(path, value)

@@ -228,7 +228,53 @@ class MappingSet:
             sources = dict(m.indicators).get(path[0]) if m else None
             if sources:
                 return self._indicator_union(m, target, variant, path, sources) or found
+        if isinstance(found, Unmapped) and log_type in self._eff:
+            return self._composite(self._eff[log_type], target, variant, path) or found
         return found
+
+    def _children(self, m: LogTypeMapping, target: str, variant: str, path: tuple) -> list:
+        """Direct child paths of ``path``: from the schema and from explicit entries below."""
+        n = len(path)
+        out = {p[:n + 1] for p in self._schemas[m.log_type].types
+               if len(p) > n and _matches_prefix(_norm(path), p) and p[n] != EACH}
+        tm = m.target(target, variant)
+        if tm is not None:
+            out |= {e.path[:n + 1] for e in tm.entries
+                    if len(e.path) > n and _matches_prefix(e.path[:n], path) and e.path[n] != EACH}
+        return sorted(out, key=str)
+
+    def _composite(self, m: LogTypeMapping, target: str, variant: str,
+                   path: tuple) -> ResolvedField | None:
+        """An object with no column of its own, spread over the columns of its members
+        (Sentinel's userIdentity -> UserIdentityType, UserIdentityArn, ...): ``members`` holds
+        (relative path, ResolvedField) pairs; ``name`` is empty."""
+        typ = self._schemas[m.log_type]._lookup(path)
+        if typ not in ("object", None):
+            return None
+        children = self._children(m, target, variant, path)
+        if not children:
+            return None
+        members: list = []
+        missing: list = []
+        for child in children:
+            r = self.resolve(m.log_type, target, child, variant)
+            if isinstance(r, ResolvedField) and r.column_type == "composite":
+                members.extend((child[len(path):] + rel, x) for rel, x in r.members)
+            elif isinstance(r, ResolvedField):
+                members.append((child[len(path):], r))
+            else:
+                missing.append(dotted(child))
+        if not members:
+            return None
+        conf = "high"
+        for _, r in members:
+            conf = min_confidence(conf, r.provenance.confidence)
+        note = f"an object spread over {len(members)} field(s) of the target"
+        if missing:
+            note += f"; members without a mapping left out: {', '.join(missing)}"
+        return ResolvedField(m.log_type, target, variant, path, "", "object", "composite", (),
+                             "composite", Provenance(members[0][1].provenance.source, conf),
+                             note, members=tuple(members))
 
     def _indicator_union(self, m: LogTypeMapping, target: str, variant: str, path: tuple,
                          sources: tuple) -> ResolvedField | None:
