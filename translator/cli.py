@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Extract every Python rule's detection and report verdicts, reasons, agreement."),
     "explain": ("translator.commands.explain:explain_cmd",
                 "Show a rule's canonical detection, exclusions, indicators, outputs and verdict."),
+    "doc": ("translator.commands.doc:doc_cmd",
+            "Write the rule catalog: one page per rule, index, ATT&CK heatmap and layer."),
     "test": ("translator.commands.test:test_cmd",
              "Run every rule's Tests on the real Python rule and the canonical model."),
 }

@@ -15,8 +15,9 @@ AWS_CONTEXT_FIELDS = (
 
 
 def aws_cloudtrail_success(event):
-    """True when the API call succeeded: CloudTrail sets errorCode/errorMessage only on failure."""
-    return event.get("errorCode") is None and event.get("errorMessage") is None
+    """True when the API call succeeded: CloudTrail sets errorCode/errorMessage only on failure
+    (an empty value counts as unset, as in Panther's own helper of this name)."""
+    return not (event.get("errorCode") or event.get("errorMessage"))
 
 
 def aws_rule_context(event):
