@@ -43,33 +43,17 @@ def build_cmd(paths, targets, out_dir, mapping_files, jobs, strict, fail_on, rep
     2 invalid input or options.
     """
     from .. import reports as rep
-    from ..backends import TargetUnavailable, available_targets, get_backend
     from ..backends.base import BuildOptions
     from ..build import build, write_outputs
-    from ..mapping import MappingError, load_mappings
-    from ..pipeline import Cache, _hash_files, compile_paths
+    from ..pipeline import Cache, _hash_files
+    from .common import prepare
 
     for fmt, _ in report:
         if fmt not in rep.FORMATS:
             raise click.BadParameter(f"report format {fmt!r}; use one of {', '.join(rep.FORMATS)}",
                                      param_hint="--report")
-    chosen = available_targets() if "all" in targets else list(dict.fromkeys(targets))
-    try:
-        for t in chosen:
-            get_backend(t)
-    except TargetUnavailable as exc:
-        click.echo(f"rulec build: {exc}", err=True)
-        sys.exit(2)
-    try:
-        mappings = load_mappings(mapping_files)
-    except MappingError as exc:
-        click.echo(f"rulec build: {exc}", err=True)
-        sys.exit(2)
+    chosen, mappings, compiled = prepare("build", paths, targets, mapping_files, jobs, cache)
     store = Cache.default(cache)
-    compiled = compile_paths(paths or ["rules"], jobs=jobs, cache=store)
-    for d in compiled.diagnostics:
-        if d.level != "info":
-            click.echo(str(d), err=True)
     options = BuildOptions(strict=strict, dialect=dialect)
     result = build(compiled, chosen, mappings, _hash_files(Path(m) for m in mapping_files),
                    options, store)

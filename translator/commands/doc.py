@@ -96,21 +96,10 @@ def doc_cmd(paths, out_dir, fmt, targets, verify, mapping_files, jobs):
     detection logic, exclusions, indicators with corpus counts, output fields and the generated
     queries. Plus index.{md,html} and attack_navigator_layer.json.
     """
-    from ..backends import available_targets
-    from ..mapping import MappingError, load_mappings
     from ..outputs import sync_outputs
-    from ..pipeline import Cache, compile_paths
+    from .common import prepare
 
-    chosen = available_targets() if "all" in targets else list(dict.fromkeys(targets))
-    try:
-        mappings = load_mappings(mapping_files)
-    except MappingError as exc:
-        click.echo(f"rulec doc: {exc}", err=True)
-        sys.exit(2)
-    compiled = compile_paths(paths or ["rules"], jobs=jobs, cache=Cache.default())
-    for d in compiled.diagnostics:
-        if d.level != "info":
-            click.echo(str(d), err=True)
+    chosen, mappings, compiled = prepare("doc", paths, targets, mapping_files, jobs)
     files = render_site(compiled, mappings, fmt, chosen, verify)
     sync = sync_outputs(Path(out_dir), files, [""])
     click.echo(f"{len(compiled.rules)} rule pages in {out_dir}/ ({sync['written']} written, "

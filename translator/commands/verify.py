@@ -31,23 +31,13 @@ def verify_cmd(paths, targets, mapping_files, jobs, json_path, failures_only):
 
     Exit status: 0 no failing cell, 1 a failing cell, 2 invalid input.
     """
-    from ..backends import available_targets, get_backend
+    from ..backends import get_backend
     from ..backends.base import BuildOptions
     from ..build import translate_one
-    from ..mapping import MappingError, load_mappings
-    from ..pipeline import Cache, compile_paths
     from ..testing import run_tests
+    from .common import prepare
 
-    chosen = available_targets() if "all" in targets else list(dict.fromkeys(targets))
-    try:
-        mappings = load_mappings(mapping_files)
-    except MappingError as exc:
-        click.echo(f"rulec verify: {exc}", err=True)
-        sys.exit(2)
-    compiled = compile_paths(paths or ["rules"], jobs=jobs, cache=Cache.default())
-    for d in compiled.diagnostics:
-        if d.level != "info":
-            click.echo(str(d), err=True)
+    chosen, mappings, compiled = prepare("verify", paths, targets, mapping_files, jobs)
     tests = {r.rule_id: r for r in run_tests(compiled.rules, compiled.loaded, jobs=jobs)}
     checkers = {t: _checker(t) for t in chosen}
     matrix: dict[str, dict[str, dict]] = {}
