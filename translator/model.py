@@ -21,7 +21,7 @@ Semantics of a detection ``Expr`` on a JSON event (the reference is Panther's Py
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Iterable, Iterator, Union
 
 __all__ = [

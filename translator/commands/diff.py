@@ -6,7 +6,6 @@ import difflib
 import io
 import os
 import subprocess
-import sys
 import tarfile
 import tempfile
 from pathlib import Path
