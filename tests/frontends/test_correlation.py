@@ -273,3 +273,43 @@ def test_join_on_an_alert_context_key_the_sub_rule_lacks_is_a_warning(tmp_path):
     infos = [d.message for d in load_tree([tmp_path]).diagnostics if d.level == "info"]
     assert "Detection: step 'MFAVerified' counts matches of 'Simple.Okta.MFAVerified', which is " \
            "not among the loaded rules" in infos
+
+
+def test_join_fields_resolve_alert_context_keys_into_sub_rule_event_fields():
+    from translator.frontends.correlation import join_fields
+    from translator.model import Field
+
+    res = load_tree([REPO / "rules" / "simple", REPO / "rules" / "correlation"])
+    by_id = {r.id: r for r in res.rules}
+    group = by_id["Simple.Okta.UnverifiedRiskySession.WITH.AdminGrants"]
+    assert {(j.join, j.step_id, j.field) for j in join_fields(group, by_id)} == {
+        ("actor", s, Field(("actor", "alternateId"))) for s in
+        ("RiskySession", "AdminGrant", "MFAVerified")}
+    seq = by_id["Simple.AWS.RootLogin.FOLLOWED.BY.SSHOpenToWorld"]
+    assert [(j.step_id, j.field) for j in join_fields(seq, by_id)] == [
+        ("RootLogin", Field(("recipientAccountId",))), ("SSHOpened", Field(("recipientAccountId",)))]
+
+
+def test_join_fields_say_why_a_join_cannot_be_resolved():
+    from translator.frontends.correlation import join_fields
+    from translator.model import Field
+
+    det = yaml.safe_load("""
+    - Group:
+        - {ID: A, RuleID: Py.Rule}
+        - {ID: B, RuleID: Not.Loaded}
+        - {ID: C, RuleID: Py.Rule}
+      MatchCriteria:
+        k:
+          - {GroupID: A, Match: p_alert_context.user}
+          - {GroupID: B, Match: p_alert_context.user}
+          - {GroupID: C, Match: p_any_emails}
+      LookbackWindowMinutes: 60
+      Schedule: {RateMinutes: 60, TimeoutMinutes: 5}
+    """)
+    corr = Rule("Corr", analysis_type="correlation_rule", correlation=lower_correlation(det))
+    joins = {j.step_id: j for j in join_fields(corr, {"Py.Rule": Rule("Py.Rule")})}
+    assert (joins["A"].field, joins["A"].code) == (None, "unknown-alert-context")
+    assert joins["A"].problem == "the alert context of Py.Rule is not known"
+    assert (joins["B"].field, joins["B"].code) == (None, "unknown-subrule")
+    assert joins["C"].field == Field(("p_any_emails",)) and not joins["C"].problem

@@ -17,12 +17,14 @@ alert context (or event fields) that the matches are joined on.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .simple_detection import SimpleDetectionError, _check_keys, _Ctx, _line_of, _type_name, \
-    parse_key_path
+from ..model import Field, _thaw
+from .simple_detection import WILDCARD, SimpleDetectionError, _check_keys, _Ctx, _line_of, \
+    _type_name, parse_key_path
 
-__all__ = ["CorrelationError", "lower_correlation"]
+__all__ = ["CorrelationError", "lower_correlation", "StepJoin", "join_fields", "check_references"]
 
 
 class CorrelationError(SimpleDetectionError):
@@ -262,40 +264,79 @@ def lower_correlation(raw: Any, line: int | None = None) -> dict:
     return out
 
 
+@dataclass(frozen=True)
+class StepJoin:
+    """Where one step's join value comes from: ``path`` as written in the correlation rule
+    (``p_alert_context.actor``) and, when it can be known, the sub-rule's event ``field``."""
+
+    join: str  # MatchCriteria name, or transition ID
+    step_id: str
+    rule_id: str
+    path: str
+    field: Field | None
+    problem: str = ""  # why ``field`` is None
+    code: str = ""
+
+
+def join_fields(rule: Any, rules_by_id: dict) -> list[StepJoin]:
+    """Every join of a correlation rule, resolved into the events of its sub-rules: a
+    ``p_alert_context.<key>`` path through the sub-rule's AlertContext, any other path as an
+    event field. Backends build their multi-event queries from these."""
+    d = _thaw(rule.correlation)
+    rule_of = {s["id"]: s["rule_id"] for s in d["steps"]}
+    wanted = [(c["name"], step_id, path) for c in d["match_criteria"]
+              for step_id, path in c["fields"].items()]
+    wanted += [(t["id"], t[end], t["match"][end]) for t in d["transitions"] if t["match"]
+               for end in ("from", "to")]
+    return [_resolve(join, step_id, rule_of[step_id], path, rules_by_id.get(rule_of[step_id]))
+            for join, step_id, path in wanted]
+
+
+def _resolve(join: str, step_id: str, rule_id: str, path: str, sub: Any) -> StepJoin:
+    def unresolved(problem: str, code: str) -> StepJoin:
+        return StepJoin(join, step_id, rule_id, path, None, problem, code)
+
+    steps = parse_key_path(path)
+    if any(s is WILDCARD for s in steps):
+        return unresolved(f"join path {path} fans out over a list ([*])", "wildcard-join")
+    if steps[0] != "p_alert_context":
+        return StepJoin(join, step_id, rule_id, path, Field(tuple(steps)))
+    if sub is None:
+        return unresolved(f"{rule_id} is not among the loaded rules", "unknown-subrule")
+    names = dict(sub.alert_context)
+    if not names:
+        return unresolved(f"the alert context of {rule_id} is not known", "unknown-alert-context")
+    key, rest = (steps[1], steps[2:]) if len(steps) > 1 else ("", [])
+    if key not in names:
+        return unresolved(f"the AlertContext of {rule_id} has no key {key!r} (it has "
+                          f"{', '.join(names)})", "unknown-alert-context-key")
+    base = names[key]
+    if rest and base.transforms:
+        return unresolved(f"{path} reaches inside a computed alert-context value",
+                          "computed-alert-context")
+    return StepJoin(join, step_id, rule_id, path, replace(base, path=base.path + tuple(rest)))
+
+
 def check_references(rules: list) -> list:
     """Diagnostics for correlation rules whose steps name rules that are not loaded (info: the
     user may load a subset) or join on a ``p_alert_context`` key the sub-rule's AlertContext
     does not define (warning: that step can never match)."""
     from ..diagnostics import Diagnostic  # noqa: PLC0415 (only this check reports)
-    from ..model import _thaw  # noqa: PLC0415
 
     by_id = {r.id: r for r in rules}
     out = []
     for rule in rules:
         if rule.correlation is None:
             continue
-        d = _thaw(rule.correlation)
-        joins = [(c["name"], step_id, path) for c in d["match_criteria"]
-                 for step_id, path in c["fields"].items()]
-        joins += [(t["id"], t[end], t["match"][end]) for t in d["transitions"] if t["match"]
-                  for end in ("from", "to")]
-        rule_of = {s["id"]: s["rule_id"] for s in d["steps"]}
-        for step_id, rule_id in rule_of.items():
-            if rule_id not in by_id:
-                out.append(Diagnostic("info", rule.source_file, f"Detection: step {step_id!r} "
-                                      f"counts matches of {rule_id!r}, which is not among the "
-                                      "loaded rules", rule_id=rule.id, code="unknown-subrule"))
-        for where, step_id, path in joins:
-            sub = by_id.get(rule_of[step_id])
-            head, _, rest = path.partition(".")
-            if sub is None or head != "p_alert_context" or not sub.alert_context:
-                continue  # Python sub-rules' alert_context keys are not known here
-            key = parse_key_path(rest)[0] if rest else ""
-            names = [name for name, _ in sub.alert_context]
-            if key not in names:
+        for step in _thaw(rule.correlation)["steps"]:
+            if step["rule_id"] not in by_id:
+                out.append(Diagnostic("info", rule.source_file, f"Detection: step "
+                                      f"{step['id']!r} counts matches of {step['rule_id']!r}, "
+                                      "which is not among the loaded rules", rule_id=rule.id,
+                                      code="unknown-subrule"))
+        for j in join_fields(rule, by_id):
+            if j.code == "unknown-alert-context-key":
                 out.append(Diagnostic(
-                    "warning", rule.source_file,
-                    f"Detection: {where!r} joins step {step_id!r} on {path}, but the AlertContext "
-                    f"of {sub.id} has no key {key!r} (it has {', '.join(names)})",
-                    rule_id=rule.id, code="unknown-alert-context-key"))
+                    "warning", rule.source_file, f"Detection: {j.join!r} joins step "
+                    f"{j.step_id!r} on {j.path}, but {j.problem}", rule_id=rule.id, code=j.code))
     return out
