@@ -164,7 +164,7 @@ events = st.fixed_dictionaries({}, optional={
 })
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(expressions(EVENT_KEYS, 2), min_size=1, max_size=3), events)
 def test_lowered_detection_means_what_the_yaml_says(detection, event):
     expected = all(interpret(node, event) for node in detection)
