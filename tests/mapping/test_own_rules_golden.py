@@ -1,7 +1,7 @@
 """Golden file: how every field our own rules/ reference maps on each target.
 
-The references come from the canonical model (simple detections, output fields,
-SummaryAttributes; Python detections once the Python frontend extracts them). A change to a
+The references come from the canonical model: simple detections, Python rules through the
+Python frontend, output fields, alert context, SummaryAttributes. A change to a
 mapping file or to the resolver shows up here as a diff of names, types and unmapped reasons.
 Regenerate on purpose only:  RULEC_UPDATE_GOLDEN=1 python -m pytest tests/mapping/test_own_rules_golden.py
 """
@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+from translator.commands.mappings import extracted_rules
 from translator.frontends.panther_yaml import load_tree
 from translator.mapping import ResolvedField, load_mappings
 from translator.mapping.entries import describe
@@ -20,8 +21,10 @@ GOLDEN = Path(__file__).parent / "golden" / "own_rules_fields.json"
 
 def current() -> dict:
     ms = load_mappings()
+    loaded = load_tree([ROOT / "rules"])
+    rules = extracted_rules([r for r in loaded.rules if r.log_types], loaded, jobs=2)
     out: dict = {}
-    for rule in sorted(load_tree([ROOT / "rules"]).rules, key=lambda r: r.id):
+    for rule in sorted(rules, key=lambda r: r.id):
         for ref in refs_of_rule(rule):
             row = {}
             for t in REPORT_TARGETS:

@@ -33,7 +33,13 @@ ALL_TARGETS = ("sentinel", "splunk", "chronicle", "athena", "athena:aws", "sigma
               help="With --rules: exit 1 when a referenced field is unmapped on a chosen target.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
               help="Also write the result as JSON.")
-def mappings_cmd(log_types, targets, rule_paths, mapping_files, top, strict, json_path):
+@click.option("--extract/--no-extract", default=True, show_default=True,
+              help="With --rules: read Python rules' fields through the Python frontend (runs "
+                   "rule code in sandboxed children); without, only YAML-level fields count.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Child processes for --extract.")
+def mappings_cmd(log_types, targets, rule_paths, mapping_files, top, strict, json_path, extract,
+                 jobs):
     """Show the field mappings, or check a rules tree against them.
 
     Exit status: 0 done, 1 (--strict) a rule's field is unmapped, 2 invalid mapping file,
@@ -53,7 +59,8 @@ def mappings_cmd(log_types, targets, rule_paths, mapping_files, top, strict, jso
                    f"{', '.join(ms.log_types)}", err=True)
         sys.exit(2)
     if rule_paths:
-        result, missing = _check_rules(ms, rule_paths, log_types, chosen, top)
+        result, missing = _check_rules(ms, rule_paths, log_types, chosen, top,
+                                       jobs if extract else 0)
         _write_json(json_path, result)
         sys.exit(2 if result["errors"] else 1 if strict and missing else 0)
     if log_types and len(chosen) == 1 or (log_types and targets):
@@ -145,7 +152,7 @@ def _row(r) -> dict:
             "provenance": r.provenance.source, "note": r.note}
 
 
-def _check_rules(ms, rule_paths, log_types, targets, top) -> tuple[dict, int]:
+def _check_rules(ms, rule_paths, log_types, targets, top, jobs) -> tuple[dict, int]:
     from ..frontends.panther_yaml import load_tree
     from ..mapping.usage import coverage, refs_of_rule
 
@@ -155,6 +162,8 @@ def _check_rules(ms, rule_paths, log_types, targets, top) -> tuple[dict, int]:
             click.echo(str(d), err=True)
     rules = [r for r in loaded.rules if r.log_types
              and (not log_types or set(log_types) & set(r.log_types))]
+    if jobs:
+        rules = extracted_rules(rules, loaded, jobs)
     refs = [ref for r in rules for ref in refs_of_rule(r)]
     no_mapping = sorted({lt for r in rules for lt in r.log_types if ms.log_type(lt) is None})
     cov = coverage(ms, refs, targets)
@@ -162,8 +171,8 @@ def _check_rules(ms, rule_paths, log_types, targets, top) -> tuple[dict, int]:
     click.echo(f"{len(rules)} rules, {len(refs)} field references "
                f"(detection, output fields, SummaryAttributes)")
     if without_model:
-        click.echo(f"note: {len(without_model)} Python rules have no extracted detection yet; "
-                   f"only their YAML-level fields are counted")
+        click.echo(f"note: {len(without_model)} Python rules have no extracted detection; "
+                   f"only their other fields are counted" + ("" if jobs else " (--no-extract)"))
     if no_mapping:
         click.echo(f"log types without any mapping: {', '.join(no_mapping)}")
     missing = 0
@@ -182,3 +191,12 @@ def _check_rules(ms, rule_paths, log_types, targets, top) -> tuple[dict, int]:
                                 "by_confidence": dict(c.by_confidence),
                                 "unmapped": dict(c.unmapped.most_common())}
     return result, missing
+
+
+def extracted_rules(rules: list, loaded, jobs: int) -> list:
+    """``rules`` with what the Python frontend extracts filled in (detection, title, dedup,
+    alert context); rules it cannot extract stay as loaded."""
+    from ..frontends.python.pipeline import extract_tree
+
+    done = {x.rule_id: x for x in extract_tree(rules, loaded, jobs=jobs)}
+    return [done[r.id].apply(r) if r.id in done else r for r in rules]
