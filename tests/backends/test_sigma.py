@@ -439,3 +439,27 @@ def test_engine_report_for_rulec_verify():
                                                  {"eventSource": "ec2.amazonaws.com",
                                                   "eventName": "AuthorizeSecurityGroupIngress"}),))
     assert engine_check(broken, BACKEND.translate(broken, MS), MS).status == "fail"
+
+
+def test_threshold_over_two_log_types_groups_through_aliases():
+    rule = seed_like_rule(log_types=(CT, "Okta.SystemLog"), threshold=5, dedup_period_minutes=10,
+                          detection=AnyOf((P("eventName", "eq", "ConsoleLogin"),
+                                           P("eventType", "eq", "user.session.start"))),
+                          dedup_key=(Field((), udm="user_agent"),), output_fields=())
+    t = BACKEND.translate(rule, MS)
+    docs = list(yaml.safe_load_all(t.query))
+    corr = docs[-1]["correlation"]
+    names = [d["name"] for d in docs[:2]]
+    assert names == ["aws_ec2_security_group_modified",
+                     "aws_ec2_security_group_modified_okta_system_log"]
+    assert corr["group-by"] == ["user_agent"]
+    assert corr["aliases"] == {"user_agent": {names[0]: "userAgent",
+                                              names[1]: "client.userAgent.rawUserAgent"}}
+    assert check_syntax(t.query).clean
+
+
+def test_mitre_links_become_tags():
+    rule = seed_like_rule(reference="https://attack.mitre.org/techniques/T1110/003/ https://x.example/a")
+    doc = yaml.safe_load(BACKEND.translate(rule, MS).query)
+    assert "attack.t1110.003" in doc["tags"]
+    assert doc["references"] == ["https://x.example/a", "https://docs.runpanther.io/alert-runbooks/x"]

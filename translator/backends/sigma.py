@@ -98,6 +98,22 @@ def rule_date(options: BuildOptions) -> str:
     return DEFAULT_DATE
 
 
+_MITRE_LINK = re.compile(r"https?://attack\.mitre\.org/(techniques|tactics)/"
+                         r"(T[0-9]{4}|TA[0-9]{4})(?:/([0-9]{3}))?/?$", re.IGNORECASE)
+
+
+def mitre_link_tag(url: str) -> str | None:
+    """``https://attack.mitre.org/techniques/T1562/007/`` -> ``attack.t1562.007`` (SigmaHQ
+    writes ATT&CK as tags, not references)."""
+    m = _MITRE_LINK.match(url)
+    if not m:
+        return None
+    if m.group(1).lower() == "tactics":
+        name = tactic_shortname(m.group(2))
+        return f"attack.{name}" if name else None
+    return "attack." + m.group(2).lower() + (f".{m.group(3)}" if m.group(3) else "")
+
+
 def tags(rule: Rule, findings: list) -> list[str]:
     out: list[str] = []
     for ref in rule.mitre:
@@ -109,6 +125,10 @@ def tags(rule: Rule, findings: list) -> list[str]:
             out.append(f"attack.{name}")
         if ref.technique:
             out.append(f"attack.{ref.technique.lower()}")
+    for url in rule.reference.split() + rule.runbook.split():
+        tag = mitre_link_tag(url)
+        if tag:
+            out.append(tag)
     return list(dict.fromkeys(out))
 
 
@@ -117,7 +137,7 @@ def references(rule: Rule) -> list[str]:
     for text in (rule.reference, rule.runbook):
         tokens = text.split()
         if tokens and all(re.match(r"https?://", t) for t in tokens):
-            out.extend(tokens)
+            out.extend(t for t in tokens if not mitre_link_tag(t))
         elif text and text is rule.reference:
             out.append(text)
     return list(dict.fromkeys(out))
@@ -156,7 +176,7 @@ class SigmaBackend:
         if not rule.log_types:
             return self._none(rule, "the rule has no LogTypes")
         docs: list[dict] = []
-        base_names: list[str] = []
+        base_names: list[tuple] = []  # (log type, Sigma name) of each base document
         log_types = list(rule.log_types)
         ids = [rule_uuid(rule.id, "" if i == 0 else lt) for i, lt in enumerate(log_types)]
         for i, log_type in enumerate(log_types):
@@ -173,7 +193,7 @@ class SigmaBackend:
                                         f"{tree} (every event / no event), which a Sigma "
                                         "detection cannot state", "unsupported"))
                 continue
-            name = sigma_name(rule.id, "" if i == 0 else log_type)
+            name = sigma_name(rule.id if i == 0 else f"{rule.id}_{log_type}")
             doc: dict[str, Any] = {
                 "title": title_case(rule.display_name or rule.id)
                 + (f" ({log_type})" if len(log_types) > 1 else ""),
@@ -201,7 +221,7 @@ class SigmaBackend:
             if rule.threshold > 1:
                 doc["name"] = name
             docs.append(ordered(doc))
-            base_names.append(name)
+            base_names.append((log_type, name))
         if not docs:
             return Translation(rule.id, NAME, (), tuple(findings))
         if rule.dynamic_severities:
@@ -222,31 +242,53 @@ class SigmaBackend:
 
     def _fields(self, rule: Rule, mappings: MappingSet, log_type: str, findings: list) -> list:
         out = []
+        others = [lt for lt in rule.log_types if lt != log_type]
         for f in rule.output_fields:
+            if others and not _plain_name(mappings, log_type, f) and any(
+                    _plain_name(mappings, lt, f) for lt in others):
+                continue  # an output field of another log type of this rule
             name = _field_name(mappings, log_type, f, findings)
             if name:
                 out.append(name)
         return list(dict.fromkeys(out))
 
-    def _correlation(self, rule: Rule, mappings: MappingSet, base_names: list, options,
+    def _correlation(self, rule: Rule, mappings: MappingSet, bases: list, options,
                      findings: list) -> dict:
+        """``bases``: (log type, Sigma rule name) of the documents the threshold counts."""
         group_fields = list(rule.dedup_key) or [p for p in (rule.title.parts if rule.title else ())
                                                 if isinstance(p, Field)] or list(rule.group_by)
-        group_by = []
-        for f in group_fields:
-            name = _field_name(mappings, rule.log_types[0], f, findings)
-            if name:
-                group_by.append(name)
         if group_fields:
             findings.append(Finding("threshold group-by", "events lacking a group-by field are "
                                     "not counted by Sigma correlation (Panther groups them under "
                                     "the title's default text)", "warning"))
+        elif _defines(rule.python_file, ("dedup", "title")):
+            findings.append(Finding("threshold group-by", "the rule's dedup()/title() was not "
+                                    "extracted, so the Sigma correlation counts all matching "
+                                    "events together (Panther counts per dedup string)"))
         else:
             findings.append(Finding("threshold group-by", "no dedup key or dynamic title: every "
                                     "matching event counts towards one threshold", "warning"))
-        correlation: dict[str, Any] = {"type": "event_count", "rules": list(base_names)}
+        group_by: list[str] = []
+        aliases: dict[str, dict] = {}
+        for f in group_fields:
+            names = {name: _field_name(mappings, lt, f, findings if i == 0 else [])
+                     for i, (lt, name) in enumerate(bases)}
+            if None in names.values():
+                findings.append(Finding(f"threshold group-by {f}", "no Sigma field on every "
+                                        "log type; left out of group-by"))
+                continue
+            if len(set(names.values())) == 1:
+                group_by.append(next(iter(names.values())))
+            else:  # one field, spelled per logsource: a Sigma correlation alias
+                alias = re.sub(r"[^a-z0-9]+", "_", (f.udm or f.dotted).lower()).strip("_")
+                aliases[alias] = names
+                group_by.append(alias)
+        correlation: dict[str, Any] = {"type": "event_count",
+                                       "rules": [name for _lt, name in bases]}
         if group_by:
             correlation["group-by"] = list(dict.fromkeys(group_by))
+        if aliases:
+            correlation["aliases"] = aliases
         correlation["timespan"] = f"{max(rule.dedup_period_minutes, 1)}m"
         correlation["condition"] = {"gte": rule.threshold}
         title = title_case(rule.display_name or rule.id)
@@ -270,6 +312,26 @@ class SigmaBackend:
         from sigma.correlations import SigmaCorrelationRule
         from sigma.rule import SigmaRule
         (SigmaCorrelationRule if "correlation" in doc else SigmaRule).from_dict(doc)
+
+
+def _defines(python_file: str, names: tuple) -> bool:
+    """Whether the rule's Python module defines one of ``names`` at top level (parsed, never
+    run)."""
+    import ast
+    if not python_file:
+        return False
+    try:
+        tree = ast.parse(open(python_file, encoding="utf-8").read())
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return any(isinstance(n, ast.FunctionDef) and n.name in names for n in tree.body)
+
+
+def _plain_name(mappings: MappingSet, log_type: str, f: Field) -> bool:
+    try:
+        return not isinstance(mappings.resolve_field(log_type, NAME, f), Unmapped)
+    except ValueError:
+        return False
 
 
 def _field_name(mappings: MappingSet, log_type: str, f: Field, findings: list) -> str | None:
