@@ -1,0 +1,844 @@
+"""Lowering of canonical detection expressions into sqlglot expression trees (Trino flavour).
+
+The contract: the lowered condition is TRUE exactly when the reference evaluator
+(``translator.evaluator``) says True; otherwise it is FALSE or NULL. Consequences:
+
+* ``Not(x)`` becomes ``NOT COALESCE(x, FALSE)`` (NULL means "Python said False"), unless ``x``
+  can never be NULL. AND/OR keep Kleene logic, which agrees with that reading: with every NOT
+  closed this way, the rest is monotone, so an unknown result can only be False in Python.
+* What a predicate means on a missing or null field is not re-derived in SQL: the reference
+  evaluator itself is run at compile time on an event without the field (and with it null),
+  and the answer becomes an ``x IS NULL OR ...`` term when it is True. Defaults, default on
+  null, and transforms of the default are therefore Python's own.
+* Operand types follow Python: a string never equals a number, ``contains`` on a number is
+  False. JSON text columns carry values of any type, so comparisons on them are guarded by the
+  JSON type of the value (``json_format`` starts with ``"`` for strings) where the literal
+  could also be read as a number or boolean.
+
+Constructs without such a form are reported (``Lowering.reasons``); they lower to a NULL
+carrying a comment, so the query stays valid and never matches on them silently.
+"""
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import json
+import math
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from sqlglot import exp
+
+from ..model import (
+    MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier,
+)
+from .sql_regex import python_whitespace_class, translate_regex
+
+__all__ = ["SqlField", "SqlMapping", "Lowering", "Untranslatable", "Val", "json_path_text"]
+
+
+@dataclass(frozen=True)
+class SqlField:
+    """Where a rule's field path lives in a table.
+
+    ``steps`` go below ``column`` through struct fields (str) and array indexes (int, Python
+    style: -1 is the last). When ``json_path`` is set, the value at the end of ``steps`` is
+    JSON text and ``json_path`` continues inside it. ``type`` is the Athena type at the end of
+    ``steps`` (``varchar`` for JSON text).
+    """
+
+    column: str
+    steps: tuple = ()
+    json_path: tuple | None = None
+    type: str = "varchar"
+
+
+class SqlMapping(Protocol):
+    """What the SQL backend needs from the mapping layer, for one target."""
+
+    def table(self, log_type: str) -> str | None: ...
+
+    def column(self, log_type: str, path: tuple) -> SqlField | None: ...
+
+    def columns(self, log_type: str) -> dict: ...  # column -> Athena type, the table schema
+
+    def row(self, log_type: str, event: dict) -> dict: ...  # a test event as a table row
+
+
+class Untranslatable(Exception):
+    """Raised instead of reporting, when the error level is "raise"."""
+
+
+# ----------------------------------------------------------------------------- values
+_NUMBER_TYPES = {"BIGINT", "INT", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "DECIMAL", "UBIGINT",
+                 "UINT", "USMALLINT", "UTINYINT"}
+_STRING_TYPES = {"VARCHAR", "CHAR", "TEXT", "NVARCHAR", "NCHAR"}
+
+
+def _kind_of(dtype: exp.DataType) -> str:
+    name = dtype.this.name
+    if name in _STRING_TYPES:
+        return "string"
+    if name in _NUMBER_TYPES:
+        return "number"
+    if name == "BOOLEAN":
+        return "boolean"
+    if name.startswith("TIMESTAMP") or name == "DATE":
+        return "timestamp"
+    if name in ("ARRAY", "LIST"):
+        return "array"
+    if name == "STRUCT":
+        return "struct"
+    if name == "JSON":
+        return "json"
+    return "other"
+
+
+@dataclass
+class Val:
+    """A value in SQL. For ``kind == "json"``, ``expr`` is the JSON source (a varchar column
+    holding JSON text, or a JSON-typed value) and ``json_path`` the steps inside it.
+    ``guard`` is a condition the value's Python type requires (e.g. "is a JSON string")."""
+
+    kind: str
+    expr: exp.Expression
+    dtype: exp.DataType | None = None
+    json_path: tuple = ()
+    guard: exp.Expression | None = None
+
+
+def json_path_text(steps: tuple) -> str | None:
+    out = "$"
+    for s in steps:
+        if isinstance(s, int):
+            if s < 0:
+                return None
+            out += f"[{s}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s):
+            out += "." + s
+        else:
+            out += '["' + s.replace("\\", "\\\\").replace('"', '\\"') + '"]'
+    return out
+
+
+def _fn(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _lit(v: Any) -> exp.Expression:
+    if isinstance(v, bool):
+        return exp.Boolean(this=v)
+    if isinstance(v, (int, float)):
+        return exp.Literal.number(repr(v))
+    return exp.Literal.string(str(v))
+
+
+def _not(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=exp.Paren(this=e) if isinstance(e, (exp.And, exp.Or)) else e)
+
+
+def _and(*items) -> exp.Expression:
+    items = [i for i in items if i is not None]
+    if any(isinstance(i, exp.Boolean) and not i.this for i in items):
+        return exp.false()
+    items = [i for i in items if not (isinstance(i, exp.Boolean) and i.this)]
+    if not items:
+        return exp.true()
+    return exp.and_(*items, copy=False) if len(items) > 1 else items[0]
+
+
+def _or(*items) -> exp.Expression:
+    items = [i for i in items if i is not None]
+    if any(isinstance(i, exp.Boolean) and i.this for i in items):
+        return exp.true()
+    items = [i for i in items if not (isinstance(i, exp.Boolean) and not i.this)]
+    if not items:
+        return exp.false()
+    return exp.or_(*items, copy=False) if len(items) > 1 else items[0]
+
+
+def _like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like(v: exp.Expression, pattern: str) -> exp.Expression:
+    return exp.Escape(this=exp.Like(this=v, expression=exp.Literal.string(pattern)),
+                      expression=exp.Literal.string("\\"))
+
+
+def _looks_non_string(text: str) -> bool:
+    """Could a JSON number/boolean render as this text (json_extract_scalar gives '22',
+    'true')? Then a string comparison on JSON needs a "is a JSON string" guard."""
+    return bool(re.fullmatch(r"[-+0-9.eE]*", text)) or any(text in w for w in ("true", "false"))
+
+
+# ----------------------------------------------------------------------------- lowering
+@dataclass
+class Lowering:
+    """Lowers detection expressions of one rule for one log type (table)."""
+
+    mapping: SqlMapping
+    log_type: str
+    error_level: str = "warn"  # warn: report and continue | raise: Untranslatable
+    reasons: list = field(default_factory=list)
+    caveats: list = field(default_factory=list)
+    engine_gaps: list = field(default_factory=list)
+    _scopes: list = field(default_factory=list)  # element Vals of enclosing quantifiers
+
+    # ------------------------------------------------------------------ reporting
+    def report(self, reason: str) -> None:
+        if self.error_level == "raise":
+            raise Untranslatable(reason)
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def _untranslated(self, reason: str, reported: bool = False) -> exp.Expression:
+        """A reported construct: NULL (never matches) with the reason as a SQL comment."""
+        if not reported:
+            self.report(reason)
+        node = exp.Null()
+        node.add_comments([f" rulec: not translated: {reason.replace('*/', '* /')} "])
+        return node
+
+    def caveat(self, text: str) -> None:
+        if text not in self.caveats:
+            self.caveats.append(text)
+
+    # ------------------------------------------------------------------ conditions
+    def condition(self, e) -> exp.Expression:
+        cond, _ = self._cond(e)
+        return cond
+
+    def _cond(self, e) -> tuple[exp.Expression, bool]:
+        """(SQL condition, may it be NULL)."""
+        if isinstance(e, Const):
+            return (exp.true() if e.value else exp.false()), False
+        if isinstance(e, All):
+            parts = [self._cond(x) for x in e.items]
+            return _and(*[p for p, _ in parts]), any(n for _, n in parts)
+        if isinstance(e, AnyOf):
+            parts = [self._cond(x) for x in e.items]
+            return _or(*[p for p, _ in parts]), any(n for _, n in parts)
+        if isinstance(e, Not):
+            inner, nullable = self._cond(e.item)
+            if isinstance(inner, exp.Boolean):
+                return (exp.false() if inner.this else exp.true()), False
+            if nullable:
+                inner = exp.Coalesce(this=inner, expressions=[exp.false()])
+            return _not(inner), False
+        if isinstance(e, Opaque):
+            where = f" at {e.location}" if e.location else ""
+            return self._untranslated(f"{e.construct}{where}: {e.reason}"), True
+        if isinstance(e, Predicate):
+            return self._predicate(e), True
+        if isinstance(e, Quantifier):
+            return self._quantifier(e)
+        return self._untranslated(f"unknown expression {type(e).__name__}"), True
+
+    # ------------------------------------------------------------------ fields
+    def value(self, f: Field) -> Val | None:
+        """The raw value of ``f`` (no default, no transforms) or None (reported)."""
+        if f.root == "element":
+            if not self._scopes:
+                self.report(f"element field {f.dotted} outside a quantifier")
+                return None
+            return self._navigate(self._scopes[-1], f.path, f.dotted)
+        if any(s == "*" for s in f.path):
+            self.report(f"wildcard step in {f.dotted} outside a quantifier")
+            return None
+        sf = self.mapping.column(self.log_type, tuple(f.path))
+        if sf is None:
+            self.report(f"field {f.dotted} is not mapped for {self.log_type}")
+            return None
+        base = Val("struct", exp.column(sf.column, quoted=not _plain(sf.column)), None)
+        top_type = self.mapping.columns(self.log_type).get(sf.column)
+        base.dtype = exp.DataType.build(top_type, dialect="athena") if top_type else None
+        cur = base
+        if sf.steps:
+            cur = self._navigate(base, sf.steps, f.dotted)
+            if cur is None:
+                return None
+        elif base.dtype is not None:
+            cur = Val(_kind_of(base.dtype), base.expr, base.dtype)
+        else:
+            cur = Val(_kind_of(exp.DataType.build(sf.type, dialect="athena")), base.expr,
+                      exp.DataType.build(sf.type, dialect="athena"))
+        if sf.json_path is not None:
+            if cur.kind != "string":
+                self.report(f"{f.dotted}: JSON path on a non-text column")
+                return None
+            return Val("json", cur.expr, json_path=tuple(sf.json_path))
+        return cur
+
+    def _navigate(self, v: Val, steps: tuple, dotted: str) -> Val | None:
+        for step in steps:
+            if v.kind == "json":
+                v = Val("json", v.expr, json_path=v.json_path + (step,))
+                continue
+            if isinstance(step, int):
+                if v.kind != "array" or v.dtype is None:
+                    self.report(f"{dotted}: index into a non-array")
+                    return None
+                elem = v.dtype.expressions[0]
+                idx = step + 1 if step >= 0 else step
+                v = Val(_kind_of(elem), _fn("element_at", v.expr, _lit(idx)), elem)
+                continue
+            if v.kind != "struct" or v.dtype is None:
+                self.report(f"{dotted}: field {step!r} of a non-struct value")
+                return None
+            child = next((c for c in v.dtype.expressions
+                          if isinstance(c, exp.ColumnDef) and c.name.lower() == str(step).lower()), None)
+            if child is None:
+                self.report(f"{dotted}: {step!r} is not a field of the mapped struct")
+                return None
+            dtype = child.args["kind"]
+            v = Val(_kind_of(dtype), exp.Dot(this=v.expr, expression=exp.to_identifier(child.name)), dtype)
+        return v
+
+    # ------------------------------------------------------------------ JSON helpers
+    @staticmethod
+    def _jpath(v: Val) -> exp.Expression:
+        return exp.Literal.string(json_path_text(v.json_path) or "$")
+
+    def jx(self, v: Val) -> exp.Expression:
+        if not v.json_path and not isinstance(v.expr, exp.Column):
+            return v.expr  # a JSON-typed value (lambda variable)
+        return _fn("json_extract", v.expr, self._jpath(v))
+
+    def jscalar(self, v: Val) -> exp.Expression:
+        return _fn("json_extract_scalar", v.expr, self._jpath(v))
+
+    def jtext(self, v: Val) -> exp.Expression:
+        return _fn("json_format", self.jx(v))
+
+    def j_is(self, v: Val, json_type: str) -> exp.Expression:
+        text = self.jtext(v)
+        if json_type == "string":
+            return _fn("starts_with", text, exp.Literal.string('"'))
+        if json_type == "number":
+            return exp.RegexpLike(this=text, expression=exp.Literal.string(r"^-?[0-9]"))
+        if json_type == "boolean":
+            return exp.In(this=text, expressions=[exp.Literal.string("true"), exp.Literal.string("false")])
+        if json_type == "array":
+            return _fn("starts_with", text, exp.Literal.string("["))
+        raise ValueError(json_type)
+
+    def _check_json_path(self, v: Val) -> bool:
+        if json_path_text(v.json_path) is None:
+            self.report(f"negative index inside JSON path {v.json_path}")
+            return False
+        if any(isinstance(s, str) for s in v.json_path):
+            self.caveat("JSON keys are matched case-sensitively in SQL; Python falls back to a "
+                        "case-insensitive key lookup")
+        return True
+
+    def as_string(self, v: Val, guarded: bool) -> Val | None:
+        """A string-kind view of ``v``; None when ``v`` can never be a Python str."""
+        if v.kind == "string":
+            return v
+        if v.kind == "json":
+            if not self._check_json_path(v):
+                return None
+            return Val("string", self.jscalar(v),
+                       guard=_and(v.guard, self.j_is(v, "string")) if guarded else v.guard)
+        return None
+
+    def as_number(self, v: Val) -> Val | None:
+        if v.kind == "number":
+            return v
+        if v.kind == "json":
+            if not self._check_json_path(v):
+                return None
+            return Val("number", exp.TryCast(this=self.jscalar(v), to=exp.DataType.build("double")),
+                       guard=_and(v.guard, self.j_is(v, "number")))
+        return None
+
+    # ------------------------------------------------------------------ transforms
+    def transform(self, v: Val, t) -> Val | None:
+        """SQL of a transform on a present value; None when Python would raise (always)."""
+        name, args = t.name, t.args
+        if name in ("lower", "upper", "strip", "lstrip", "rstrip", "split", "basename",
+                    "removeprefix", "removesuffix", "replace"):
+            s = self.as_string(v, guarded=True)
+            if s is None:
+                return None
+            return self._string_transform(s, name, args)
+        if name == "json":
+            s = self.as_string(v, guarded=True)
+            if s is None:
+                return None
+            return Val("json", s.expr, guard=s.guard)
+        if name == "len":
+            if v.kind == "string":
+                return Val("number", exp.Length(this=v.expr), guard=v.guard)
+            if v.kind == "array":
+                return Val("number", _fn("cardinality", v.expr), guard=v.guard)
+            if v.kind == "json":
+                s = self.as_string(v, guarded=True)
+                arr = _fn("json_array_length", self.jx(v))
+                self.caveat("len() of a JSON object is not computed in SQL (NULL: no match)")
+                return Val("number", exp.Case(ifs=[exp.If(this=s.guard, true=exp.Length(this=s.expr)),
+                                                   exp.If(this=self.j_is(v, "array"), true=arr)]),
+                           guard=v.guard)
+            return None
+        if name == "int":
+            if v.kind == "number":
+                if v.dtype is not None and v.dtype.this.name in ("DOUBLE", "FLOAT", "DECIMAL"):
+                    return Val("number", _fn("truncate", v.expr), v.dtype, guard=v.guard)
+                return v
+            s = self.as_string(v, guarded=True)
+            if s is None:
+                return None
+            ws = python_whitespace_class()
+            self.caveat("int(): digit strings with '_' separators or non-ASCII digits are not "
+                        "converted in SQL")
+            ok = exp.RegexpLike(this=s.expr, expression=exp.Literal.string(f"^[{ws}]*[+-]?[0-9]+[{ws}]*\\z"))
+            stripped = self._string_transform(s, "strip", ()).expr
+            return Val("number", exp.Case(ifs=[exp.If(this=ok, true=exp.TryCast(
+                this=stripped, to=exp.DataType.build("bigint")))]), guard=s.guard)
+        if name == "float":
+            if v.kind == "number":
+                return v
+            self.report("float() of a non-number value")
+            return None
+        if name == "str":
+            if v.kind == "string":
+                return v
+            if v.kind == "number" and v.dtype is not None and v.dtype.this.name in ("BIGINT", "INT", "SMALLINT", "TINYINT"):
+                return Val("string", exp.cast(v.expr, "varchar"), guard=v.guard)
+            if v.kind == "boolean":
+                return Val("string", exp.Case(ifs=[exp.If(this=v.expr, true=exp.Literal.string("True"))],
+                                              default=exp.Literal.string("False")), guard=v.guard)
+            if v.kind == "json":
+                s = self.as_string(v, guarded=True)
+                return Val("string", exp.Case(ifs=[
+                    exp.If(this=s.guard, true=s.expr),
+                    exp.If(this=exp.RegexpLike(this=self.jtext(v), expression=exp.Literal.string(r"^-?[0-9]+\z")),
+                           true=self.jtext(v)),
+                    exp.If(this=exp.EQ(this=self.jtext(v), expression=exp.Literal.string("true")), true=exp.Literal.string("True")),
+                    exp.If(this=exp.EQ(this=self.jtext(v), expression=exp.Literal.string("false")), true=exp.Literal.string("False")),
+                ]), guard=v.guard)
+            self.report(f"str() of a {v.kind} value (Python's text differs from SQL's)")
+            return None
+        self.report(f"transform {name}() has no SQL form")
+        return None
+
+    def _string_transform(self, s: Val, name: str, args: tuple) -> Val | None:
+        e = s.expr
+        if name == "lower":
+            return replace(s, expr=exp.Lower(this=e))
+        if name == "upper":
+            return replace(s, expr=exp.Upper(this=e))
+        if name in ("strip", "lstrip", "rstrip"):
+            chars = args[0] if args else None
+            if chars is not None and not isinstance(chars, str):
+                self.report(f"{name}() with non-string characters")
+                return None
+            body = python_whitespace_class() if chars is None else "".join(
+                translate_regex(re.escape(c)).pattern for c in chars)
+            if not body:
+                return s
+            parts = []
+            if name in ("strip", "lstrip"):
+                parts.append(f"^[{body}]+")
+            if name in ("strip", "rstrip"):
+                parts.append(f"[{body}]+\\z")
+            return replace(s, expr=exp.RegexpReplace(this=e, expression=exp.Literal.string("|".join(parts)),
+                                                     replacement=exp.Literal.string("")))
+        if name == "split":
+            sep = args[0] if args else None
+            index = args[1] if len(args) > 1 else None
+            if not isinstance(sep, str) or sep == "" or (len(args) > 2):
+                self.report(f"split({sep!r}) has no exact SQL form")
+                return None
+            parts = exp.Split(this=e, expression=exp.Literal.string(sep))
+            if index is None:
+                return Val("array", parts, exp.DataType.build("array(varchar)", dialect="athena"), guard=s.guard)
+            return replace(s, expr=_fn("element_at", parts, _lit(index + 1 if index >= 0 else index)))
+        if name == "basename":
+            return replace(s, expr=_fn("element_at", exp.Split(this=e, expression=exp.Literal.string("/")), _lit(-1)))
+        if name in ("removeprefix", "removesuffix"):
+            affix = args[0]
+            n = _lit(len(affix))
+            if name == "removeprefix":
+                test = _like(e, _like_escape(affix) + "%")
+                cut = exp.Substring(this=e, start=_lit(len(affix) + 1))
+            else:
+                test = _like(e, "%" + _like_escape(affix))
+                cut = exp.Substring(this=e, start=_lit(1), length=exp.Sub(this=exp.Length(this=e), expression=n))
+            if not affix:
+                return s
+            return replace(s, expr=exp.Case(ifs=[exp.If(this=test, true=cut)], default=e))
+        if name == "replace":
+            old, new = args[0], args[1]
+            if old == "" or len(args) > 2:
+                self.report("replace() with an empty needle or a count has no exact SQL form")
+                return None
+            return replace(s, expr=_fn("replace", e, exp.Literal.string(old), exp.Literal.string(new)))
+        raise AssertionError(name)
+
+    def transformed(self, f: Field) -> Val | None | bool:
+        """``f`` with transforms applied in SQL. None: reported; False: Python always raises."""
+        v = self.value(f)
+        if v is None:
+            return None
+        for t in f.transforms:
+            before = len(self.reasons)
+            v = self.transform(v, t)
+            if v is None:
+                return None if len(self.reasons) > before else False
+        return v
+
+    # ------------------------------------------------------------------ predicates
+    def _predicate(self, p: Predicate) -> exp.Expression:
+        if isinstance(p.value, Field):
+            return self._field_vs_field(p)
+        raw = self.value(p.field)
+        if raw is None:
+            return self._untranslated(self.reasons[-1], reported=True)
+        n_reasons = len(self.reasons)
+        v = raw
+        for t in p.field.transforms:
+            v = self.transform(v, t)
+            if v is None:
+                break
+        if len(self.reasons) > n_reasons:
+            return self._untranslated(self.reasons[-1], reported=True)
+        present = exp.false() if v is None else self._present(p, v)
+        if present is None:
+            return self._untranslated(self.reasons[-1], reported=True)
+        if v is not None and v.guard is not None:
+            present = _and(v.guard, present)
+        # Python's answer when the field is missing / JSON null, from the reference evaluator.
+        on_missing = _python_on(p, MISSING)
+        on_null = _python_on(p, None)
+        terms = [present]
+        if raw.kind == "json":
+            if on_missing:
+                terms.insert(0, exp.Is(this=self.jx(raw), expression=exp.Null()))
+            if on_null:
+                terms.insert(0, exp.EQ(this=self.jtext(raw), expression=exp.Literal.string("null")))
+        else:
+            if on_missing != on_null:
+                self.caveat(f"{p.field.dotted}: the data lake stores JSON null and a missing key "
+                            "alike (NULL); Python tells them apart here")
+            if on_missing:
+                terms.insert(0, exp.Is(this=raw.expr, expression=exp.Null()))
+        return _or(*terms)
+
+    def _present(self, p: Predicate, v: Val) -> exp.Expression | None:
+        """Condition for a present, non-null value (FALSE/NULL allowed for missing)."""
+        op, value = p.op, p.value
+        if v.kind in ("timestamp", "struct", "other") and op not in ("exists", "null"):
+            self.report(f"{p.field.dotted}: {op} on a {v.kind} column (Python sees "
+                        f"{'text' if v.kind == 'timestamp' else 'a dict'})")
+            return None
+        if op == "exists":
+            if v.kind == "json":
+                return exp.NEQ(this=self.jtext(v), expression=exp.Literal.string("null"))
+            return exp.Not(this=exp.Is(this=v.expr, expression=exp.Null()))
+        if op == "null":
+            return exp.false()
+        if op == "truthy":
+            return self._truthy(v)
+        if op == "eq":
+            return self._eq(v, value, p.case_sensitive)
+        if op == "in":
+            if not isinstance(value, (tuple, list, set, frozenset)):
+                return exp.false()
+            return self._in(v, list(value), p.case_sensitive)
+        if op in ("contains", "startswith", "endswith"):
+            return self._substring(v, op, value, p.case_sensitive)
+        if op == "regex":
+            return self._regex(v, value, p.flags, p.case_sensitive)
+        if op == "glob":
+            return self._glob(v, value, p.case_sensitive)
+        if op in ("gt", "ge", "lt", "le"):
+            return self._compare(v, op, value)
+        if op == "member":
+            return self._member(v, value, p.case_sensitive)
+        if op == "cidr":
+            return self._cidr(v, value)
+        if op == "is_ipv4":
+            s = self.as_string(v, guarded=True)
+            if s is None:
+                return exp.false()
+            self.caveat("cidr/is_ipv4: an address with surrounding whitespace (Python strips it) "
+                        "does not match in SQL")
+            return _and(s.guard, self._ipv4_ok(s.expr))
+        self.report(f"operator {op} has no SQL form yet")
+        return None
+
+    def _eq(self, v: Val, value: Any, case_sensitive: bool) -> exp.Expression:
+        if value is None:
+            return exp.false()
+        if isinstance(value, str):
+            s = self.as_string(v, guarded=_looks_non_string(value))
+            if s is None:
+                return exp.false()
+            lhs, rhs = s.expr, value
+            if not case_sensitive:
+                lhs, rhs = exp.Lower(this=lhs), value.lower()
+            return _and(s.guard, exp.EQ(this=lhs, expression=exp.Literal.string(rhs)))
+        if isinstance(value, bool) or isinstance(value, (int, float)):
+            if isinstance(value, float) and not math.isfinite(value):
+                self.report(f"comparison with non-finite number {value!r}")
+                return exp.false()
+            as_number = float(value)
+            terms = []
+            if v.kind == "boolean":
+                return exp.EQ(this=v.expr, expression=_lit(bool(value))) if as_number in (0.0, 1.0) else exp.false()
+            if v.kind == "json":
+                if as_number in (0.0, 1.0):
+                    terms.append(exp.EQ(this=self.jtext(v), expression=exp.Literal.string(
+                        "true" if as_number else "false")))
+            n = self.as_number(v)
+            if n is not None:
+                if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2 ** 53 and v.kind == "json":
+                    self.caveat(f"integer {value} beyond double precision compared on JSON")
+                number = value if not isinstance(value, bool) else int(value)
+                terms.append(_and(n.guard, exp.EQ(this=n.expr, expression=_lit(number))))
+            return _or(*terms)
+        self.report(f"equality with a {type(value).__name__} value")
+        return exp.false()
+
+    def _in(self, v: Val, values: list, case_sensitive: bool) -> exp.Expression:
+        strings = [x for x in values if isinstance(x, str)]
+        others = [x for x in values if not isinstance(x, str)]
+        terms = []
+        if strings:
+            guarded = any(_looks_non_string(x) for x in strings)
+            s = self.as_string(v, guarded=guarded)
+            if s is not None:
+                lhs = s.expr if case_sensitive else exp.Lower(this=s.expr)
+                folded = sorted({x if case_sensitive else x.lower() for x in strings})
+                cmp = (exp.EQ(this=lhs, expression=exp.Literal.string(folded[0])) if len(folded) == 1
+                       else exp.In(this=lhs, expressions=[exp.Literal.string(x) for x in folded]))
+                terms.append(_and(s.guard, cmp))
+        for x in others:
+            terms.append(self._eq(v, x, case_sensitive))
+        return _or(*terms)
+
+    def _substring(self, v: Val, op: str, value: Any, case_sensitive: bool) -> exp.Expression:
+        values = value if isinstance(value, (tuple, list)) and op != "contains" else (value,)
+        if not all(isinstance(x, str) for x in values):
+            return exp.false()
+        s = self.as_string(v, guarded=any(_looks_non_string(x) for x in values))
+        if s is None:
+            return exp.false()
+        lhs = s.expr if case_sensitive else exp.Lower(this=s.expr)
+        terms = []
+        for x in values:
+            x = x if case_sensitive else x.lower()
+            pat = _like_escape(x)
+            pat = {"contains": f"%{pat}%", "startswith": f"{pat}%", "endswith": f"%{pat}"}[op]
+            terms.append(_like(lhs, pat))
+        return _and(s.guard, _or(*terms))
+
+    def _regex(self, v: Val, pattern: Any, flags: tuple, case_sensitive: bool) -> exp.Expression:
+        if not isinstance(pattern, str):
+            self.report("regex pattern is not a string")
+            return exp.false()
+        s = self.as_string(v, guarded=True)
+        if s is None:
+            return exp.false()
+        if not case_sensitive:
+            # The evaluator lower-cases both the value and the pattern text.
+            pattern = pattern.lower()
+        r = translate_regex(pattern, tuple(flags))
+        for reason in r.unsupported:
+            self.report(f"regex {pattern!r}: {reason}")
+        for gap in r.engine_gaps:
+            if gap not in self.engine_gaps:
+                self.engine_gaps.append(f"regex {pattern!r}: {gap}")
+        for c in r.caveats:
+            self.caveat(c)
+        if r.unsupported:
+            return None
+        lhs = s.expr if case_sensitive else exp.Lower(this=s.expr)
+        return _and(s.guard, exp.RegexpLike(this=lhs, expression=exp.Literal.string(r.pattern)))
+
+    def _glob(self, v: Val, pattern: Any, case_sensitive: bool) -> exp.Expression:
+        if not isinstance(pattern, str):
+            return exp.false()
+        if "[" not in pattern:
+            s = self.as_string(v, guarded=True)
+            if s is None:
+                return exp.false()
+            lhs = s.expr if case_sensitive else exp.Lower(this=s.expr)
+            if not case_sensitive:
+                pattern = pattern.lower()
+            like = "".join("%" if c == "*" else "_" if c == "?" else _like_escape(c) for c in pattern)
+            return _and(s.guard, _like(lhs, like))
+        return self._regex(v, fnmatch.translate(pattern), ("match",), case_sensitive)
+
+    def _truthy(self, v: Val) -> exp.Expression:
+        if v.kind == "string":
+            return exp.NEQ(this=v.expr, expression=exp.Literal.string(""))
+        if v.kind == "number":
+            return exp.NEQ(this=v.expr, expression=_lit(0))
+        if v.kind == "boolean":
+            return v.expr
+        if v.kind == "array":
+            return exp.GT(this=_fn("cardinality", v.expr), expression=_lit(0))
+        if v.kind == "json":
+            text = self.jtext(v)
+            falsy = exp.In(this=text, expressions=[exp.Literal.string(x) for x in ("null", "false", '""', "[]", "{}")])
+            n = self.as_number(v)
+            zero = _and(n.guard, exp.EQ(this=n.expr, expression=_lit(0)))
+            return _and(_not(falsy), _not(exp.Coalesce(this=zero, expressions=[exp.false()])))
+        self.report(f"truthiness of a {v.kind} value")
+        return None
+
+    def _compare(self, v: Val, op: str, value: Any) -> exp.Expression:
+        cls = {"gt": exp.GT, "ge": exp.GTE, "lt": exp.LT, "le": exp.LTE}[op]
+        if value is None:
+            return exp.false()
+        if isinstance(value, str):
+            s = self.as_string(v, guarded=True)
+            if s is None:
+                return exp.false()
+            return _and(s.guard, cls(this=s.expr, expression=exp.Literal.string(value)))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if v.kind == "boolean":
+                self.report("ordering comparison of a boolean with a number")
+                return None
+            n = self.as_number(v)
+            if n is None:
+                return exp.false()
+            return _and(n.guard, cls(this=n.expr, expression=_lit(value)))
+        self.report(f"ordering comparison with a {type(value).__name__}")
+        return None
+
+    def _member(self, v: Val, value: Any, case_sensitive: bool) -> exp.Expression:
+        if v.kind == "array" and v.dtype is not None:
+            elem = v.dtype.expressions[0]
+            if case_sensitive and isinstance(value, str) and _kind_of(elem) == "string":
+                return exp.ArrayContains(this=v.expr, expression=exp.Literal.string(value))
+        where = Predicate(Field((), root="element"), "eq", value, case_sensitive)
+        cond, _ = self._quantified("any", v, where)
+        return cond
+
+    # ------------------------------------------------------------------ IP addresses
+    _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
+
+    def _ipv4_ok(self, text: exp.Expression) -> exp.Expression:
+        pattern = f"^{self._OCTET}(\\.{self._OCTET}){{3}}\\z"
+        return exp.RegexpLike(this=text, expression=exp.Literal.string(pattern))
+
+    def _cidr(self, v: Val, networks: Any) -> exp.Expression:
+        s = self.as_string(v, guarded=True)
+        if s is None:
+            return exp.false()
+        nets = networks if isinstance(networks, (tuple, list)) else (networks,)
+        try:
+            parsed = [ipaddress.ip_network(n, strict=False) for n in nets]
+        except (ValueError, TypeError) as e:
+            self.report(f"cidr: bad network in {nets!r}: {e}")
+            return None
+        if any(n.version == 6 for n in parsed):
+            self.report("cidr: IPv6 networks have no portable SQL form yet")
+            return None
+        self.caveat("cidr/is_ipv4: an address with surrounding whitespace (Python strips it) "
+                    "does not match in SQL")
+        octets = [exp.TryCast(this=_fn("split_part", s.expr, exp.Literal.string("."), _lit(i)),
+                              to=exp.DataType.build("bigint")) for i in range(1, 5)]
+        number = exp.Add(this=exp.Add(this=exp.Add(
+            this=exp.Mul(this=octets[0], expression=_lit(16777216)),
+            expression=exp.Mul(this=octets[1], expression=_lit(65536))),
+            expression=exp.Mul(this=octets[2], expression=_lit(256))), expression=octets[3])
+        ranges = [exp.Between(this=number.copy(), low=_lit(int(n.network_address)),
+                              high=_lit(int(n.broadcast_address))) for n in parsed]
+        return _and(s.guard, self._ipv4_ok(s.expr), _or(*ranges))
+
+    # ------------------------------------------------------------------ field vs field
+    def _field_vs_field(self, p: Predicate) -> exp.Expression:
+        a, b = p.field, p.value
+        if a.default is not MISSING or b.default is not MISSING:
+            return self._untranslated(f"comparison of {a.dotted} with {b.dotted} with defaults")
+        va, vb = self.transformed(a), self.transformed(b)
+        if va is None or vb is None:
+            return self._untranslated(self.reasons[-1], reported=True)
+        if va is False or vb is False:
+            return exp.false()
+        if p.op in ("eq", "contains", "startswith", "endswith"):
+            sa, sb = self.as_string(va, True), self.as_string(vb, True)
+            if va.kind == vb.kind == "number" and p.op == "eq":
+                return exp.EQ(this=va.expr, expression=vb.expr)
+            if sa is None or sb is None:
+                return self._untranslated(f"{p.op} of {a.dotted} with {b.dotted} of types {va.kind}/{vb.kind}")
+            x, y = (sa.expr, sb.expr) if p.case_sensitive else (exp.Lower(this=sa.expr), exp.Lower(this=sb.expr))
+            if p.op == "eq":
+                cmp = exp.EQ(this=x, expression=y)
+            elif p.op == "contains":
+                cmp = exp.GT(this=_fn("strpos", x, y), expression=_lit(0))
+            elif p.op == "startswith":
+                cmp = _fn("starts_with", x, y)
+            else:
+                cmp = _fn("starts_with", exp.Anonymous(this="reverse", expressions=[x]),
+                          exp.Anonymous(this="reverse", expressions=[y]))
+            return _and(sa.guard, sb.guard, cmp)
+        return self._untranslated(f"operator {p.op} between two fields")
+
+    # ------------------------------------------------------------------ quantifiers
+    def _quantifier(self, q: Quantifier) -> tuple[exp.Expression, bool]:
+        if q.kind not in ("any", "all", "none", "one"):
+            return self._untranslated(f"quantifier {q.kind}"), True
+        arr = self.transformed(q.field)
+        if arr is None:
+            return self._untranslated(self.reasons[-1], reported=True), True
+        if arr is False:  # Python raises on every value: as if the array were empty
+            return (exp.false() if q.kind in ("any", "one") else exp.true()), False
+        return self._quantified(q.kind, arr, q.where)
+
+    def _quantified(self, kind: str, arr: Val, where) -> tuple[exp.Expression, bool]:
+        var = exp.to_identifier(f"x{len(self._scopes) + 1}")
+        if arr.kind == "array" and arr.dtype is not None:
+            elem_type = arr.dtype.expressions[0]
+            elem = Val(_kind_of(elem_type), exp.column(var.name), elem_type)
+            array_expr = arr.expr
+        elif arr.kind == "json":
+            if not self._check_json_path(arr):
+                return self._untranslated("JSON array path"), True
+            array_expr = exp.TryCast(this=self.jx(arr), to=exp.DataType.build("array(json)", dialect="athena"))
+            elem = Val("json", exp.column(var.name))
+        else:
+            # Python iterates nothing: a missing or non-list value is an empty array.
+            return (exp.false() if kind in ("any", "one") else exp.true()), False
+        guard = arr.guard
+        self._scopes.append(elem)
+        try:
+            body, nullable = self._cond(where)
+        finally:
+            self._scopes.pop()
+        if kind in ("all", "none") and nullable:
+            body = exp.Coalesce(this=body, expressions=[exp.false()])
+        lam = exp.Lambda(this=body, expressions=[var])
+        if kind == "any":
+            out = _and(guard, _fn("any_match", array_expr, lam))
+            return out, True
+        if kind == "one":
+            filtered = exp.ArrayFilter(this=array_expr, expression=lam)
+            return _and(guard, exp.EQ(this=_fn("cardinality", filtered), expression=_lit(1))), True
+        fn = "all_match" if kind == "all" else "none_match"
+        match = _fn(fn, array_expr, lam)
+        empty = exp.Is(this=array_expr, expression=exp.Null())
+        if guard is not None:
+            empty = _or(_not(exp.Coalesce(this=guard, expressions=[exp.false()])), empty)
+        return _or(empty, match), True
+
+
+def _plain(name: str) -> bool:
+    return bool(re.fullmatch(r"[a-z_][a-z0-9_]*", name))
+
+
+def _python_on(p: Predicate, raw: Any) -> bool:
+    """The reference evaluator's answer for ``p`` when its field's raw value is ``raw``
+    (MISSING or None), defaults and transforms included."""
+    from ..evaluator import evaluate
+
+    probe_field = replace(p.field, path=("v",), root="event")
+    probe = replace(p, field=probe_field)
+    event = {} if raw is MISSING else {"v": raw}
+    return bool(evaluate(probe, event))

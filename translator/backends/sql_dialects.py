@@ -1,0 +1,93 @@
+"""Athena (Trino) SQL to other dialects: sqlglot's transpiler plus the rewrites it lacks.
+
+sqlglot leaves Trino's array lambdas (``any_match``/``all_match``/``none_match``) as unknown
+functions outside Trino, and its DuckDB ``json_extract_scalar`` (``->>``) returns an object's
+JSON text where Athena returns NULL. Those are rewritten here into forms with Trino's exact
+meaning, NULL cases included, before generating the target dialect. Any function left unknown
+to sqlglot is reported per rule: the target may not have it, and a check that ran without it
+would prove nothing.
+"""
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+__all__ = ["DIALECTS", "transpile", "unknown_functions"]
+
+DIALECTS = ("athena", "trino", "snowflake", "bigquery", "databricks", "duckdb")
+_TRINO = ("athena", "trino")
+
+# Function names sqlglot does not model but the target has with Trino's meaning.
+_NATIVE = {
+    "duckdb": {"json_format", "json_type"},
+}
+
+
+def _lambda_parts(node: exp.Anonymous) -> tuple[exp.Expression, exp.Lambda] | None:
+    args = node.expressions
+    if len(args) == 2 and isinstance(args[1], exp.Lambda):
+        return args[0], args[1]
+    return None
+
+
+def _count(array: exp.Expression, lam: exp.Lambda, body: exp.Expression) -> exp.Expression:
+    filtered = exp.ArrayFilter(this=array.copy(),
+                               expression=exp.Lambda(this=body, expressions=[e.copy() for e in lam.expressions]))
+    return exp.GT(this=exp.ArraySize(this=filtered), expression=exp.Literal.number(0))
+
+
+def _match_rewrite(node: exp.Expression) -> exp.Expression:
+    """Trino's any/all/none_match with its NULL rules:
+    any_match: TRUE if some element TRUE, else NULL if some NULL, else FALSE;
+    all_match: FALSE if some FALSE, else NULL if some NULL, else TRUE;
+    none_match: FALSE if some TRUE, else NULL if some NULL, else TRUE."""
+    if not isinstance(node, exp.Anonymous):
+        return node
+    name = node.name.lower()
+    if name not in ("any_match", "all_match", "none_match"):
+        return node
+    parts = _lambda_parts(node)
+    if parts is None:
+        return node
+    array, lam = parts
+    body = lam.this
+    some_true = _count(array, lam, body.copy())
+    some_false = _count(array, lam, exp.Not(this=exp.Paren(this=body.copy())))
+    some_null = _count(array, lam, exp.Is(this=exp.Paren(this=body.copy()), expression=exp.Null()))
+    decisive, result = {"any_match": (some_true, True), "all_match": (some_false, False),
+                        "none_match": (some_true, False)}[name]
+    return exp.Case(ifs=[
+        exp.If(this=exp.Is(this=array.copy(), expression=exp.Null()), true=exp.Null()),
+        exp.If(this=decisive, true=exp.Boolean(this=result)),
+        exp.If(this=some_null, true=exp.Null()),
+    ], default=exp.Boolean(this=not result))
+
+
+def _duckdb_json_scalar(node: exp.Expression) -> exp.Expression:
+    """Athena's json_extract_scalar is NULL on objects and arrays; DuckDB's ->> is not."""
+    if not isinstance(node, exp.JSONExtractScalar) or node.meta.get("rulec_guarded"):
+        return node
+    node.meta["rulec_guarded"] = True
+    kind = exp.Anonymous(this="json_type", expressions=[node.this.copy(), node.expression.copy()])
+    return exp.Case(ifs=[exp.If(this=exp.In(this=kind, expressions=[
+        exp.Literal.string("OBJECT"), exp.Literal.string("ARRAY")]), true=exp.Null())], default=node)
+
+
+def unknown_functions(tree: exp.Expression, dialect: str) -> list[str]:
+    """Functions sqlglot could not map for ``dialect`` (left as written)."""
+    native = _NATIVE.get(dialect, set())
+    return sorted({n.name.lower() for n in tree.find_all(exp.Anonymous)
+                   if n.name.lower() not in native})
+
+
+def transpile(athena_sql: str, dialect: str, pretty: bool = True) -> tuple[str, list[str]]:
+    """(SQL in ``dialect``, functions with no translation there)."""
+    if dialect in _TRINO:
+        return athena_sql, []
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown SQL dialect {dialect!r} (known: {', '.join(DIALECTS)})")
+    tree = sqlglot.parse_one(athena_sql, read="athena")
+    tree = tree.transform(_match_rewrite)
+    if dialect == "duckdb":
+        tree = tree.transform(_duckdb_json_scalar)
+    return tree.sql(dialect=dialect, pretty=pretty), unknown_functions(tree, dialect)
