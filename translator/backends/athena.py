@@ -147,6 +147,11 @@ def _select_for(rule: Rule, mapping: SqlMapping, log_type: str, error_level: str
     # Presentation columns: problems here leave a column out, never change the detection.
     side = Lowering(mapping, log_type, "warn")
     columns: list[exp.Expression] = []
+    if since is None:
+        # The row-level query engines check: p_row_id tells which test event matched.
+        row_id = side.value(Field(("p_row_id",)))
+        if row_id is not None:
+            columns.append(exp.alias_(row_id.expr, "p_row_id"))
     event_time = side.value(Field(("p_event_time",)))
     time_expr = None
     if event_time is not None:

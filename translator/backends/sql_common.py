@@ -251,19 +251,13 @@ class Lowering:
         if sf is None:
             self.report(f"field {f.dotted} is not mapped for {self.log_type}")
             return None
-        base = Val("struct", exp.column(sf.column, quoted=not _plain(sf.column)), None)
-        top_type = self.mapping.columns(self.log_type).get(sf.column)
-        base.dtype = exp.DataType.build(top_type, dialect="athena") if top_type else None
-        cur = base
+        top_type = self.mapping.columns(self.log_type).get(sf.column) or sf.type
+        dtype = exp.DataType.build(top_type, dialect="athena")
+        cur = Val(_kind_of(dtype), exp.column(sf.column, quoted=not _plain(sf.column)), dtype)
         if sf.steps:
-            cur = self._navigate(base, sf.steps, f.dotted)
+            cur = self._navigate(cur, sf.steps, f.dotted)
             if cur is None:
                 return None
-        elif base.dtype is not None:
-            cur = Val(_kind_of(base.dtype), base.expr, base.dtype)
-        else:
-            cur = Val(_kind_of(exp.DataType.build(sf.type, dialect="athena")), base.expr,
-                      exp.DataType.build(sf.type, dialect="athena"))
         if sf.json_path is not None:
             if cur.kind != "string":
                 self.report(f"{f.dotted}: JSON path on a non-text column")
@@ -530,7 +524,7 @@ class Lowering:
     def _present(self, p: Predicate, v: Val) -> exp.Expression | None:
         """Condition for a present, non-null value (FALSE/NULL allowed for missing)."""
         op, value = p.op, p.value
-        if v.kind in ("timestamp", "struct", "other") and op not in ("exists", "null"):
+        if v.kind in ("timestamp", "struct", "other") and op not in ("exists", "null", "present"):
             self.report(f"{p.field.dotted}: {op} on a {v.kind} column (Python sees "
                         f"{'text' if v.kind == 'timestamp' else 'a dict'})")
             return None
@@ -540,6 +534,8 @@ class Lowering:
             return exp.Not(this=exp.Is(this=v.expr, expression=exp.Null()))
         if op == "null":
             return exp.false()
+        if op == "present":
+            return exp.Not(this=exp.Is(this=self.jx(v) if v.kind == "json" else v.expr, expression=exp.Null()))
         if op == "truthy":
             return self._truthy(v)
         if op == "eq":

@@ -87,7 +87,11 @@ def transpile(athena_sql: str, dialect: str, pretty: bool = True) -> tuple[str, 
     if dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r} (known: {', '.join(DIALECTS)})")
     tree = sqlglot.parse_one(athena_sql, read="athena")
-    tree = tree.transform(_match_rewrite)
+    for _ in range(32):  # nested lambdas: rewrite until no Trino matcher is left
+        if not any(n.name.lower() in ("any_match", "all_match", "none_match")
+                   for n in tree.find_all(exp.Anonymous)):
+            break
+        tree = tree.transform(_match_rewrite)
     if dialect == "duckdb":
         tree = tree.transform(_duckdb_json_scalar)
     return tree.sql(dialect=dialect, pretty=pretty), unknown_functions(tree, dialect)

@@ -40,11 +40,13 @@ class PortableRegex:
 
 @lru_cache(maxsize=1)
 def _case_groups() -> dict:
+    """lower-case code point -> the other code points that lower-case to it."""
     groups: dict = {}
+    tolower = _sre.unicode_tolower
     for cp in range(sys.maxunicode + 1):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        groups.setdefault(_sre.unicode_tolower(cp), []).append(cp)
+        lo = tolower(cp)
+        if lo != cp:
+            groups.setdefault(lo, []).append(cp)
     return groups
 
 
@@ -55,6 +57,7 @@ def _case_variants(cp: int) -> list[int]:
     out = {cp}
     groups = _case_groups()
     for lo in lowers:
+        out.add(lo)
         out.update(groups.get(lo, ()))
     return sorted(out)
 
@@ -124,20 +127,25 @@ def translate_regex(pattern: str, flags: tuple = ()) -> PortableRegex:
     except re.error as e:
         out.unsupported.append(f"invalid Python regex {pattern!r}: {e}")
         return out
-    emitter = _Emitter(out)
-    body = emitter.seq(list(parsed), parsed.state.flags, top=True)
     mode = next((f for f in flags if f in ("search", "match", "fullmatch")), "search")
+    emitter = _Emitter(out, fullmatch=mode == "fullmatch")
+    body = emitter.seq(list(parsed), parsed.state.flags, top=True)
+    # No empty "(?:)" anywhere: DuckDB's regex optimizer misreads it (measured: "(?:)\\z" does
+    # not match "a" in DuckDB 1.x/2.x).
+    group = f"(?:{body})" if body else ""
     if mode == "match":
-        body = f"\\A(?:{body})"
+        body = f"\\A{group}"
     elif mode == "fullmatch":
-        body = f"\\A(?:{body})\\z"
+        body = f"\\A{group}\\z"
     out.pattern = body
     return out
 
 
 class _Emitter:
-    def __init__(self, out: PortableRegex):
+    def __init__(self, out: PortableRegex, fullmatch: bool = False):
         self.out = out
+        # Under fullmatch the match must end at the very end, so a final $ is just \z.
+        self.fullmatch = fullmatch
 
     # ------------------------------------------------------------------ sequences
     def seq(self, items: list, flags: int, top: bool = False) -> str:
@@ -150,6 +158,8 @@ class _Emitter:
     def atom(self, items: list, flags: int) -> str:
         """A sub-pattern as something a quantifier can follow."""
         text = self.seq(items, flags)
+        if not text:
+            return ""
         if len(items) == 1 and items[0][0] in (C.LITERAL, C.NOT_LITERAL, C.ANY, C.IN, C.SUBPATTERN):
             return text
         return f"(?:{text})"
@@ -170,7 +180,9 @@ class _Emitter:
             group, add, delete, sub = av
             inner_flags = (flags | add) & ~delete
             inner = self.seq(list(sub), inner_flags, top=at_top_end)
-            return f"({inner})" if group is not None else f"(?:{inner})"
+            if group is not None:
+                return f"({inner})"
+            return f"(?:{inner})" if inner else ""
         if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
             lo, hi, sub = av
             if max(lo, 0 if hi is C.MAXREPEAT else hi) > _RE2_MAX_REPEAT:
@@ -181,7 +193,8 @@ class _Emitter:
             elif op is C.POSSESSIVE_REPEAT:
                 q += "+"
                 self.out.engine_gaps.append("possessive quantifier (RE2 has none)")
-            return self.atom(list(sub), flags) + q
+            atom = self.atom(list(sub), flags)
+            return atom + q if atom else ""
         if op is C.AT:
             return self.anchor(av, flags, at_top_end)
         if op in (C.ASSERT, C.ASSERT_NOT):
@@ -227,7 +240,7 @@ class _Emitter:
                 self.out.unsupported.append("$ followed by more pattern (end-of-line before a final "
                                             "newline has no RE2 form)")
                 return "$"
-            return r"(?:\x0a?\z)"
+            return r"\z" if self.fullmatch else r"(?:\x0a?\z)"
         if at in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
             if flags & re.ASCII:
                 self.out.caveats.append("\\b: word boundary ASCII in RE2, Unicode in joni")

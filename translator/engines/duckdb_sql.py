@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import duckdb
 from sqlglot import exp
@@ -91,11 +92,18 @@ def _create_tables(con, rule: Rule, mapping: SqlMapping) -> dict:
         if len(parts) > 1:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(parts[0])}")
         qualified = ".".join(_ident(p) for p in parts)
-        types = {c: duckdb_type(t) for c, t in mapping.columns(log_type).items()}
-        cols = ", ".join(f"{_ident(c)} {t.sql('duckdb')}" for c, t in types.items())
+        cols, structure = _ddl(tuple(mapping.columns(log_type).items()))
         con.execute(f"CREATE TABLE IF NOT EXISTS {qualified} ({cols})")
-        out[log_type] = (qualified, json.dumps({c: _structure(t) for c, t in types.items()}))
+        out[log_type] = (qualified, structure)
     return out
+
+
+@lru_cache(maxsize=256)
+def _ddl(columns: tuple) -> tuple[str, str]:
+    """(DuckDB column definitions, json_transform structure) of an Athena schema."""
+    types = {c: duckdb_type(t) for c, t in columns}
+    cols = ", ".join(f"{_ident(c)} {t.sql('duckdb')}" for c, t in types.items())
+    return cols, json.dumps({c: _structure(t) for c, t in types.items()})
 
 
 def _test_log_type(rule: Rule, event) -> str:
@@ -123,36 +131,56 @@ def check_rule(rule: Rule, mapping: SqlMapping, query: SqlQuery | None = None) -
         check.skipped_reason = skip
         check.outcomes = [TestOutcome(t.name, t.expected_result, None, "skipped", skip) for t in rule.tests]
         return check
-    con = duckdb.connect()
+    con = duckdb.connect()  # one in-process database per rule
     try:
         tables = _create_tables(con, rule, mapping)
-        for t in rule.tests:
-            check.outcomes.append(_run_test(con, rule, mapping, tables, duck_sql, t))
+        rows, batches = {}, {}
+        for i, t in enumerate(rule.tests):
+            outcome = TestOutcome(t.name, t.expected_result)
+            check.outcomes.append(outcome)
+            try:
+                log_type, row = _row(rule, mapping, t.log, i)
+            except Exception as e:  # a projection problem is this test's result
+                outcome.status, outcome.detail = "error", f"{type(e).__name__}: {str(e).splitlines()[0]}"
+                continue
+            batches.setdefault(log_type, []).append(row)
+            rows[row["p_row_id"]] = outcome
+        for log_type, batch in batches.items():
+            qualified, structure = tables[log_type]
+            insert = (f"INSERT INTO {qualified} BY NAME SELECT unnest(json_transform(j, ?)) "
+                      f"FROM (SELECT unnest(?::VARCHAR[]) AS j)")
+            try:
+                con.execute(insert, [structure, [json.dumps(r, default=str) for r in batch]])
+            except Exception:  # find the row DuckDB refuses; the others still run
+                for r in batch:
+                    try:
+                        con.execute(insert, [structure, [json.dumps(r, default=str)]])
+                    except Exception as e:
+                        o = rows.pop(r["p_row_id"])
+                        o.status, o.detail = "error", f"{type(e).__name__}: {str(e).splitlines()[0]}"
+        try:
+            matched = {r[0] for r in con.execute(f"SELECT p_row_id FROM ({duck_sql}) AS rulec_check").fetchall()}
+        except Exception as e:
+            for o in check.outcomes:
+                if o.status != "error":
+                    o.status, o.detail = "error", f"{type(e).__name__}: {str(e).splitlines()[0]}"
+            return check
+        for row_id, o in rows.items():
+            o.matched = row_id in matched
+            o.status = "pass" if o.matched == o.expected else "fail"
+            test = rule.tests[int(row_id)]
+            if test.mocks and o.status == "fail":
+                o.detail = "the test mocks " + ", ".join(m.name for m in test.mocks)
     finally:
         con.close()
     return check
 
 
-def _run_test(con, rule: Rule, mapping: SqlMapping, tables: dict, duck_sql: str, test) -> TestOutcome:
-    out = TestOutcome(test.name, test.expected_result)
-    event = test.log
+def _row(rule: Rule, mapping: SqlMapping, event, index: int) -> tuple[str, dict]:
+    """(log type, the test event as its table's row, p_row_id = the test's index)."""
     if not isinstance(event, dict):
-        out.status, out.detail = "error", "test log is not a JSON object"
-        return out
+        raise ValueError("test log is not a JSON object")
     log_type = _test_log_type(rule, event)
-    try:
-        row = mapping.row(log_type, event)
-        for qualified, _ in tables.values():
-            con.execute(f"DELETE FROM {qualified}")
-        qualified, structure = tables[log_type]
-        con.execute(f"INSERT INTO {qualified} BY NAME SELECT unnest(json_transform(?, ?))",
-                    [json.dumps(row, default=str), structure])
-        count = con.execute(f"SELECT count(*) FROM ({duck_sql}) AS rulec_check").fetchone()[0]
-    except Exception as e:  # a DuckDB or projection error is this test's result, not a crash
-        out.status, out.detail = "error", f"{type(e).__name__}: {str(e).splitlines()[0]}"
-        return out
-    out.matched = count > 0
-    out.status = "pass" if out.matched == test.expected_result else "fail"
-    if test.mocks and out.status == "fail":
-        out.detail = "the test mocks " + ", ".join(m.name for m in test.mocks)
-    return out
+    row = dict(mapping.row(log_type, event))
+    row["p_row_id"] = str(index)
+    return log_type, row

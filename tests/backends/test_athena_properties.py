@@ -1,0 +1,73 @@
+"""Property tests: arbitrary strings (quotes, backslashes, %, _, unicode, newlines) as values of
+eq/in/contains/startswith/endswith/regex predicates give SQL that matches on DuckDB exactly the
+events the reference evaluator matches."""
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from translator.model import Field, Not, Predicate
+
+from .sql_helpers import assert_agrees
+
+# Surrogates cannot be stored as UTF-8 text; NUL is not a valid SQL string character.
+TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
+SPICY = st.text(st.sampled_from(list("aA%_\\'\"\n\t é.*[]()^$?+|{}-İıſKk\u2028")), max_size=8)
+VALUES = st.one_of(TEXT, SPICY)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+FIELDS = [("eventName",), ("requestParameters", "name")]
+
+
+def _events(path: tuple, value: str, others: list[str]) -> list[dict]:
+    out = []
+    for v in [value, *others, value.upper(), value.lower(), "x" + value + "y", value + "\n"]:
+        node: dict = {"eventTime": "2024-01-01T00:00:00Z"}
+        cur = node
+        for step in path[:-1]:
+            cur = cur.setdefault(step, {})
+        cur[path[-1]] = v
+        out.append(node)
+    out.append({"eventTime": "2024-01-01T00:00:00Z"})
+    return out
+
+
+@SETTINGS
+@given(value=VALUES, others=st.lists(VALUES, max_size=3), path=st.sampled_from(FIELDS),
+       op=st.sampled_from(["eq", "contains", "startswith", "endswith"]))
+def test_string_operators(value, others, path, op):
+    pred = Predicate(Field(path), op, value)
+    events = _events(path, value, others)
+    assert_agrees(pred, events)
+    assert_agrees(Not(pred), events)
+
+
+@SETTINGS
+@given(values=st.lists(VALUES, min_size=1, max_size=4), path=st.sampled_from(FIELDS))
+def test_in(values, path):
+    pred = Predicate(Field(path), "in", tuple(values))
+    assert_agrees(pred, _events(path, values[0], values[1:]))
+
+
+@SETTINGS
+@given(value=VALUES, others=st.lists(VALUES, max_size=2), path=st.sampled_from(FIELDS),
+       mode=st.sampled_from(["search", "match", "fullmatch"]),
+       shape=st.sampled_from(["{}", "^{}", "{}$", "(?:{})+", "{}|zz", "[^z]{}.?"]))
+def test_regex_of_escaped_text(value, others, path, mode, shape):
+    pattern = shape.format(re.escape(value))
+    pred = Predicate(Field(path), "regex", pattern, flags=(mode,))
+    assert_agrees(pred, _events(path, value, others))
+
+
+@SETTINGS
+@given(value=SPICY, others=st.lists(SPICY, max_size=2), path=st.sampled_from(FIELDS),
+       op=st.sampled_from(["eq", "contains", "startswith", "regex"]))
+def test_ignorecase_on_case_folding_corners(value, others, path, op):
+    # Python lower() and IGNORECASE on İ, ı, ſ, K (Kelvin): SQL must agree.
+    if op == "regex":
+        pred = Predicate(Field(path), "regex", re.escape(value), flags=("IGNORECASE",))
+    else:
+        pred = Predicate(Field(path), op, value, case_sensitive=False)
+    assert_agrees(pred, _events(path, value, others))
