@@ -58,6 +58,16 @@ def test_athena_rows_both_tables():
     assert aws["eventtime"] == "2019-01-01T00:00:00Z" and "p_log_type" not in aws
 
 
+def test_athena_struct_member_typed_json_is_json_text():
+    # Okta's debugContext is a struct whose debugData member is JSON: resolve and the row agree.
+    ms = load_mappings()
+    event = {"debugContext": {"debugData": {"privilegeGranted": "Super Administrator"}}}
+    row = project_event("Okta.SystemLog", "athena", event)
+    r = ms.resolve("Okta.SystemLog", "athena", ("debugContext", "debugData", "privilegeGranted"))
+    assert r.column_type == "json-string" and r.name == "debugcontext.debugdata"
+    assert json.loads(row["debugcontext"]["debugdata"]) == {"privilegeGranted": "Super Administrator"}
+
+
 def test_sigma_record_flat():
     rec = project_event(CT, "sigma", EVENT)
     assert rec["userIdentity.arn"] == "arn:aws:sts::1:assumed-role/t"

@@ -33,6 +33,7 @@ from sqlglot import exp
 from ..model import (
     MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier,
 )
+from .sql_ip import IPV4, ipv4_intervals, ipv6_pattern
 from .sql_regex import python_whitespace_class, translate_regex
 
 __all__ = ["SqlField", "SqlMapping", "Lowering", "Untranslatable", "Val", "json_path_text"]
@@ -132,6 +133,13 @@ def _lit(v: Any) -> exp.Expression:
     if isinstance(v, (int, float)):
         return exp.Literal.number(repr(v))
     return exp.Literal.string(str(v))
+
+
+def _py_lower(e: exp.Expression) -> exp.Expression:
+    """Python's str.lower(): SQL engines lower-case code point by code point, Python uses the
+    full mapping, which differs for U+0130 (İ -> i + combining dot) and a word-final Σ (ς).
+    The first is rewritten here; the second is a reported caveat."""
+    return exp.Lower(this=_fn("replace", e, exp.Literal.string("\u0130"), exp.Literal.string("i\u0307")))
 
 
 def _not(e: exp.Expression) -> exp.Expression:
@@ -421,7 +429,7 @@ class Lowering:
     def _string_transform(self, s: Val, name: str, args: tuple) -> Val | None:
         e = s.expr
         if name == "lower":
-            return replace(s, expr=exp.Lower(this=e))
+            return replace(s, expr=_py_lower(e))
         if name == "upper":
             return replace(s, expr=exp.Upper(this=e))
         if name in ("strip", "lstrip", "rstrip"):
@@ -492,6 +500,9 @@ class Lowering:
         if raw is None:
             return self._untranslated(self.reasons[-1], reported=True)
         n_reasons = len(self.reasons)
+        if not p.case_sensitive or any(t.name in ("lower", "upper") for t in p.field.transforms):
+            self.caveat("case folding: Python lower-cases a word-final Σ to ς and upper-cases "
+                        "ß to SS; SQL maps them code point by code point")
         v = raw
         for t in p.field.transforms:
             v = self.transform(v, t)
@@ -556,13 +567,8 @@ class Lowering:
             return self._member(v, value, p.case_sensitive)
         if op == "cidr":
             return self._cidr(v, value)
-        if op == "is_ipv4":
-            s = self.as_string(v, guarded=True)
-            if s is None:
-                return exp.false()
-            self.caveat("cidr/is_ipv4: an address with surrounding whitespace (Python strips it) "
-                        "does not match in SQL")
-            return _and(s.guard, self._ipv4_ok(s.expr))
+        if op in ("is_ip", "is_ipv4", "is_ipv6", "ip_private", "ip_public"):
+            return self._ip_test(v, op)
         self.report(f"operator {op} has no SQL form yet")
         return None
 
@@ -575,7 +581,7 @@ class Lowering:
                 return exp.false()
             lhs, rhs = s.expr, value
             if not case_sensitive:
-                lhs, rhs = exp.Lower(this=lhs), value.lower()
+                lhs, rhs = _py_lower(lhs), value.lower()
             return _and(s.guard, exp.EQ(this=lhs, expression=exp.Literal.string(rhs)))
         if isinstance(value, bool) or isinstance(value, (int, float)):
             if isinstance(value, float) and not math.isfinite(value):
@@ -607,7 +613,7 @@ class Lowering:
             guarded = any(_looks_non_string(x) for x in strings)
             s = self.as_string(v, guarded=guarded)
             if s is not None:
-                lhs = s.expr if case_sensitive else exp.Lower(this=s.expr)
+                lhs = s.expr if case_sensitive else _py_lower(s.expr)
                 folded = sorted({x if case_sensitive else x.lower() for x in strings})
                 cmp = (exp.EQ(this=lhs, expression=exp.Literal.string(folded[0])) if len(folded) == 1
                        else exp.In(this=lhs, expressions=[exp.Literal.string(x) for x in folded]))
@@ -623,7 +629,7 @@ class Lowering:
         s = self.as_string(v, guarded=any(_looks_non_string(x) for x in values))
         if s is None:
             return exp.false()
-        lhs = s.expr if case_sensitive else exp.Lower(this=s.expr)
+        lhs = s.expr if case_sensitive else _py_lower(s.expr)
         terms = []
         for x in values:
             x = x if case_sensitive else x.lower()
@@ -652,7 +658,7 @@ class Lowering:
             self.caveat(c)
         if r.unsupported:
             return None
-        lhs = s.expr if case_sensitive else exp.Lower(this=s.expr)
+        lhs = s.expr if case_sensitive else _py_lower(s.expr)
         return _and(s.guard, exp.RegexpLike(this=lhs, expression=exp.Literal.string(r.pattern)))
 
     def _glob(self, v: Val, pattern: Any, case_sensitive: bool) -> exp.Expression:
@@ -662,7 +668,7 @@ class Lowering:
             s = self.as_string(v, guarded=True)
             if s is None:
                 return exp.false()
-            lhs = s.expr if case_sensitive else exp.Lower(this=s.expr)
+            lhs = s.expr if case_sensitive else _py_lower(s.expr)
             if not case_sensitive:
                 pattern = pattern.lower()
             like = "".join("%" if c == "*" else "_" if c == "?" else _like_escape(c) for c in pattern)
@@ -717,16 +723,47 @@ class Lowering:
         return cond
 
     # ------------------------------------------------------------------ IP addresses
-    _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
-
-    def _ipv4_ok(self, text: exp.Expression) -> exp.Expression:
-        pattern = f"^{self._OCTET}(\\.{self._OCTET}){{3}}\\z"
-        return exp.RegexpLike(this=text, expression=exp.Literal.string(pattern))
-
-    def _cidr(self, v: Val, networks: Any) -> exp.Expression:
+    def _ip_text(self, v: Val) -> Val | None:
         s = self.as_string(v, guarded=True)
+        if s is not None:
+            self.caveat("IP tests: an address with surrounding whitespace (Python strips it) "
+                        "does not match in SQL")
+        return s
+
+    @staticmethod
+    def _is_ipv4(text: exp.Expression) -> exp.Expression:
+        return exp.RegexpLike(this=text, expression=exp.Literal.string(f"^{IPV4}\\z"))
+
+    @staticmethod
+    def _is_ipv6(text: exp.Expression) -> exp.Expression:
+        return exp.RegexpLike(this=text, expression=exp.Literal.string(ipv6_pattern()))
+
+    @staticmethod
+    def _ipv4_in(text: exp.Expression, intervals) -> exp.Expression:
+        """The dotted quad as a number, within one of the intervals (text known IPv4)."""
+        octets = [exp.TryCast(this=_fn("split_part", text, exp.Literal.string("."), _lit(i)),
+                              to=exp.DataType.build("bigint")) for i in range(1, 5)]
+        number = exp.Add(this=exp.Add(this=exp.Add(
+            this=exp.Mul(this=octets[0], expression=_lit(16777216)),
+            expression=exp.Mul(this=octets[1], expression=_lit(65536))),
+            expression=exp.Mul(this=octets[2], expression=_lit(256))), expression=octets[3])
+        return _or(*[exp.Between(this=number.copy(), low=_lit(lo), high=_lit(hi)) for lo, hi in intervals])
+
+    def _ip_test(self, v: Val, op: str) -> exp.Expression | None:
+        s = self._ip_text(v)
         if s is None:
             return exp.false()
+        if op == "is_ipv4":
+            return _and(s.guard, self._is_ipv4(s.expr))
+        if op == "is_ipv6":
+            return _and(s.guard, self._is_ipv6(s.expr))
+        if op == "is_ip":
+            return _and(s.guard, _or(self._is_ipv4(s.expr), self._is_ipv6(s.expr)))
+        prop = {"ip_private": "is_private", "ip_public": "is_global"}[op]
+        self.report(f"{op}: IPv6 addresses have no portable SQL form yet (IPv4 would be exact)")
+        return _and(s.guard, self._is_ipv4(s.expr), self._ipv4_in(s.expr, ipv4_intervals(prop)))
+
+    def _cidr(self, v: Val, networks: Any) -> exp.Expression:
         nets = networks if isinstance(networks, (tuple, list)) else (networks,)
         try:
             parsed = [ipaddress.ip_network(n, strict=False) for n in nets]
@@ -736,17 +773,11 @@ class Lowering:
         if any(n.version == 6 for n in parsed):
             self.report("cidr: IPv6 networks have no portable SQL form yet")
             return None
-        self.caveat("cidr/is_ipv4: an address with surrounding whitespace (Python strips it) "
-                    "does not match in SQL")
-        octets = [exp.TryCast(this=_fn("split_part", s.expr, exp.Literal.string("."), _lit(i)),
-                              to=exp.DataType.build("bigint")) for i in range(1, 5)]
-        number = exp.Add(this=exp.Add(this=exp.Add(
-            this=exp.Mul(this=octets[0], expression=_lit(16777216)),
-            expression=exp.Mul(this=octets[1], expression=_lit(65536))),
-            expression=exp.Mul(this=octets[2], expression=_lit(256))), expression=octets[3])
-        ranges = [exp.Between(this=number.copy(), low=_lit(int(n.network_address)),
-                              high=_lit(int(n.broadcast_address))) for n in parsed]
-        return _and(s.guard, self._ipv4_ok(s.expr), _or(*ranges))
+        s = self._ip_text(v)
+        if s is None:
+            return exp.false()
+        intervals = [(int(n.network_address), int(n.broadcast_address)) for n in parsed]
+        return _and(s.guard, self._is_ipv4(s.expr), self._ipv4_in(s.expr, intervals))
 
     # ------------------------------------------------------------------ field vs field
     def _field_vs_field(self, p: Predicate) -> exp.Expression:
@@ -764,7 +795,7 @@ class Lowering:
                 return exp.EQ(this=va.expr, expression=vb.expr)
             if sa is None or sb is None:
                 return self._untranslated(f"{p.op} of {a.dotted} with {b.dotted} of types {va.kind}/{vb.kind}")
-            x, y = (sa.expr, sb.expr) if p.case_sensitive else (exp.Lower(this=sa.expr), exp.Lower(this=sb.expr))
+            x, y = (sa.expr, sb.expr) if p.case_sensitive else (_py_lower(sa.expr), _py_lower(sb.expr))
             if p.op == "eq":
                 cmp = exp.EQ(this=x, expression=y)
             elif p.op == "contains":

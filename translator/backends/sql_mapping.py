@@ -22,22 +22,48 @@ _SCALARS = {"string": "varchar", "ip": "varchar", "number": "double", "bool": "b
             "unknown": "varchar"}
 
 
+def _lower(path: tuple) -> tuple:
+    return tuple(s.lower() if isinstance(s, str) else s for s in path)
+
+
 def athena_type(schema_types: dict, path: tuple, typ: str) -> str:
-    """Athena type of the column/struct member at ``path`` with Panther type ``typ``."""
+    """Athena type of the column/struct member at ``path`` with Panther type ``typ``.
+
+    Paths are compared case-insensitively (Panther keys are, and schemas list some members in
+    two spellings); a member listed as JSON under any spelling is JSON text, as the mapping's
+    resolution (and so the reverse projection) treats it."""
     if typ.endswith("[]"):
         return f"array({athena_type(schema_types, path + (EACH,), typ[:-2])})"
-    children = {p[len(path)]: t for p, t in schema_types.items()
-                if len(p) == len(path) + 1 and p[:len(path)] == path}
+    if typ in ("json", "json-string", "any"):
+        return "varchar"
+    low = _lower(path)
+    children: dict = {}
+    for p, t in schema_types.items():
+        if len(p) == len(path) + 1 and _lower(p[:len(path)]) == low:
+            key = p[len(path)].lower() if isinstance(p[len(path)], str) else p[len(path)]
+            if children.get(key) not in ("json", "json-string", "any"):
+                children[key] = t
     if base_type(typ) == "object":
         if not children:
             return "varchar"  # members unknown: Panther keeps it as JSON text
-        members = ", ".join(f"{str(k).lower()} {athena_type(schema_types, path + (k,), t)}"
+        members = ", ".join(f"{k} {athena_type(schema_types, path + (k,), t)}"
                             for k, t in children.items())
         return f"row({members})"
     if base_type(typ) == "array":
         elem = children.get(EACH)
         return f"array({athena_type(schema_types, path + (EACH,), elem)})" if elem else "array(json)"
     return _SCALARS.get(typ, "varchar")
+
+
+def _merged_top_level(schema_types: dict) -> dict:
+    """Top-level paths, one per case-insensitive name (JSON spelling wins)."""
+    out: dict = {}
+    for p, t in schema_types.items():
+        if len(p) == 1:
+            key = p[0].lower()
+            if key not in out or t in ("json", "json-string", "any"):
+                out[key] = (p, t)
+    return out
 
 
 class MappingSql:
@@ -91,9 +117,7 @@ class MappingSql:
 def _columns(ms: MappingSet, log_type: str, target: str, variant: str) -> dict:
     schema = ms.schema(log_type).types
     out: dict = {}
-    for path, typ in schema.items():
-        if len(path) != 1:
-            continue
+    for path, typ in _merged_top_level(schema).values():
         r = ms.resolve(log_type, target, path, variant)
         if not isinstance(r, ResolvedField) or r.steps or "." in r.name:
             continue

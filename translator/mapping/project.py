@@ -143,6 +143,10 @@ def project_event(ms: MappingSet, log_type: str, target: str, event: dict,
             if flat and isinstance(value, (dict, list)):
                 descend(path, value)
                 return
+            if src.target == "athena" and r.column_type == "object" and isinstance(value, dict):
+                # A struct: each member as resolved, so a JSON member is stored as JSON text.
+                descend(path, value)
+                return
             if flat:
                 if src.target == "splunk" and isinstance(value, bool):
                     value = "true" if value else "false"  # JSON extraction yields text
