@@ -16,7 +16,7 @@ from .sql_helpers import assert_agrees
 TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
 SPICY = st.text(st.sampled_from(list("aA%_\\'\"\n\t é.*[]()^$?+|{}-İıſKk\u2028")), max_size=8)
 VALUES = st.one_of(TEXT, SPICY)
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 FIELDS = [("eventName",), ("requestParameters", "name")]
 

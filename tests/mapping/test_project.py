@@ -58,14 +58,22 @@ def test_athena_rows_both_tables():
     assert aws["eventtime"] == "2019-01-01T00:00:00Z" and "p_log_type" not in aws
 
 
-def test_athena_struct_member_typed_json_is_json_text():
-    # Okta's debugContext is a struct whose debugData member is JSON: resolve and the row agree.
-    ms = load_mappings()
-    event = {"debugContext": {"debugData": {"privilegeGranted": "Super Administrator"}}}
-    row = project_event("Okta.SystemLog", "athena", event)
-    r = ms.resolve("Okta.SystemLog", "athena", ("debugContext", "debugData", "privilegeGranted"))
-    assert r.column_type == "json-string" and r.name == "debugcontext.debugdata"
-    assert json.loads(row["debugcontext"]["debugdata"]) == {"privilegeGranted": "Super Administrator"}
+def test_athena_struct_member_typed_json_is_json_text(tmp_path):
+    # A struct column with a JSON member: resolve says JSON text below it, so the row must
+    # hold that member as JSON text (not as a nested struct).
+    spec = tmp_path / "test_log.yaml"
+    spec.write_text(
+        "log_type: Test.StructJson\n"
+        "schema:\n  fields:\n    ctx: object\n    ctx.name: string\n    ctx.data: json\n"
+        "targets:\n  athena:\n    source: {database: panther_logs, table: test_structjson}\n"
+        "    naming: lower\n")
+    ms = load_mappings([spec])
+    event = {"ctx": {"name": "n", "data": {"Granted": "Super Administrator"}}}
+    row = project_event("Test.StructJson", "athena", event, mappings=ms)
+    r = ms.resolve("Test.StructJson", "athena", ("ctx", "data", "Granted"))
+    assert r.column_type == "json-string" and r.name == "ctx.data"
+    assert row["ctx"]["name"] == "n"
+    assert json.loads(row["ctx"]["data"]) == {"Granted": "Super Administrator"}
 
 
 def test_sigma_record_flat():
