@@ -12,6 +12,7 @@ reported ``skipped`` with the reason, not passed.
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -131,7 +132,7 @@ def check_rule(rule: Rule, mapping: SqlMapping, query: SqlQuery | None = None) -
         check.skipped_reason = skip
         check.outcomes = [TestOutcome(t.name, t.expected_result, None, "skipped", skip) for t in rule.tests]
         return check
-    con = duckdb.connect()  # one in-process database per rule
+    con, db = _rule_database()
     try:
         tables = _create_tables(con, rule, mapping)
         rows, batches = {}, {}
@@ -172,8 +173,27 @@ def check_rule(rule: Rule, mapping: SqlMapping, query: SqlQuery | None = None) -
             if test.mocks and o.status == "fail":
                 o.detail = "the test mocks " + ", ".join(m.name for m in test.mocks)
     finally:
+        con.execute("USE memory")
+        con.execute(f"DETACH {db}")
         con.close()
     return check
+
+
+_BASE: list = []
+_COUNTER = itertools.count()
+
+
+def _rule_database():
+    """A fresh in-memory database for one rule, on its own connection (a cursor of one
+    process-wide DuckDB instance: opening a new instance costs ~60 ms, this ~5 ms). One
+    thread: a handful of rows needs no parallelism."""
+    if not _BASE:
+        _BASE.append(duckdb.connect(config={"threads": 1}))
+    con = _BASE[0].cursor()
+    db = f"rulec_rule_{next(_COUNTER)}"
+    con.execute(f"ATTACH ':memory:' AS {db}")
+    con.execute(f"USE {db}")
+    return con, db
 
 
 def _row(rule: Rule, mapping: SqlMapping, event, index: int) -> tuple[str, dict]:
