@@ -76,3 +76,15 @@ def test_mapping_files(tmp_path_factory, doc):
         parse_file(path)  # the user-file half of load_mappings (merging is tested elsewhere)
     except MappingError as exc:
         assert str(exc) and "\n" not in str(exc).strip(), str(exc)
+
+
+def test_mapping_error_found_by_fuzzing_is_one_line(tmp_path):
+    # A top-level key holding a newline, next to a non-string key: one line, no TypeError.
+    path = tmp_path / "m.yaml"
+    path.write_text('"a\\nb": 1\n0: 2\n')
+    try:
+        parse_file(path)
+    except MappingError as exc:
+        assert "\n" not in str(exc) and "a\\nb" in str(exc)
+    else:
+        raise AssertionError("an invalid mapping file loaded")

@@ -73,7 +73,12 @@ def parse_dotted(text: str) -> tuple:
 
 
 class MappingError(ValueError):
-    """A mapping file is invalid, or a field is unmapped under strict mode."""
+    """A mapping file is invalid, or a field is unmapped under strict mode.
+
+    The message is one line whatever user text it quotes (a key may hold a newline)."""
+
+    def __init__(self, message: str):
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
 
 
 @dataclass(frozen=True)

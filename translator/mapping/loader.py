@@ -160,7 +160,7 @@ def parse_file(path: Path | str, text: str | None = None) -> LogTypeMapping | No
         raise MappingError(f"{file}: must be a YAML mapping with log_type and targets")
     unknown = set(raw) - _TOP_KEYS
     if unknown:
-        raise MappingError(f"{file}: unknown top-level key(s) {', '.join(sorted(unknown))}")
+        raise MappingError(f"{file}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))}")
     log_type = raw.get("log_type")
     if log_type is None and "conventions" in raw:
         return None  # a conventions-only file (see conventions.py)
