@@ -1,0 +1,614 @@
+"""Lowering of a canonical detection ``Expr`` into one KQL boolean expression over a Sentinel
+table, keeping Python's meaning on every row the table can hold.
+
+How Python states map onto Sentinel values (this is where translators usually go wrong):
+
+* a ``string`` column never holds null: a missing field, JSON null and ``""`` are all ``""``;
+* a ``dynamic`` value (a JSON step below a column) is null for a missing key and for JSON null;
+* typed scalar columns (bool, number, datetime) are null when the field is missing or null.
+
+So each leaf is lowered in two parts: ``K``, the test for a present value (written with guards
+so that it is two-valued, e.g. ``gettype(x) == "string"`` before a substring test on a value
+of unknown type), and the answer for the collapsed missing class, which the reference
+evaluator computes from the rule itself (defaults and transforms included). When Python
+answers differently for states the table cannot tell apart (``exists`` on a string column is
+False when missing but True for ``""``), the query follows the missing case and a ``partial``
+finding says so.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..evaluator import evaluate
+from ..mapping import EACH, MappingSet, ResolvedField
+from ..model import MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier
+from ..backends.base import Finding
+from .kql_text import (
+    Inexpressible, glob_to_re2, identifier, member, number_literal, python_regex_to_re2,
+    regex_literal, string_literal,
+)
+
+TARGET = "sentinel"
+NUMERIC_TYPES = '("int", "long", "real", "double", "decimal")'
+_DYNAMIC_COLUMN_TYPES = ("object", "array", "json", "any", "json-string", "unknown")
+
+
+@dataclass(frozen=True)
+class Term:
+    """A KQL expression for a (possibly transformed) field value. ``kind``: string (a KQL
+    string; the Python value is a str), number, bool, timestamp, or dynamic; ``ptype`` is the
+    Panther-side type from the mapping (``unknown`` below free-form JSON)."""
+
+    expr: str
+    kind: str
+    ptype: str = "unknown"
+    guards: tuple = ()
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a field lives: its term, the KQL test for the collapsed missing class, and the
+    Python states that class stands for."""
+
+    term: Term
+    missing_test: str
+    collapsed: tuple  # of "missing" | "null" | "empty"
+    path: tuple  # Panther path (for building evaluator probes)
+    root: str = "event"
+
+
+@dataclass
+class Quant:
+    var: str
+    array_expr: str
+    hits: str
+    count: str
+    where: str
+
+
+@dataclass
+class Lowering:
+    """Result for one log type: quantifier stages (mv-apply) and the where condition."""
+
+    condition: str
+    quantifiers: list = field(default_factory=list)
+    findings: list = field(default_factory=list)
+
+
+def _and(parts) -> str:
+    parts = [p for p in parts if p != "true"]
+    if "false" in parts:
+        return "false"
+    if not parts:
+        return "true"
+    return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
+
+
+def _or(parts) -> str:
+    parts = [p for p in parts if p != "false"]
+    if "true" in parts:
+        return "true"
+    if not parts:
+        return "false"
+    return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+
+
+def _not(part: str) -> str:
+    if part == "true":
+        return "false"
+    if part == "false":
+        return "true"
+    return f"not({part})"
+
+
+def _probe(path: tuple, value: Any) -> Any:
+    """An event (or element) holding ``value`` at ``path``; MISSING -> an empty container."""
+    if not path:
+        return value
+    if value is MISSING:
+        return {}
+    step, rest = path[0], path[1:]
+    inner = _probe(rest, value)
+    if isinstance(step, int):
+        size = step + 1 if step >= 0 else -step
+        items: list = [None] * size
+        items[step] = inner
+        return items
+    return {step: inner}
+
+
+_STATE_VALUES = {"missing": MISSING, "null": None, "empty": ""}
+
+
+class ExprLowerer:
+    def __init__(self, mappings: MappingSet, log_type: str, strict: bool = False):
+        self.ms = mappings
+        self.log_type = log_type
+        self.strict = strict
+        self.findings: list[Finding] = []
+        self.quantifiers: list[Quant] = []
+        self._elements: list[tuple] = []  # stack of (var, array path)
+
+    # ----------------------------------------------------------------- public
+    def lower(self, expr) -> Lowering:
+        cond = self._expr(expr)
+        return Lowering(cond, self.quantifiers, self.findings)
+
+    def note(self, construct: str, reason: str, severity: str = "partial") -> None:
+        f = Finding(construct, reason, severity)
+        if f not in self.findings:
+            self.findings.append(f)
+
+    # ----------------------------------------------------------------- structure
+    def _expr(self, e) -> str:
+        if isinstance(e, Predicate):
+            return self._predicate(e)
+        if isinstance(e, All):
+            return _and([self._expr(x) for x in e.items])
+        if isinstance(e, AnyOf):
+            return _or([self._expr(x) for x in e.items])
+        if isinstance(e, Not):
+            return _not(self._expr(e.item))
+        if isinstance(e, Const):
+            return "true" if e.value else "false"
+        if isinstance(e, Quantifier):
+            return self._quantifier(e)
+        if isinstance(e, Opaque):
+            raise Inexpressible(e.construct, e.reason or "not extracted from the rule")
+        raise TypeError(f"not an expression: {e!r}")
+
+    def _quantifier(self, q: Quantifier) -> str:
+        if self._elements:
+            raise Inexpressible("nested array quantifier",
+                                "a quantifier inside another needs nested mv-apply; not emitted")
+        slot = self._slot(q.field)
+        if slot.term.kind != "dynamic" or q.field.transforms:
+            raise Inexpressible(f"quantifier over {q.field}", "the field is not an array column")
+        n = len(self.quantifiers) + 1
+        var, hits, count = f"__e{n}", f"__hits{n}", f"__n{n}"
+        arr = slot.term.expr
+        array_expr = f'iff(gettype({arr}) == "array", {arr}, dynamic([]))'
+        self._elements.append((var, self._resolved_path(q.field)))
+        try:
+            where = self._expr(q.where)
+        finally:
+            self._elements.pop()
+        self.quantifiers.append(Quant(var, array_expr, hits, count, where))
+        return {"any": f"{hits} > 0", "all": f"{hits} == {count}", "none": f"{hits} == 0",
+                "one": f"{hits} == 1"}[q.kind]
+
+    # ----------------------------------------------------------------- fields
+    def _resolved_path(self, f: Field) -> tuple:
+        if not f.path and f.udm:
+            found = self.ms.udm_path(self.log_type, f.udm)
+            if found is None:
+                raise Inexpressible(f"data-model field {f.udm}",
+                                    f"{self.log_type} has no data-model path for it")
+            return tuple(found)
+        return tuple(f.path)
+
+    def _slot(self, f: Field) -> Slot:
+        path = self._resolved_path(f)
+        if f.root == "element":
+            if not self._elements:
+                raise Inexpressible(f"element field {f}", "used outside a quantifier")
+            var, array_path = self._elements[-1]
+            r = self.ms.resolve(self.log_type, TARGET, array_path + (EACH,) + path)
+            ptype = r.type if isinstance(r, ResolvedField) else "unknown"
+            expr = var
+            for step in path:
+                expr = member(expr, step)
+            return Slot(Term(expr, "dynamic", ptype), f'gettype({expr}) == "null"',
+                        ("missing", "null"), path, "element")
+        r = self.ms.resolve(self.log_type, TARGET, path)
+        if not isinstance(r, ResolvedField):
+            if r.fallback is not None and not self.strict:
+                self.note(f"unmapped field {f.dotted}", r.message + f"; using {r.fallback.name!r}",
+                          "warning")
+                r = r.fallback
+            else:
+                raise Inexpressible(f"unmapped field {f.dotted or f.udm}", r.message)
+        return self._slot_of(r, path)
+
+    def _slot_of(self, r: ResolvedField, path: tuple) -> Slot:
+        col = identifier(r.name)
+        ctype = r.column_type
+        if not r.steps:
+            if ctype in ("string", "ip"):
+                return Slot(Term(col, "string", r.type if r.type != "unknown" else "string"),
+                            f"isempty({col})", ("missing", "null", "empty"), path)
+            if ctype == "number":
+                return Slot(Term(col, "number", "number"), f"isnull({col})", ("missing", "null"), path)
+            if ctype == "bool":
+                return Slot(Term(col, "bool", "bool"), f"isnull({col})", ("missing", "null"), path)
+            if ctype == "timestamp":
+                return Slot(Term(col, "timestamp", "timestamp"), f"isnull({col})",
+                            ("missing", "null"), path)
+            if ctype == "json-string":
+                expr = f"parse_json({col})"
+                return Slot(Term(expr, "dynamic", r.type), f'gettype({expr}) == "null"',
+                            ("missing", "null"), path)
+            if ctype in _DYNAMIC_COLUMN_TYPES or ctype.endswith("[]"):
+                return Slot(Term(col, "dynamic", r.type), f'gettype({col}) == "null"',
+                            ("missing", "null"), path)
+            raise Inexpressible(f"column {r.name} of type {ctype}", "no KQL lowering for this type")
+        expr = f"parse_json({col})" if ctype == "json-string" else col
+        for step in r.steps:
+            if step.key == EACH:
+                raise Inexpressible(f"field {r.name} with an array step",
+                                    "a path through every element needs a quantifier")
+            expr = member(expr, step.key)
+        return Slot(Term(expr, "dynamic", r.type), f'gettype({expr}) == "null"',
+                    ("missing", "null"), path)
+
+    # ----------------------------------------------------------------- predicates
+    def _predicate(self, p: Predicate) -> str:
+        if isinstance(p.value, Field):
+            raise Inexpressible(f"comparison of {p.field} with field {p.value}",
+                                "field-to-field comparison is not lowered for KQL")
+        path = self._resolved_path(p.field)
+        if p.field.root == "event" and path and path[0] == "p_log_type":
+            # the table already selects the log type: the test is a constant
+            probe = replace(p, field=replace(p.field, path=path, udm=None))
+            return "true" if evaluate(probe, {"p_log_type": self.log_type}) else "false"
+        slot = self._slot(p.field)
+        term = slot.term
+        guards: list[str] = []
+        for t in p.field.transforms:
+            term, g = self._transform(term, t.name, t.args, p)
+            guards.extend(g)
+        present = _and(guards + [self._op(term, p)])
+        return self._with_missing(slot, p, path, present)
+
+    def _with_missing(self, slot: Slot, p: Predicate, path: tuple, present: str) -> str:
+        answers = {}
+        probe_pred = replace(p, field=replace(p.field, path=path, udm=None))
+        for state in slot.collapsed:
+            value = _STATE_VALUES[state]
+            if slot.root == "element":
+                from ..evaluator import _predicate as eval_pred  # element-rooted probe
+                answers[state] = eval_pred(probe_pred, {}, _probe(path, value))
+            else:
+                answers[state] = evaluate(probe_pred, _probe(path, value))
+        missing_answer = answers["missing"]
+        if len(set(answers.values())) > 1:
+            states = ", ".join(f"{s}: {a}" for s, a in answers.items())
+            self.note(f"{p.op} on {p.field}",
+                      f"Sentinel holds the same value for a missing, null{' and empty' if 'empty' in slot.collapsed else ''} "
+                      f"field; Python answers differently ({states}); the query follows the "
+                      f"missing case")
+        if present in ("true", "false") and (present == "true") == missing_answer:
+            return present
+        if missing_answer:
+            return _or([slot.missing_test, present])
+        if self._false_when_missing(slot, p, present):
+            return present
+        return _and([_not(slot.missing_test), present])
+
+    @staticmethod
+    def _false_when_missing(slot: Slot, p: Predicate, present: str) -> bool:
+        """Whether ``present`` is already False on the collapsed value (so no extra test is
+        needed): plain string tests with a non-empty operand on an untransformed column."""
+        if p.field.transforms or slot.term.kind not in ("string", "dynamic"):
+            return False
+        if slot.term.kind == "dynamic":
+            # tostring(null) is "" and gettype(null) is "null": tests below are False on null
+            if present.startswith(f'(gettype({slot.term.expr}) == "string" and '):
+                return True
+            if p.op in ("eq", "in") and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                            for v in (p.value if p.op == "in" else (p.value,))):
+                return True
+        if p.op in ("eq", "contains", "startswith", "endswith"):
+            vals = p.value if isinstance(p.value, (tuple, list)) else (p.value,)
+            return all(isinstance(v, str) and v for v in vals)
+        if p.op == "in":
+            return isinstance(p.value, (tuple, list)) and all(isinstance(v, str) and v for v in p.value)
+        return False
+
+    # ----------------------------------------------------------------- transforms
+    def _transform(self, term: Term, name: str, args: tuple, p: Predicate) -> tuple[Term, list]:
+        guards: list[str] = []
+
+        def as_string(t: Term) -> str:
+            if t.kind == "string":
+                return t.expr
+            if t.kind == "dynamic":
+                if t.ptype != "string":
+                    guards.append(f'gettype({t.expr}) == "string"')
+                return f"tostring({t.expr})"
+            raise Inexpressible(f"{name}() on a {t.kind} value", "Python raises: str method on non-str")
+
+        if name in ("lower", "upper"):
+            fn = "tolower" if name == "lower" else "toupper"
+            return Term(f"{fn}({as_string(term)})", "string", "string"), guards
+        if name in ("strip", "lstrip", "rstrip") and not args:
+            fn = {"strip": "trim", "lstrip": "trim_start", "rstrip": "trim_end"}[name]
+            self.note(f"{name}()", r"Python strips Unicode whitespace; KQL trims the RE2 \s set",
+                      "warning")
+            return Term(f'{fn}(@"\\s+", {as_string(term)})', "string", "string"), guards
+        if name == "split" and len(args) >= 2 and isinstance(args[0], str) and args[0] \
+                and isinstance(args[1], int) and len(args) == 2:
+            s = as_string(term)
+            parts = f"split({s}, {string_literal(args[0])})"
+            idx = args[1]
+            need = idx + 1 if idx >= 0 else -idx
+            guards.append(f"array_length({parts}) >= {need}")
+            return Term(f"tostring({parts}[{idx}])", "string", "string"), guards
+        if name == "len":
+            if term.kind == "string":
+                return Term(f"strlen({term.expr})", "number", "number"), guards
+            if term.kind == "dynamic":
+                x = term.expr
+                guards.append(f'gettype({x}) in ("string", "array", "dictionary")')
+                return Term(f'case(gettype({x}) == "string", strlen(tostring({x})), '
+                            f'gettype({x}) == "array", array_length({x}), '
+                            f"array_length(bag_keys({x})))", "number", "number"), guards
+            raise Inexpressible(f"len() of a {term.kind} value", "Python raises")
+        if name == "json":
+            return Term(f"parse_json({as_string(term)})", "dynamic", "unknown"), guards
+        if name == "int" and not args:
+            if term.kind == "number":
+                return Term(f"tolong({term.expr})", "number", "number"), guards
+            s = as_string(term)
+            guards.append(f'{s} matches regex @"\\A\\s*[+-]?[0-9]+\\s*\\z"')
+            return Term(f'tolong(trim(@"\\s+", {s}))', "number", "number"), guards
+        if name == "str" and term.kind == "string":
+            return term, guards
+        raise Inexpressible(f"transform {name}{args if args else ''}",
+                            "no KQL lowering with Python's meaning")
+
+    # ----------------------------------------------------------------- operators
+    def _string_view(self, t: Term, guards: list, operands=None) -> str:
+        """The value as KQL text, adding a type guard when a non-string JSON value could
+        render as text that the test would accept."""
+        if t.kind == "string":
+            return t.expr
+        if t.kind != "dynamic":
+            return ""
+        if t.ptype != "string" and not (operands is not None and all(_plainly_text(o) for o in operands)):
+            guards.append(f'gettype({t.expr}) == "string"')
+        return f"tostring({t.expr})"
+
+    def _op(self, t: Term, p: Predicate) -> str:
+        op, v, cs = p.op, p.value, p.case_sensitive
+        if not cs and op in ("eq", "in", "contains", "startswith", "endswith", "glob", "gt",
+                             "ge", "lt", "le", "member"):
+            v = _fold(v)
+        if op == "exists":
+            return "true"
+        if op == "null":
+            return "false"
+        if op == "truthy":
+            return self._truthy(t)
+        if op == "eq":
+            return self._eq(t, v, cs)
+        if op == "in":
+            if not isinstance(v, (tuple, list)):
+                return "false"
+            return self._in(t, tuple(v), cs)
+        if op in ("contains", "startswith", "endswith"):
+            return self._substring(t, op, v, cs)
+        if op == "regex":
+            return self._regex(t, p)
+        if op == "glob":
+            if not isinstance(v, str):
+                return "false"
+            g: list[str] = []
+            s = self._string_view(t, g)
+            if not s:
+                return "false"
+            pattern = glob_to_re2(v)
+            if not cs:
+                s = f"tolower({s})"
+            return _and(g + [f"{s} matches regex {regex_literal(pattern)}"])
+        if op in ("gt", "ge", "lt", "le"):
+            return self._compare(t, op, v)
+        if op == "member":
+            return self._member(t, v, cs)
+        if op in ("cidr", "is_ip", "is_ipv4", "is_ipv6", "ip_private", "ip_public"):
+            return self._ip(t, op, v)
+        raise Inexpressible(f"operator {op}", "no KQL lowering")
+
+    def _truthy(self, t: Term) -> str:
+        x = t.expr
+        if t.kind == "string":
+            return f"isnotempty({x})"
+        if t.kind == "number":
+            return f"({x} != 0)"
+        if t.kind == "bool":
+            return f"({x} == true)"
+        if t.kind == "timestamp":
+            return "true"
+        return (f'case(gettype({x}) == "string", isnotempty(tostring({x})), '
+                f'gettype({x}) == "bool", tobool({x}), '
+                f"gettype({x}) in {NUMERIC_TYPES}, todouble({x}) != 0, "
+                f'gettype({x}) == "array", array_length({x}) > 0, '
+                f'gettype({x}) == "dictionary", tostring({x}) != "{{}}", false)')
+
+    def _eq(self, t: Term, v: Any, cs: bool) -> str:
+        x = t.expr
+        if v is None:
+            return f'gettype({x}) == "null"' if t.kind == "dynamic" else "false"
+        if isinstance(v, bool):
+            if t.kind == "bool":
+                return f"({x} == {number_literal(v)})"
+            if t.kind == "number":
+                return f"({x} == {int(v)})"
+            if t.kind == "dynamic":
+                return (f'((gettype({x}) == "bool" and tobool({x}) == {number_literal(v)}) or '
+                        f"(gettype({x}) in {NUMERIC_TYPES} and todouble({x}) == {int(v)}))")
+            return "false"
+        if isinstance(v, (int, float)):
+            lit = number_literal(v)
+            if t.kind == "number":
+                return f"({x} == {lit})"
+            if t.kind == "bool":
+                return f"({x} == {number_literal(bool(v))})" if v in (0, 1) else "false"
+            if t.kind == "dynamic":
+                parts = [f"(gettype({x}) in {NUMERIC_TYPES} and todouble({x}) == {lit})"]
+                if v in (0, 1):
+                    parts.append(f'(gettype({x}) == "bool" and tobool({x}) == {number_literal(bool(v))})')
+                return _or(parts)
+            return "false"
+        if isinstance(v, str):
+            g: list[str] = []
+            s = self._string_view(t, g, (v,))
+            if not s:
+                return "false"
+            return _and(g + [f"{s} {'==' if cs else '=~'} {string_literal(v)}"])
+        raise Inexpressible(f"comparison with {type(v).__name__} value", "no KQL literal for it")
+
+    def _in(self, t: Term, values: tuple, cs: bool) -> str:
+        strs = [v for v in values if isinstance(v, str)]
+        others = [v for v in values if not isinstance(v, str)]
+        parts = []
+        if strs:
+            g: list[str] = []
+            s = self._string_view(t, g, strs)
+            if s:
+                uniq = list(dict.fromkeys(strs))
+                if len(uniq) == 1:
+                    test = f"{s} {'==' if cs else '=~'} {string_literal(uniq[0])}"
+                else:
+                    test = f"{s} {'in' if cs else 'in~'} ({', '.join(string_literal(u) for u in uniq)})"
+                parts.append(_and(g + [test]))
+        for v in others:
+            parts.append(self._eq(t, v, cs))
+        return _or(parts)
+
+    def _substring(self, t: Term, op: str, v: Any, cs: bool) -> str:
+        operands = v if isinstance(v, (tuple, list)) and op != "contains" else (v,)
+        if not all(isinstance(o, str) for o in operands):
+            return "false"  # Python raises on a non-str operand
+        g: list[str] = []
+        s = self._string_view(t, g)
+        if not s:
+            return "false"
+        kql_op = {"contains": "contains", "startswith": "startswith", "endswith": "endswith"}[op]
+        if cs:
+            kql_op += "_cs"
+        return _and(g + [_or([f"{s} {kql_op} {string_literal(o)}" for o in operands])])
+
+    def _regex(self, t: Term, p: Predicate) -> str:
+        if not isinstance(p.value, str):
+            return "false"
+        pattern = p.value if p.case_sensitive else p.value.lower()
+        re2, warnings = python_regex_to_re2(pattern, tuple(p.flags))
+        for w in warnings:
+            self.note(f"regex {p.value!r}", w, "warning")
+        g: list[str] = []
+        s = self._string_view(t, g)
+        if not s:
+            return "false"
+        if not p.case_sensitive:
+            s = f"tolower({s})"
+        return _and(g + [f"{s} matches regex {regex_literal(re2)}"])
+
+    def _compare(self, t: Term, op: str, v: Any) -> str:
+        sym = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}[op]
+        x = t.expr
+        if isinstance(v, bool) or v is None:
+            raise Inexpressible(f"ordering against {v!r}", "not lowered")
+        if isinstance(v, (int, float)):
+            lit = number_literal(v)
+            if t.kind == "number":
+                return f"({x} {sym} {lit})"
+            if t.kind == "bool":
+                return f"(toint({x}) {sym} {lit})"
+            if t.kind == "dynamic":
+                return (f"(gettype({x}) in {NUMERIC_TYPES} and todouble({x}) {sym} {lit})")
+            return "false"
+        if isinstance(v, str):
+            g: list[str] = []
+            s = self._string_view(t, g)
+            if not s:
+                return "false"
+            return _and(g + [f"(strcmp({s}, {string_literal(v)}) {sym} 0)"])
+        raise Inexpressible(f"ordering against {type(v).__name__}", "not lowered")
+
+    def _member(self, t: Term, v: Any, cs: bool) -> str:
+        if t.kind != "dynamic":
+            return "false"
+        x = t.expr
+        if isinstance(v, str) and not cs:
+            raise Inexpressible("case-insensitive membership in an array",
+                                "needs a per-element test; write it as a quantifier")
+        if isinstance(v, str):
+            lit = string_literal(v)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            lit = number_literal(v)
+        else:
+            raise Inexpressible(f"membership of {v!r}", "not lowered")
+        return f'(gettype({x}) == "array" and set_has_element({x}, {lit}))'
+
+    def _ip(self, t: Term, op: str, v: Any) -> str:
+        g: list[str] = []
+        s = self._string_view(t, g)
+        if not s:
+            return "false"
+        s = f'trim(@"\\s+", {s})'
+        is_v4 = f"{s} matches regex {regex_literal(_IPV4_RE)}"
+        is_v6 = f'({s} contains ":" and isnotnull(parse_ipv6({s})))'
+        if op == "is_ip":
+            return _and(g + [_or([is_v4, is_v6])])
+        if op == "is_ipv4":
+            return _and(g + [is_v4])
+        if op == "is_ipv6":
+            return _and(g + [is_v6])
+        if op == "cidr":
+            nets = v if isinstance(v, (tuple, list)) else (v,)
+            networks = [ipaddress.ip_network(n, strict=False) for n in nets]
+        else:
+            networks = _python_private_networks()
+        v4 = [n for n in networks if n.version == 4]
+        v6 = [n for n in networks if n.version == 6]
+        parts = []
+        if v4:
+            parts.append(_and([is_v4, _or([f'ipv4_is_in_range({s}, "{n}")' for n in v4])]))
+        if v6:
+            parts.append(_and([is_v6, _or([f'ipv6_is_in_range({s}, "{n}")' for n in v6])]))
+        inside = _or(parts)
+        if op == "ip_public":
+            extra = [f'ipv4_is_in_range({s}, "{n}")' for n in _python_not_global_extra()]
+            inside = _not(_or([inside] + [_and([is_v4, e]) for e in extra]))
+            return _and(g + [_or([is_v4, is_v6]), inside])
+        return _and(g + [inside])
+
+
+_IPV4_RE = r"\A(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\z"
+
+
+def _python_private_networks() -> list:
+    """The networks this Python's ``ipaddress`` calls private (they change across versions)."""
+    from ipaddress import _IPv4Constants, _IPv6Constants  # noqa: the list is_private reads
+    return list(_IPv4Constants._private_networks) + list(_IPv6Constants._private_networks)
+
+
+def _python_not_global_extra() -> list:
+    """IPv4 networks that are neither private nor global (is_global excludes them)."""
+    return [ipaddress.ip_network("100.64.0.0/10")]
+
+
+def _fold(v: Any) -> Any:
+    if isinstance(v, str):
+        return v.lower()
+    if isinstance(v, (tuple, list)):
+        return tuple(_fold(x) for x in v)
+    return v
+
+
+def _plainly_text(v: Any) -> bool:
+    """True when no non-string JSON value renders (via tostring) as ``v``: then an equality
+    test on the rendering needs no type guard."""
+    if not isinstance(v, str) or not v or v[0] in "[{" or v.strip() != v:
+        return False
+    if v.lower() in ("true", "false", "null", "nan", "inf", "-inf", "infinity", "-infinity"):
+        return False
+    try:
+        float(v)
+        return False
+    except ValueError:
+        pass
+    return not all(c in "0123456789.eE+-_" for c in v)

@@ -1,0 +1,228 @@
+"""KQL lexical helpers: string literals, identifiers, property access, and Python regex -> RE2.
+
+Every value that reaches a query goes through ``string_literal`` or ``regex_literal``; nothing
+else builds quoted text, so no rule value can end a literal early and change the query.
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["Inexpressible", "string_literal", "regex_literal", "identifier", "member",
+           "glob_to_re2", "python_regex_to_re2", "number_literal"]
+
+
+class Inexpressible(Exception):
+    """A construct this target cannot state with the rule's meaning."""
+
+    def __init__(self, construct: str, reason: str, severity: str = "unsupported"):
+        super().__init__(f"{construct}: {reason}")
+        self.construct = construct
+        self.reason = reason
+        self.severity = severity
+
+
+_SIMPLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Words that cannot stand as a bare column or property name in KQL (a conservative subset of
+# the grammar's keywords; anything else is bracket-quoted anyway when not a simple name).
+_KEYWORDS = frozenset("""
+and or not in has contains startswith endswith matches regex between by on with of as
+true false null where project extend summarize let print datatable dynamic typeof to
+kind bool int long real string datetime timespan decimal guid range union join count
+""".split())
+
+
+def _check_text(text: str, what: str) -> None:
+    for ch in text:
+        code = ord(ch)
+        if (code < 0x20 and ch not in "\t\n\r") or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+            raise Inexpressible(f"{what} with character U+{code:04X}",
+                                "KQL string literals have no portable spelling for it")
+
+
+def string_literal(text: str) -> str:
+    """A double-quoted KQL string literal equal to ``text``."""
+    _check_text(text, "string value")
+    out = ['"']
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def regex_literal(pattern: str) -> str:
+    """A verbatim KQL string (``@"..."``, quotes doubled) holding an RE2 pattern. Control
+    characters are written as RE2 escapes so the literal stays on one line."""
+    body = []
+    for ch in pattern:
+        code = ord(ch)
+        if code < 0x20 or code == 0x7F:
+            body.append(f"\\x{{{code:02X}}}")
+        elif 0xD800 <= code <= 0xDFFF:
+            raise Inexpressible(f"regex with character U+{code:04X}", "not a valid code point")
+        elif ch == '"':
+            body.append('""')
+        else:
+            body.append(ch)
+    return '@"' + "".join(body) + '"'
+
+
+def number_literal(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value}"
+    text = repr(float(value))
+    if text in ("inf", "-inf", "nan"):
+        raise Inexpressible(f"number {text}", "KQL has no literal for it")
+    return text if ("." in text or "e" in text) else text + ".0"
+
+
+def identifier(name: str) -> str:
+    """A column name, bracket-quoted unless it is a plain identifier."""
+    if _SIMPLE_NAME.match(name) and name.lower() not in _KEYWORDS:
+        return name
+    return "[" + string_literal(name) + "]"
+
+
+def member(base: str, step) -> str:
+    """``base.key`` / ``base['odd key']`` / ``base[3]`` on a dynamic value."""
+    if isinstance(step, int):
+        return f"{base}[{step}]"
+    if _SIMPLE_NAME.match(step) and step.lower() not in _KEYWORDS:
+        return f"{base}.{step}"
+    return f"{base}[{string_literal(step)}]"
+
+
+# --------------------------------------------------------------------------- regex
+_RE2_SPECIAL = set("\\.+*?()|[]{}^$")
+
+
+def glob_to_re2(pattern: str) -> str:
+    """fnmatch semantics (case-sensitive, ``*`` spans ``/``), anchored at both ends."""
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        i += 1
+        if ch == "*":
+            out.append("(?s:.*)")
+        elif ch == "?":
+            out.append("(?s:.)")
+        elif ch == "[":
+            j = i
+            if j < n and pattern[j] == "!":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 1
+            if j >= n:
+                out.append("\\[")
+                continue
+            body = pattern[i:j]
+            i = j + 1
+            neg = body.startswith("!")
+            if neg:
+                body = body[1:]
+            chars = "".join("\\" + c if c in "\\]^[" else c for c in body)
+            out.append(f"[{'^' if neg else ''}{chars}]")
+        else:
+            out.append("\\" + ch if ch in _RE2_SPECIAL or ch in "#&~-" else ch)
+    return r"\A" + "".join(out) + r"\z"
+
+
+# Python-only syntax that RE2 rejects or reads differently.
+_UNSUPPORTED_RE = (
+    (re.compile(r"\(\?[=!]"), "lookahead"),
+    (re.compile(r"\(\?<[=!]"), "lookbehind"),
+    (re.compile(r"\(\?P=|\\[1-9]"), "backreference"),
+    (re.compile(r"\(\?>"), "atomic group"),
+    (re.compile(r"[*+?}]\+"), "possessive quantifier"),
+    (re.compile(r"\(\?\("), "conditional group"),
+    (re.compile(r"\\Z"), r"\Z anchor"),
+)
+_FLAG_LETTERS = {"IGNORECASE": "i", "I": "i", "MULTILINE": "m", "M": "m", "DOTALL": "s", "S": "s"}
+
+
+def python_regex_to_re2(pattern: str, flags: tuple) -> tuple[str, list[str]]:
+    """The RE2 pattern with the meaning of Python's ``re`` for ``pattern`` and ``flags`` (mode
+    search/match/fullmatch among them), plus warnings about Unicode classes. Raises
+    Inexpressible for constructs RE2 lacks."""
+    for rx, what in _UNSUPPORTED_RE:
+        if rx.search(pattern):
+            raise Inexpressible(f"regex {what}", "RE2 (KQL's regex engine) has no " + what)
+    mode = "search"
+    letters = ""
+    for f in flags:
+        if f in ("search", "match", "fullmatch"):
+            mode = f
+        elif f in _FLAG_LETTERS:
+            letters += _FLAG_LETTERS[f]
+        elif f in ("ASCII", "A", "UNICODE", "U"):
+            continue
+        else:
+            raise Inexpressible(f"regex flag {f}", "no RE2 equivalent")
+    warnings = []
+    if re.search(r"\\[dwsDWSb]", pattern) and not any(f in ("ASCII", "A") for f in flags):
+        warnings.append(r"regex classes \d \w \s \b are ASCII-only in RE2 and Unicode-aware in "
+                        "Python: values with non-ASCII digits, letters or spaces may differ")
+    body = pattern
+    if "m" not in letters:
+        body = _python_dollar(body)
+    if mode == "match":
+        body = r"\A(?:" + body + ")"
+    elif mode == "fullmatch":
+        body = r"\A(?:" + body + r")\z"
+    if letters:
+        body = f"(?{''.join(sorted(set(letters)))})" + body
+    return body, warnings
+
+
+def _python_dollar(pattern: str) -> str:
+    """Python's ``$`` (no MULTILINE) also matches before a final newline; RE2's only at the end.
+    A trailing ``$`` becomes ``\\n?\\z``, which decides a match the same way; ``$`` elsewhere
+    has no RE2 spelling."""
+    out, i, in_class = [], 0, False
+    dollars = []
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+        elif ch == "[":
+            in_class = True
+            out.append(ch)
+            i += 1
+            if i < len(pattern) and pattern[i] == "^":
+                out.append("^")
+                i += 1
+            if i < len(pattern) and pattern[i] == "]":
+                out.append("]")
+                i += 1
+            continue
+        elif ch == "$":
+            dollars.append(len(out))
+        out.append(ch)
+        i += 1
+    for pos in dollars:
+        rest = "".join(out[pos + 1:])
+        if rest.strip(")") == "" or re.fullmatch(r"\)*(\|.*)?", rest):
+            out[pos] = r"(?:\n?\z)"
+        else:
+            raise Inexpressible("regex $ before more pattern",
+                                "Python's $ also matches before a final newline; RE2's does not")
+    return "".join(out)

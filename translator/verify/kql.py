@@ -1,0 +1,243 @@
+"""Verification of Sentinel KQL output, two independent checks (DESIGN.md, "Verification"):
+
+1. analysis: every query goes through Microsoft's Kusto.Language (npm
+   ``@kusto/language-service-next``, run with node: one process per batch) with the rule's
+   table schema registered from the mapping; any error diagnostic (unknown column KS142, type
+   errors KS106/KS107, unknown function KS211, syntax) fails the rule;
+2. execution: the detection runs in ``duckdb-kql`` over the rule's test events projected to
+   Sentinel rows by the mapping; the verdict per test must equal both the test's
+   ExpectedResult and the reference evaluator. duckdb-kql is more lenient than Kusto and lacks
+   some constructs (``mv-apply``, ``ipv4_is_in_range``...): such rules are reported as
+   "verified by analysis only", never counted as executed agreement.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+from ..backends.kql import Lowered, lower_rule, table_schema
+from ..evaluator import NotEvaluable, evaluate
+from ..mapping import MappingSet, load_mappings, project_event
+from ..model import Rule
+
+KUSTO_DIR = Path(__file__).resolve().parent / "kusto"
+ANALYZE_SCRIPT = KUSTO_DIR / "analyze.js"
+ROW_ID = "rulec_test"
+_DUCKDB_TYPES = {"string": "VARCHAR", "real": "DOUBLE", "bool": "BOOLEAN",
+                 "datetime": "TIMESTAMP", "dynamic": "JSON"}
+
+
+class KustoUnavailable(RuntimeError):
+    """node or the npm package is not installed."""
+
+
+@dataclass
+class TestResult:
+    name: str
+    expected: bool
+    matched: bool | None  # what the query did on the projected row; None when not executed
+    evaluator: bool | None = None
+    error: str = ""
+
+    @property
+    def agrees(self) -> bool:
+        return self.matched is not None and self.matched == self.expected and \
+            (self.evaluator is None or self.evaluator == self.matched)
+
+
+@dataclass
+class RuleVerification:
+    rule_id: str
+    query: str = ""
+    diagnostics: list = field(default_factory=list)  # Kusto.Language errors
+    analysed: bool = False
+    tests: list = field(default_factory=list)
+    analysis_only: str = ""  # why execution was not possible
+    error: str = ""
+
+    @property
+    def syntax_ok(self) -> bool:
+        return self.analysed and not self.diagnostics
+
+    @property
+    def executed(self) -> bool:
+        return bool(self.tests) and all(t.matched is not None for t in self.tests)
+
+    @property
+    def agrees(self) -> bool:
+        return self.executed and all(t.agrees for t in self.tests)
+
+
+# --------------------------------------------------------------------------- Kusto.Language
+def node_executable() -> str | None:
+    return shutil.which("node")
+
+
+def kusto_ready() -> str:
+    """'' when analysis can run, else why not."""
+    if node_executable() is None:
+        return "node is not installed"
+    if not (KUSTO_DIR / "node_modules" / "@kusto" / "language-service-next").is_dir():
+        return f"Kusto.Language is not installed: run `npm ci` in {KUSTO_DIR}"
+    return ""
+
+
+def analyse(requests: Iterable[tuple], timeout: float = 300.0) -> dict:
+    """Kusto.Language error diagnostics per request id. ``requests``: (id, query, tables) with
+    tables = {name: [(column, kusto type), ...]}. One node process for the whole batch."""
+    why = kusto_ready()
+    if why:
+        raise KustoUnavailable(why)
+    lines = [json.dumps({"id": rid, "query": q, "tables": {t: [list(c) for c in cols]
+                                                          for t, cols in tables.items()}})
+             for rid, q, tables in requests]
+    if not lines:
+        return {}
+    proc = subprocess.run([node_executable(), str(ANALYZE_SCRIPT)], input="\n".join(lines) + "\n",
+                          capture_output=True, text=True, timeout=timeout, cwd=str(KUSTO_DIR))
+    if proc.returncode != 0:
+        raise KustoUnavailable(f"Kusto.Language analysis failed: {proc.stderr.strip()[-500:]}")
+    out: dict = {}
+    for line in proc.stdout.splitlines():
+        reply = json.loads(line)
+        if "error" in reply:
+            out[reply["id"]] = [{"severity": "Error", "code": "rulec", "message": reply["error"]}]
+        else:
+            out[reply["id"]] = [d for d in reply["diagnostics"] if d["severity"] == "Error"]
+    return out
+
+
+# --------------------------------------------------------------------------- execution
+def _cell(value, kusto_type: str):
+    """A projected value as Sentinel stores it in a column of ``kusto_type``."""
+    if kusto_type == "string":
+        if value is None:
+            return ""  # Kusto strings are never null
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (dict, list)):
+            return json.dumps(value, sort_keys=True)
+        return str(value)
+    if value is None:
+        return None
+    if kusto_type == "dynamic":
+        return json.dumps(value)
+    if kusto_type == "real":
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if kusto_type == "bool":
+        return value if isinstance(value, bool) else None
+    if kusto_type == "datetime":
+        from dateutil import parser as dateparser
+        try:
+            parsed = dateparser.isoparse(str(value))
+        except (ValueError, OverflowError):
+            return None
+        return parsed.replace(tzinfo=None) if isinstance(parsed, datetime) else None
+    return value
+
+
+def log_type_of(rule: Rule, event) -> str:
+    if isinstance(event, dict) and event.get("p_log_type") in (rule.log_types or ()):
+        return event["p_log_type"]
+    return rule.log_types[0]
+
+
+def execute(rule: Rule, lowered: Lowered, ms: MappingSet) -> tuple[list[TestResult], str]:
+    """Run the detection in duckdb-kql over the rule's projected test events. Returns the
+    per-test results and '' — or no results and why execution was not possible."""
+    import duckdb_kql
+
+    tests = list(rule.tests)
+    if not tests:
+        return [], "the rule has no tests"
+    con = duckdb_kql.connect()
+    schemas = {}
+    for table, log_type in lowered.tables.items():
+        _, cols = table_schema(ms, log_type)
+        schemas[log_type] = (table, cols)
+        ddl = ", ".join(f'"{c}" {_DUCKDB_TYPES[t]}' for c, t in cols)
+        con.execute(f'CREATE TABLE "{table}" ({ddl}, "{ROW_ID}" INTEGER)')
+    detection = _detection_expr(rule)
+    results = []
+    for i, test in enumerate(tests):
+        event = test.log
+        try:
+            lt = log_type_of(rule, event)
+            table, cols = schemas.get(lt, (None, None))
+            if table is None:
+                results.append(TestResult(test.name, test.expected_result, None,
+                                          error=f"log type {lt} has no Sentinel table in this query"))
+                continue
+            row = project_event(lt, "sentinel", event, mappings=ms) if isinstance(event, dict) else {}
+        except Exception as exc:  # noqa: BLE001 - a bad test event is this test's error
+            results.append(TestResult(test.name, test.expected_result, None, error=f"projection: {exc}"))
+            continue
+        values = [_cell(row.get(c), t) for c, t in cols] + [i]
+        con.execute(f'INSERT INTO "{table}" VALUES ({", ".join("?" * len(values))})', values)
+        try:
+            expected_py = evaluate(detection, event)
+        except NotEvaluable:
+            expected_py = None
+        results.append(TestResult(test.name, test.expected_result, None, expected_py))
+    try:
+        rows = duckdb_kql.kql(con, f"{lowered.detection}\n| project {ROW_ID}").fetchall()
+    except duckdb_kql.KqlUnsupportedError as exc:
+        return results, f"duckdb-kql lacks a construct: {str(exc).splitlines()[0]}"
+    except Exception as exc:  # noqa: BLE001 - an engine failure is reported per rule
+        return results, f"duckdb-kql failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    hit = {r[0] for r in rows}
+    for i, res in enumerate(results):
+        if not res.error:
+            res.matched = i in hit
+    return results, ""
+
+
+def _detection_expr(rule: Rule):
+    from ..backends.kql import detection_of
+    return detection_of(rule)
+
+
+# --------------------------------------------------------------------------- per rule
+def verify_rules(rules: Iterable[Rule], mappings: MappingSet | None = None,
+                 strict: bool = False) -> list[RuleVerification]:
+    """Both checks for many rules: one Kusto.Language process for all queries."""
+    ms = mappings or load_mappings()
+    out: list[RuleVerification] = []
+    lowered_by_id: dict = {}
+    requests = []
+    for rule in rules:
+        rv = RuleVerification(rule.id)
+        try:
+            lowered = lower_rule(rule, ms, strict)
+        except Exception as exc:  # noqa: BLE001
+            rv.error = f"{type(exc).__name__}: {exc}"
+            out.append(rv)
+            continue
+        rv.query = lowered.query
+        if not lowered.query:
+            rv.error = "; ".join(str(f) for f in lowered.findings if f.severity == "unsupported") \
+                or "no query"
+            out.append(rv)
+            continue
+        tables = {table: table_schema(ms, lt)[1] for table, lt in lowered.tables.items()}
+        requests.append((len(out), lowered.query, tables))
+        lowered_by_id[len(out)] = (rule, lowered)
+        out.append(rv)
+    diags = analyse(requests) if requests else {}
+    for idx, (rule, lowered) in lowered_by_id.items():
+        rv = out[idx]
+        rv.analysed = idx in diags
+        rv.diagnostics = diags.get(idx, [])
+        rv.tests, rv.analysis_only = execute(rule, lowered, ms)
+    return out
+
+
+def verify_rule(rule: Rule, translation=None, mappings: MappingSet | None = None) -> RuleVerification:
+    """The `rulec verify` entry point for one rule (the translation is rebuilt from the rule,
+    so the checked query is exactly what the backend emits)."""
+    return verify_rules([rule], mappings)[0]
