@@ -23,6 +23,7 @@ from typing import Iterable
 from ..backends.kql import Lowered, lower_rule, table_schema
 from ..evaluator import NotEvaluable, evaluate
 from ..mapping import MappingSet, load_mappings, project_event
+from ..mapping.project import with_standard_fields
 from ..model import Rule
 
 KUSTO_DIR = Path(__file__).resolve().parent / "kusto"
@@ -87,29 +88,61 @@ def kusto_ready() -> str:
     return ""
 
 
-def analyse(requests: Iterable[tuple], timeout: float = 300.0) -> dict:
-    """Kusto.Language error diagnostics per request id. ``requests``: (id, query, tables) with
-    tables = {name: [(column, kusto type), ...]}. One node process for the whole batch."""
-    why = kusto_ready()
-    if why:
-        raise KustoUnavailable(why)
-    lines = [json.dumps({"id": rid, "query": q, "tables": {t: [list(c) for c in cols]
-                                                          for t, cols in tables.items()}})
-             for rid, q, tables in requests]
-    if not lines:
-        return {}
-    proc = subprocess.run([node_executable(), str(ANALYZE_SCRIPT)], input="\n".join(lines) + "\n",
-                          capture_output=True, text=True, timeout=timeout, cwd=str(KUSTO_DIR))
-    if proc.returncode != 0:
-        raise KustoUnavailable(f"Kusto.Language analysis failed: {proc.stderr.strip()[-500:]}")
-    out: dict = {}
-    for line in proc.stdout.splitlines():
+class KustoSession:
+    """One long-lived node process running Kusto.Language: requests are written as JSON lines
+    and answered in order, so a whole batch (or a property test's many examples) costs one
+    start-up of the library."""
+
+    def __init__(self):
+        why = kusto_ready()
+        if why:
+            raise KustoUnavailable(why)
+        self._proc = subprocess.Popen([node_executable(), str(ANALYZE_SCRIPT)], cwd=str(KUSTO_DIR),
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True, encoding="utf-8")
+
+    def analyse(self, query: str, tables: dict) -> list[dict]:
+        """Kusto.Language error diagnostics of ``query`` with ``tables`` = {name: [(column,
+        kusto type)]} registered in a database of a cluster."""
+        request = {"id": 0, "query": query,
+                   "tables": {t: [list(c) for c in cols] for t, cols in tables.items()}}
+        try:
+            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.flush()
+            line = self._proc.stdout.readline()
+        except (BrokenPipeError, OSError) as exc:
+            raise KustoUnavailable(f"Kusto.Language process failed: {exc}") from exc
+        if not line:
+            raise KustoUnavailable("Kusto.Language process ended: " + self._proc.stderr.read()[-500:])
         reply = json.loads(line)
         if "error" in reply:
-            out[reply["id"]] = [{"severity": "Error", "code": "rulec", "message": reply["error"]}]
-        else:
-            out[reply["id"]] = [d for d in reply["diagnostics"] if d["severity"] == "Error"]
-    return out
+            return [{"severity": "Error", "code": "rulec", "message": reply["error"]}]
+        return [d for d in reply["diagnostics"] if d["severity"] == "Error"]
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        for stream in (self._proc.stdout, self._proc.stderr):
+            stream.close()
+
+    def __enter__(self) -> "KustoSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def analyse(requests: Iterable[tuple]) -> dict:
+    """Kusto.Language error diagnostics per request id; ``requests``: (id, query, tables)."""
+    requests = list(requests)
+    if not requests:
+        return {}
+    with KustoSession() as session:
+        return {rid: session.analyse(q, tables) for rid, q, tables in requests}
 
 
 # --------------------------------------------------------------------------- execution
@@ -180,7 +213,9 @@ def execute(rule: Rule, lowered: Lowered, ms: MappingSet) -> tuple[list[TestResu
         values = [_cell(row.get(c), t) for c, t in cols] + [i]
         con.execute(f'INSERT INTO "{table}" VALUES ({", ".join("?" * len(values))})', values)
         try:
-            expected_py = evaluate(detection, event)
+            # as Panther holds the event: p_log_type and p_event_time set
+            expected_py = evaluate(detection, with_standard_fields(ms, lt, event)
+                                   if isinstance(event, dict) else event)
         except NotEvaluable:
             expected_py = None
         results.append(TestResult(test.name, test.expected_result, None, expected_py))
@@ -204,7 +239,7 @@ def _detection_expr(rule: Rule):
 
 # --------------------------------------------------------------------------- per rule
 def verify_rules(rules: Iterable[Rule], mappings: MappingSet | None = None,
-                 strict: bool = False) -> list[RuleVerification]:
+                 strict: bool = False, session: "KustoSession | None" = None) -> list[RuleVerification]:
     """Both checks for many rules: one Kusto.Language process for all queries."""
     ms = mappings or load_mappings()
     out: list[RuleVerification] = []
@@ -228,7 +263,10 @@ def verify_rules(rules: Iterable[Rule], mappings: MappingSet | None = None,
         requests.append((len(out), lowered.query, tables))
         lowered_by_id[len(out)] = (rule, lowered)
         out.append(rv)
-    diags = analyse(requests) if requests else {}
+    if session is not None:
+        diags = {rid: session.analyse(q, tables) for rid, q, tables in requests}
+    else:
+        diags = analyse(requests)
     for idx, (rule, lowered) in lowered_by_id.items():
         rv = out[idx]
         rv.analysed = idx in diags
