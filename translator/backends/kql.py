@@ -30,11 +30,11 @@ from .kql_sentinel import (
 )
 from .kql_text import Inexpressible, identifier, string_literal
 
-# Panther data-model names -> the Sentinel entity and identifier they fill.
+# Panther data-model names -> the Sentinel entity and identifier they fill. Only concepts that
+# name the alert's actor or endpoints: ``user``/``user_account_id`` name the *target* of an
+# action in Panther's data models (e.g. the IAM user created), not who acted.
 ENTITY_BY_DATA_MODEL = {
     "actor_user": ("Account", "Name"),
-    "user": ("Account", "Name"),
-    "user_account_id": ("Account", "CloudAppAccountId"),
     "source_ip": ("IP", "Address"),
     "destination_ip": ("IP", "Address"),
     "hostname": ("Host", "HostName"),

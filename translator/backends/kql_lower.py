@@ -95,11 +95,44 @@ def _or(parts) -> str:
     return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
 
 
+_NEGATIONS = {"isempty(": "isnotempty(", "isnotempty(": "isempty(", "isnull(": "isnotnull(",
+              "isnotnull(": "isnull("}
+
+
+def _wraps_whole(text: str, opening: int) -> bool:
+    """Whether the parenthesis at ``opening`` closes at the last character (string literals,
+    regular and verbatim, skipped)."""
+    depth, quote, i = 0, "", opening
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 2
+                continue
+            if ch == '"':
+                quote = ""
+        elif ch == '"':
+            quote = "@" if i > 0 and text[i - 1] == "@" else '"'
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i == len(text) - 1
+        i += 1
+    return False
+
+
 def _not(part: str) -> str:
     if part == "true":
         return "false"
     if part == "false":
         return "true"
+    if part.startswith("not(") and _wraps_whole(part, 3):
+        return part[4:-1]
+    for fn, neg in _NEGATIONS.items():
+        if part.startswith(fn) and _wraps_whole(part, len(fn) - 1):
+            return neg + part[len(fn):]
     return f"not({part})"
 
 
@@ -305,6 +338,13 @@ class ExprLowerer:
             return all(isinstance(v, str) and v for v in vals)
         if p.op == "in":
             return isinstance(p.value, (tuple, list)) and all(isinstance(v, str) and v for v in p.value)
+        if p.op == "regex" and slot.term.kind == "string" and isinstance(p.value, str):
+            # RE2 and Python agree on whether a supported pattern matches the empty string
+            import re
+            try:
+                return re.search(p.value, "") is None
+            except re.error:
+                return False
         return False
 
     # ----------------------------------------------------------------- transforms
