@@ -152,7 +152,7 @@ def test_missing_string_is_empty_in_sentinel_and_reported():
     t = BACKEND.translate(rule)
     assert t.verdict == "partial"
     assert any("missing" in f.reason and f.severity == "partial" for f in t.findings)
-    assert "isempty(ErrorCode)" in t.query
+    assert t.query.endswith("| where isnotempty(ErrorCode)")
 
 
 def test_default_without_default_on_null_is_partial():

@@ -56,7 +56,7 @@ def _lowered(rule):
     return lowered
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values, st.sampled_from(FIELDS), st.sampled_from(OPS), st.booleans())
 def test_generated_query_matches_what_the_evaluator_matches(v, field, op, cs):
     rule = _rule(field, op, v, cs)
