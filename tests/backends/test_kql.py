@@ -70,6 +70,8 @@ CASES = [
     ("regex_match_ignorecase", P(NAME, "regex", "create", flags=("IGNORECASE", "match")), S_EVENTS, None, ""),
     ("regex_fullmatch", P(NAME, "regex", r"Create\w+", flags=("fullmatch",)), S_EVENTS, None, ""),
     ("glob", P(NAME, "glob", "Create*r"), S_EVENTS, None, ""),
+    ("regex_escaped_controls", P(NAME, "regex", '\\\n"\\\\\t'),
+     [{"eventName": '\n"\\\t'}, {"eventName": '\n"\\t'}, {}], [True, False, False], ""),
     ("dyn_eq_text", P(V, "eq", "CreateUser"), P_EVENTS, None, ""),
     ("dyn_eq_number_text", P(V, "eq", "22"), P_EVENTS, None, ""),
     ("dyn_eq_number", P(V, "eq", 22), P_EVENTS, None, ""),

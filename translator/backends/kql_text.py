@@ -64,7 +64,24 @@ def regex_literal(pattern: str) -> str:
     """A verbatim KQL string (``@"..."``, quotes doubled) holding an RE2 pattern. Control
     characters are written as RE2 escapes so the literal stays on one line."""
     body = []
-    for ch in pattern:
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        i += 1
+        if ch == "\\" and i < len(pattern):
+            nxt = ord(pattern[i])
+            if nxt < 0x20 or nxt == 0x7F:  # an escaped control character: the escape alone
+                body.append(f"\\x{{{nxt:02X}}}")
+                i += 1
+            elif pattern[i] == '"':
+                body.append('\\""')
+                i += 1
+            elif 0xD800 <= nxt <= 0xDFFF:
+                raise Inexpressible(f"regex with character U+{nxt:04X}", "not a valid code point")
+            else:
+                body.append(ch + pattern[i])
+                i += 1
+            continue
         code = ord(ch)
         if code < 0x20 or code == 0x7F:
             body.append(f"\\x{{{code:02X}}}")
