@@ -101,6 +101,14 @@ CASES = [
     ("p_log_type_other", P(Field(("p_log_type",)), "eq", "Okta.SystemLog"), S_EVENTS, None, ""),
     ("quotes_and_backslashes", P(NAME, "eq", 'a"b\'c\\d\n" or 1==1 | delete'),
      [{"eventName": 'a"b\'c\\d\n" or 1==1 | delete'}, {"eventName": "a"}], [True, False], ""),
+    ("present_json_key", P(V, "present"), P_EVENTS, None, "bag_has_key"),
+    ("get_default", P(Field(("requestParameters",)).with_transform("get", "v", "none"), "eq", "none"),
+     P_EVENTS, None, "bag_has_key"),
+    ("get_default_on_null", P(Field(("requestParameters",)).with_transform("get", "v", "none", True),
+                              "eq", "none"), P_EVENTS, None, ""),
+    ("get_exists", P(Field(("requestParameters",)).with_transform("get", "v"), "exists"), P_EVENTS, None, ""),
+    ("get_not_exists", Not(P(Field(("requestParameters",)).with_transform("get", "v"), "exists")),
+     P_EVENTS, None, ""),
     ("quantifier_any", Quantifier("any", PARAM("items"), P(ELEM("cidrIp"), "eq", "0.0.0.0/0")),
      [{"requestParameters": {"items": [{"cidrIp": "0.0.0.0/0"}]}}, {"requestParameters": {"items": []}}, {}],
      [True, False, False], "MvapplyOperator"),
@@ -236,3 +244,14 @@ def test_rule_id_guid_is_uuid5_and_stable():
     from translator.backends.kql_sentinel import RULEC_NAMESPACE, rule_guid
     assert rule_guid("AWS.X") == str(uuid.uuid5(RULEC_NAMESPACE, "AWS.X")) == rule_guid("AWS.X")
     assert rule_guid("AWS.X") != rule_guid("AWS.Y")
+
+
+def test_rulec_verify_check_reports_executed_and_analysis_only(kusto):
+    from translator.verify.kql import check
+
+    ok = check(RULES["eq_cs"], BACKEND.translate(RULES["eq_cs"]), load_mappings())
+    assert ok.status == "ok" and ok.syntax_ok and ok.executed, ok.to_dict()
+    quant = RULES["quantifier_any"]
+    only = check(quant, BACKEND.translate(quant), load_mappings())
+    assert only.status == "analysis-only", only.to_dict()
+    assert any("verified by analysis only" in n and "MvapplyOperator" in n for n in only.notes)

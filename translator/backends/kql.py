@@ -22,7 +22,7 @@ import yaml
 
 from .. import __version__
 from ..mapping import MappingError, MappingSet, ResolvedField, load_mappings
-from ..model import MISSING, All, Field, Rule
+from ..model import MISSING, Field, Rule
 from .base import BuildOptions, Finding, Output, Translation
 from .kql_lower import ExprLowerer, Slot, TARGET
 from .kql_sentinel import (
@@ -54,9 +54,9 @@ EMPTY = '""'
 
 
 def detection_of(rule: Rule):
-    if rule.inline_filters is not None and rule.detection is not None:
-        return All((rule.inline_filters, rule.detection))
-    return rule.detection
+    """InlineFilters AND detection; None when there is none or its extraction is unusable."""
+    from ..testing import effective_detection
+    return effective_detection(rule)
 
 
 def table_schema(ms: MappingSet, log_type: str) -> tuple[str, list[tuple[str, str]]]:

@@ -45,6 +45,11 @@ class Term:
     kind: str
     ptype: str = "unknown"
     guards: tuple = ()
+    # After a ``get``/``json`` transform the value itself may be missing or null, which the
+    # missing-class probe of the base field does not cover: ``present`` is the KQL test for
+    # "not MISSING" then (None when the value is always present).
+    maybe_missing: bool = False
+    present: str | None = None
 
 
 @dataclass(frozen=True)
@@ -287,6 +292,14 @@ class ExprLowerer:
             probe = replace(p, field=replace(p.field, path=path, udm=None))
             return "true" if evaluate(probe, {"p_log_type": self.log_type}) else "false"
         slot = self._slot(p.field)
+        if p.op == "present" and not p.field.transforms and slot.term.kind == "dynamic" \
+                and len(path) > 1 and isinstance(path[-1], str):
+            parent = self._slot(replace(p.field, path=path[:-1], transforms=(), udm=None,
+                                        default=MISSING, default_on_null=False))
+            if parent.term.kind == "dynamic":
+                # a key below JSON: Kusto tells an absent key from a null value
+                x = parent.term.expr
+                return f'(gettype({x}) == "dictionary" and bag_has_key({x}, {string_literal(path[-1])}))'
         term = slot.term
         guards: list[str] = []
         for t in p.field.transforms:
@@ -387,7 +400,10 @@ class ExprLowerer:
                             f"array_length(bag_keys({x})))", "number", "number"), guards
             raise Inexpressible(f"len() of a {term.kind} value", "Python raises")
         if name == "json":
-            return Term(f"parse_json({as_string(term)})", "dynamic", "unknown"), guards
+            return Term(f"parse_json({as_string(term)})", "dynamic", "unknown",
+                        maybe_missing=True), guards
+        if name == "get" and args and isinstance(args[0], str):
+            return self._get(term, args), guards
         if name == "int" and not args:
             if term.kind == "number":
                 return Term(f"tolong({term.expr})", "number", "number"), guards
@@ -398,6 +414,28 @@ class ExprLowerer:
             return term, guards
         raise Inexpressible(f"transform {name}{args if args else ''}",
                             "no KQL lowering with Python's meaning")
+
+    def _get(self, term: Term, args: tuple) -> Term:
+        """Python ``dict.get(key[, default])`` on a parsed JSON value (exact key, as Kusto's
+        property access); ``args[2]`` true: the default also replaces null (deep_get)."""
+        key = args[0]
+        if term.kind != "dynamic":
+            # not an object: Python's get yields the default (or MISSING)
+            if len(args) > 1:
+                return Term(_dynamic_literal(args[1]), "dynamic", "unknown", maybe_missing=args[1] is None)
+            return Term("dynamic(null)", "dynamic", "unknown", maybe_missing=True, present="false")
+        x = term.expr
+        value = member(x, key)
+        has_key = f'(gettype({x}) == "dictionary" and bag_has_key({x}, {string_literal(key)}))'
+        if len(args) == 1:
+            return Term(value, "dynamic", "unknown", maybe_missing=True, present=has_key)
+        default = _dynamic_literal(args[1])
+        on_null = len(args) > 2 and bool(args[2])
+        if on_null:
+            expr = f'iff(gettype({value}) == "null", {default}, {value})'
+        else:
+            expr = f"iff({has_key}, {value}, {default})"
+        return Term(expr, "dynamic", "unknown", maybe_missing=args[1] is None)
 
     # ----------------------------------------------------------------- operators
     def _string_view(self, t: Term, guards: list, operands=None) -> str:
@@ -416,7 +454,14 @@ class ExprLowerer:
         if not cs and op in ("eq", "in", "contains", "startswith", "endswith", "glob", "gt",
                              "ge", "lt", "le", "member"):
             v = _fold(v)
-        if op == "exists":
+        if t.maybe_missing:
+            if op == "present":
+                return t.present or f'gettype({t.expr}) != "null"'
+            if op == "exists":
+                return f'gettype({t.expr}) != "null"'
+            if op == "null":
+                return f'gettype({t.expr}) == "null"'
+        if op in ("exists", "present"):
             return "true"
         if op == "null":
             return "false"
@@ -629,6 +674,16 @@ def _python_private_networks() -> list:
 def _python_not_global_extra() -> list:
     """IPv4 networks that are neither private nor global (is_global excludes them)."""
     return [ipaddress.ip_network("100.64.0.0/10")]
+
+
+def _dynamic_literal(v: Any) -> str:
+    if v is None:
+        return "dynamic(null)"
+    if isinstance(v, str):
+        return f"dynamic({string_literal(v)})"
+    if isinstance(v, (bool, int, float)):
+        return f"dynamic({number_literal(v)})"
+    raise Inexpressible(f"default {v!r}", "only scalar defaults are lowered")
 
 
 def _fold(v: Any) -> Any:

@@ -239,7 +239,8 @@ def _detection_expr(rule: Rule):
 
 # --------------------------------------------------------------------------- per rule
 def verify_rules(rules: Iterable[Rule], mappings: MappingSet | None = None,
-                 strict: bool = False, session: "KustoSession | None" = None) -> list[RuleVerification]:
+                 strict: bool = False, session: "KustoSession | None" = None,
+                 analysis: bool = True) -> list[RuleVerification]:
     """Both checks for many rules: one Kusto.Language process for all queries."""
     ms = mappings or load_mappings()
     out: list[RuleVerification] = []
@@ -263,7 +264,9 @@ def verify_rules(rules: Iterable[Rule], mappings: MappingSet | None = None,
         requests.append((len(out), lowered.query, tables))
         lowered_by_id[len(out)] = (rule, lowered)
         out.append(rv)
-    if session is not None:
+    if not analysis:
+        diags = {}
+    elif session is not None:
         diags = {rid: session.analyse(q, tables) for rid, q, tables in requests}
     else:
         diags = analyse(requests)
@@ -276,6 +279,58 @@ def verify_rules(rules: Iterable[Rule], mappings: MappingSet | None = None,
 
 
 def verify_rule(rule: Rule, translation=None, mappings: MappingSet | None = None) -> RuleVerification:
-    """The `rulec verify` entry point for one rule (the translation is rebuilt from the rule,
-    so the checked query is exactly what the backend emits)."""
-    return verify_rules([rule], mappings)[0]
+    """Both checks for one rule (the query is rebuilt from the rule: exactly what the backend
+    emits)."""
+    return verify_rules([rule], mappings, session=_shared_session())[0]
+
+
+_SESSION: list = []
+
+
+def _shared_session() -> KustoSession:
+    """One Kusto.Language process for a whole `rulec verify` run (closed at exit)."""
+    if not _SESSION:
+        import atexit
+        _SESSION.append(KustoSession())
+        atexit.register(_SESSION[0].close)
+    return _SESSION[0]
+
+
+def engine_versions() -> str:
+    import importlib.metadata as md
+    try:
+        kusto = json.loads((KUSTO_DIR / "node_modules" / "@kusto" / "language-service-next" /
+                            "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        kusto = "not installed"
+    return f"Kusto.Language {kusto} (node) + duckdb-kql {md.version('duckdb-kql')}"
+
+
+def check(rule: Rule, translation, mappings: MappingSet):
+    """``rulec verify``'s protocol (translator/verify/base.py): Kusto.Language errors are
+    syntax errors; tests executed in duckdb-kql; constructs duckdb-kql lacks leave the rule
+    verified by analysis only. Without node the analysis is reported as not run."""
+    from .base import EngineReport, TestCheck
+
+    why = kusto_ready()
+    session = None if why else _shared_session()
+    v = verify_rules([rule], mappings, session=session, analysis=session is not None)[0]
+    report = EngineReport(rule.id, "kql", engine_versions(),
+                          syntax_ok=v.syntax_ok if v.analysed else None,
+                          syntax_errors=[f"{d.get('code')}: {d.get('message')}" for d in v.diagnostics])
+    if why:
+        report.notes.append(f"Kusto.Language analysis not run: {why}")
+    if v.error:
+        report.notes.append(v.error)
+    report.executed = v.executed
+    report.tests = [TestCheck(t.name, t.expected, t.matched, t.error) for t in v.tests]
+    if v.analysis_only:
+        report.notes.append(f"verified by analysis only: {v.analysis_only}")
+    if translation is not None and translation.verdict != "exact":
+        report.notes.append(f"translation is {translation.verdict}: " + "; ".join(
+            f"{f.construct}: {f.reason}" for f in translation.findings
+            if f.severity in ("partial", "unsupported")))
+    for t in v.tests:
+        if t.matched is not None and t.evaluator is not None and t.matched != t.evaluator:
+            report.notes.append(f"{t.name!r}: duckdb-kql {t.matched}, reference evaluator {t.evaluator}")
+    return report
