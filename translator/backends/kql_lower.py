@@ -26,9 +26,9 @@ from ..mapping import EACH, MappingSet, ResolvedField
 from ..model import MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier
 from ..backends.base import Finding
 from .kql_text import (
-    Inexpressible, glob_to_re2, identifier, member, number_literal, python_regex_to_re2,
-    regex_literal, string_literal,
+    Inexpressible, glob_to_re2, identifier, member, number_literal, regex_literal, string_literal,
 )
+from .sigma_regex import translate as python_regex_to_re2
 
 TARGET = "sentinel"
 NUMERIC_TYPES = '("int", "long", "real", "double", "decimal")'
@@ -579,10 +579,13 @@ class ExprLowerer:
     def _regex(self, t: Term, p: Predicate) -> str:
         if not isinstance(p.value, str):
             return "false"
-        pattern = p.value if p.case_sensitive else p.value.lower()
-        re2, warnings = python_regex_to_re2(pattern, tuple(p.flags))
-        for w in warnings:
+        pattern = p.value if p.case_sensitive else p.value.lower()  # the evaluator folds both
+        rx = python_regex_to_re2(pattern, tuple(p.flags), True)
+        if rx.problem:
+            raise Inexpressible(rx.problem, "RE2 (KQL's regex engine) has no equivalent")
+        for w in rx.warnings:
             self.note(f"regex {p.value!r}", w, "warning")
+        re2 = (f"(?{''.join(rx.modifiers)})" if rx.modifiers else "") + rx.pattern
         g: list[str] = []
         s = self._string_view(t, g)
         if not s:

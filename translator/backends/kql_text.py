@@ -1,4 +1,5 @@
-"""KQL lexical helpers: string literals, identifiers, property access, and Python regex -> RE2.
+"""KQL lexical helpers: string literals, identifiers, property access, glob -> RE2 (Python
+regexes are rewritten for RE2 by ``sigma_regex``, shared with the Sigma backend).
 
 Every value that reaches a query goes through ``string_literal`` or ``regex_literal``; nothing
 else builds quoted text, so no rule value can end a literal early and change the query.
@@ -8,7 +9,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["Inexpressible", "string_literal", "regex_literal", "identifier", "member",
-           "glob_to_re2", "python_regex_to_re2", "number_literal"]
+           "glob_to_re2", "number_literal"]
 
 
 class Inexpressible(Exception):
@@ -156,90 +157,3 @@ def glob_to_re2(pattern: str) -> str:
         else:
             out.append("\\" + ch if ch in _RE2_SPECIAL or ch in "#&~-" else ch)
     return r"\A" + "".join(out) + r"\z"
-
-
-# Python-only syntax that RE2 rejects or reads differently.
-_UNSUPPORTED_RE = (
-    (re.compile(r"\(\?[=!]"), "lookahead"),
-    (re.compile(r"\(\?<[=!]"), "lookbehind"),
-    (re.compile(r"\(\?P=|\\[1-9]"), "backreference"),
-    (re.compile(r"\(\?>"), "atomic group"),
-    (re.compile(r"[*+?}]\+"), "possessive quantifier"),
-    (re.compile(r"\(\?\("), "conditional group"),
-    (re.compile(r"\\Z"), r"\Z anchor"),
-)
-_FLAG_LETTERS = {"IGNORECASE": "i", "I": "i", "MULTILINE": "m", "M": "m", "DOTALL": "s", "S": "s"}
-
-
-def python_regex_to_re2(pattern: str, flags: tuple) -> tuple[str, list[str]]:
-    """The RE2 pattern with the meaning of Python's ``re`` for ``pattern`` and ``flags`` (mode
-    search/match/fullmatch among them), plus warnings about Unicode classes. Raises
-    Inexpressible for constructs RE2 lacks."""
-    for rx, what in _UNSUPPORTED_RE:
-        if rx.search(pattern):
-            raise Inexpressible(f"regex {what}", "RE2 (KQL's regex engine) has no " + what)
-    mode = "search"
-    letters = ""
-    for f in flags:
-        if f in ("search", "match", "fullmatch"):
-            mode = f
-        elif f in _FLAG_LETTERS:
-            letters += _FLAG_LETTERS[f]
-        elif f in ("ASCII", "A", "UNICODE", "U"):
-            continue
-        else:
-            raise Inexpressible(f"regex flag {f}", "no RE2 equivalent")
-    warnings = []
-    if re.search(r"\\[dwsDWSb]", pattern) and not any(f in ("ASCII", "A") for f in flags):
-        warnings.append(r"regex classes \d \w \s \b are ASCII-only in RE2 and Unicode-aware in "
-                        "Python: values with non-ASCII digits, letters or spaces may differ")
-    body = pattern
-    if "m" not in letters:
-        body = _python_dollar(body)
-    if mode == "match":
-        body = r"\A(?:" + body + ")"
-    elif mode == "fullmatch":
-        body = r"\A(?:" + body + r")\z"
-    if letters:
-        body = f"(?{''.join(sorted(set(letters)))})" + body
-    return body, warnings
-
-
-def _python_dollar(pattern: str) -> str:
-    """Python's ``$`` (no MULTILINE) also matches before a final newline; RE2's only at the end.
-    A trailing ``$`` becomes ``\\n?\\z``, which decides a match the same way; ``$`` elsewhere
-    has no RE2 spelling."""
-    out, i, in_class = [], 0, False
-    dollars = []
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            out.append(pattern[i:i + 2])
-            i += 2
-            continue
-        if in_class:
-            if ch == "]":
-                in_class = False
-        elif ch == "[":
-            in_class = True
-            out.append(ch)
-            i += 1
-            if i < len(pattern) and pattern[i] == "^":
-                out.append("^")
-                i += 1
-            if i < len(pattern) and pattern[i] == "]":
-                out.append("]")
-                i += 1
-            continue
-        elif ch == "$":
-            dollars.append(len(out))
-        out.append(ch)
-        i += 1
-    for pos in dollars:
-        rest = "".join(out[pos + 1:])
-        if rest.strip(")") == "" or re.fullmatch(r"\)*(\|.*)?", rest):
-            out[pos] = r"(?:\n?\z)"
-        else:
-            raise Inexpressible("regex $ before more pattern",
-                                "Python's $ also matches before a final newline; RE2's does not")
-    return "".join(out)

@@ -68,7 +68,8 @@ def translate(pattern: str, flags: tuple = (), case_sensitive: bool = True) -> S
         mods.append("s")
     ascii_only = bool(names & {"ASCII", "A"}) or re.search(r"\(\?[aiLmsux]*a", pattern)
     try:
-        body, warnings = _rewrite(pattern, multiline=bool(multiline), ascii_only=bool(ascii_only))
+        body, warnings = _rewrite(pattern, multiline=bool(multiline), ascii_only=bool(ascii_only),
+                                  fullmatch=mode == "fullmatch")
     except ValueError as exc:
         return SigmaRegex("", (), f"regex {exc}")
     if mode == "fullmatch":
@@ -116,7 +117,7 @@ def _top_level_alternation(pattern: str) -> bool:
     return False
 
 
-def _rewrite(p: str, multiline: bool, ascii_only: bool) -> tuple[str, list]:
+def _rewrite(p: str, multiline: bool, ascii_only: bool, fullmatch: bool = False) -> tuple[str, list]:
     out: list[str] = []
     warnings: list[str] = []
     i, in_class = 0, False
@@ -170,7 +171,8 @@ def _rewrite(p: str, multiline: bool, ascii_only: bool) -> tuple[str, list]:
                 i += 1
             continue
         if c == "$" and not multiline:
-            out.append(r"\n?\z")
+            # fullmatch must end at the very end: a final newline is left unmatched in Python
+            out.append(r"\z" if fullmatch else r"\n?\z")
         else:
             out.append(c)
         i += 1
