@@ -97,9 +97,12 @@ def test_helper_state_does_not_leak_between_rules(tree, preload):
     log = {"p_log_type": "Test.Log", "user": {"name": "root"}}
     jobs = [job(tree, f"R{i}", ADMIN_RULE, [t("x", True, log)]) for i in range(3)]
     jobs.append(job(tree, "Exit", "import os\ndef rule(event):\n    os._exit(1)\n", [t("x", True, log)]))
+    jobs.append(job(tree, "Hog", "def rule(event):\n    return len(bytearray(8 * 1024 ** 3)) > 0\n",
+                    [t("x", True, log)], memory_mb=256))
     results = run_many_rule_tests(jobs, workers=2, preload=preload)
-    assert [r.tests[0].matched for r in results] == [True, True, True, None]
+    assert [r.tests[0].matched for r in results] == [True, True, True, None, None]
     assert "exited with status 1" in results[3].error
+    assert "MemoryError" in results[4].tests[0].error
 
 
 def test_mocks_patch_the_rule_module_and_keep_string_values(tree):

@@ -138,12 +138,12 @@ def test_spawned_children_die_with_a_timed_out_call(tmp_path):
         import subprocess
 
         subprocess.Popen([sys.executable, "-c",
-                          f"import time; time.sleep(1.5); open({str(marker)!r}, 'w').write('x')"])
+                          f"import time; time.sleep(0.7); open({str(marker)!r}, 'w').write('x')"])
         time.sleep(60)
 
     out = run_isolated(spawn_and_hang, None, limits=Limits(timeout_s=0.5))
     assert out.error.kind == "timeout"
-    time.sleep(2)
+    time.sleep(1.2)
     assert not marker.exists()
 
 
