@@ -137,11 +137,13 @@ class _Context:
         self.user_roots = tuple(r.rstrip(os.sep) + os.sep for r in roots)
 
     def describe(self, exc: BaseException) -> str:
-        if isinstance(exc, _TestTimeout):
-            return f"{self.job.python_file}: timed out after {self.job.timeout_s:g}s"
         if isinstance(exc, DataModelError):
             return str(exc)
         location, message = describe_exception(exc, self.user_roots)
+        if isinstance(exc, _TestTimeout):  # location: where user code was when time ran out
+            message = f"timed out after {self.job.timeout_s:g}s"
+            if not location.startswith(self.user_roots):
+                location = self.job.python_file
         return f"{location or self.job.python_file}: {message}"
 
     def data_model(self, log: Any):
