@@ -187,6 +187,18 @@ def _select_for(rule: Rule, mapping: SqlMapping, log_type: str, error_level: str
 
 
 def _union(selects: list) -> exp.Expression:
+    """UNION ALL of the per-log-type selects, columns aligned by name (a column one log type
+    cannot fill, e.g. an output field it does not map, is NULL there)."""
+    names: list = []
+    for sel in selects:
+        for e in sel.selects:
+            if e.alias_or_name not in names:
+                names.append(e.alias_or_name)
+    if len(selects) > 1:
+        for sel in selects:
+            have = {e.alias_or_name: e for e in sel.selects}
+            sel.set("expressions", [have.get(n) or exp.alias_(exp.Null(), n, quoted=not n.islower() or "." in n)
+                                    for n in names])
     out = selects[0]
     for s in selects[1:]:
         out = exp.union(out, s, distinct=False)

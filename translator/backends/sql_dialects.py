@@ -19,7 +19,9 @@ _TRINO = ("athena", "trino")
 
 # Function names sqlglot does not model but the target has with Trino's meaning.
 _NATIVE = {
-    "duckdb": {"json_format", "json_type"},
+    # json_array_length: DuckDB gives 0 on an object where Trino gives NULL; rulec only
+    # emits it behind an "is a JSON array" guard.
+    "duckdb": {"json_format", "json_type", "json_array_length"},
 }
 
 

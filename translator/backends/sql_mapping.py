@@ -8,6 +8,7 @@ without listed members and ``json`` fields are JSON text); rows are ``project_ev
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from ..mapping import EACH, MappingSet, ResolvedField
@@ -46,13 +47,17 @@ def athena_type(schema_types: dict, path: tuple, typ: str) -> str:
     if base_type(typ) == "object":
         if not children:
             return "varchar"  # members unknown: Panther keeps it as JSON text
-        members = ", ".join(f"{k} {athena_type(schema_types, path + (k,), t)}"
+        members = ", ".join(f"{_member_name(k)} {athena_type(schema_types, path + (k,), t)}"
                             for k, t in children.items())
         return f"row({members})"
     if base_type(typ) == "array":
         elem = children.get(EACH)
         return f"array({athena_type(schema_types, path + (EACH,), elem)})" if elem else "array(json)"
     return _SCALARS.get(typ, "varchar")
+
+
+def _member_name(name: str) -> str:
+    return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
 
 
 def _merged_top_level(schema_types: dict) -> dict:
