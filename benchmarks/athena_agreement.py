@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from translator.backends.athena import build_query  # noqa: E402
 from translator.backends.sql_mapping import MappingSql  # noqa: E402
 from translator.engines.duckdb_sql import check_rule  # noqa: E402
-from translator.frontends.panther_yaml import load_tree  # noqa: E402
+from translator.pipeline import compile_paths  # noqa: E402
 from translator.mapping import load_mappings  # noqa: E402
 
 
@@ -26,9 +26,10 @@ def main() -> int:
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--exact-only", action="store_true", help="only rules the frontend extracted exactly")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("-j", "--jobs", type=int, default=2, help="frontend extraction processes")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    loaded = load_tree(args.paths)
+    loaded = compile_paths(args.paths, jobs=args.jobs)
     t_load = time.perf_counter() - t0
     mapping = MappingSql(load_mappings())
     counts: collections.Counter = collections.Counter()
@@ -40,6 +41,7 @@ def main() -> int:
             counts["no detection (frontend)"] += 1
             continue
         extraction = rule.extraction.verdict if rule.extraction else "?"
+        counts[f"extraction {extraction}"] += 1
         if args.exact_only and extraction not in ("exact", "simple"):
             counts["skipped: extraction " + extraction] += 1
             continue
@@ -59,7 +61,7 @@ def main() -> int:
             problems.append((rule.id, f"{check.status} [{q.verdict}]",
                              "; ".join(q.reasons + ([check.skipped_reason] if check.skipped_reason else []) + causes)))
     t_check = time.perf_counter() - t1
-    print(f"rules loaded: {len(loaded.rules)} ({t_load:.2f}s)")
+    print(f"rules loaded and extracted: {len(loaded.rules)} ({t_load:.2f}s)")
     for k, v in sorted(counts.items()):
         print(f"  {k}: {v}")
     print("translation verdicts:", dict(verdicts))

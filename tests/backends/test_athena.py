@@ -224,3 +224,39 @@ def test_header_is_one_line_per_value_even_with_hostile_ids():
     text, _ = render(build_query(rule, mapping()))
     assert text.splitlines()[1] == "-- rule: R DROP TABLE x"
     assert "-- source: rules/r.yml (sha256 abc)" in text and "-- verdict: exact" in text
+
+
+def test_field_of_another_log_type_is_missing_there():
+    from translator.engines.duckdb_sql import check_rule
+    from translator.evaluator import evaluate
+    from translator.model import RuleTest
+    detection = AnyOf((P("eventName", "eq", "ConsoleLogin"), Not(P("eventType", "exists")),
+                       P("outcome.result", "eq", "FAILURE", case_sensitive=False)))
+    events = [{"eventName": "ConsoleLogin", "p_log_type": "AWS.CloudTrail"},
+              {"eventName": "Other", "p_log_type": "AWS.CloudTrail"},
+              {"eventType": "user.session.start", "outcome": {"result": "Failure"}, "p_log_type": "Okta.SystemLog"},
+              {"eventType": "user.session.start", "outcome": {"result": "SUCCESS"}, "p_log_type": "Okta.SystemLog"}]
+    tests = tuple(RuleTest.make(f"e{i}", evaluate(detection, e), e) for i, e in enumerate(events))
+    assert [t.expected_result for t in tests] == [True, True, True, False]
+    rule = Rule(id="R", log_types=("AWS.CloudTrail", "Okta.SystemLog"), detection=detection, tests=tests,
+                output_fields=(F(("sourceIPAddress",)), F(("client", "ipAddress"))))
+    q = build_query(rule, mapping())
+    assert q.verdict == "exact" and any("not a field of Okta.SystemLog" in c for c in q.caveats)
+    check = check_rule(rule, mapping(), q)
+    assert check.status == "pass", [(o.name, o.status, o.detail) for o in check.outcomes]
+
+
+def test_rulec_verify_check_reports_execution():
+    from translator.backends.athena import translate
+    from translator.mapping import load_mappings
+    from translator.model import RuleTest
+    from translator.verify.athena import check
+    rule = Rule(id="R", log_types=("AWS.CloudTrail",), detection=P("eventName", "startswith", "Put"),
+                tests=(RuleTest.make("hit", True, ev(eventName="PutBucketPolicy")),
+                       RuleTest.make("miss", False, ev(eventName="GetObject")),
+                       RuleTest.make("wrong expectation", True, ev(eventName="GetObject"))))
+    ms = load_mappings()
+    report = check(rule, translate(rule, ms), ms)
+    assert report.syntax_ok and report.executed
+    assert [(t.name, t.matched) for t in report.tests] == [("hit", True), ("miss", False), ("wrong expectation", False)]
+    assert report.status == "fail"

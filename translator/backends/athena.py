@@ -79,6 +79,8 @@ def _text(low: Lowering, f: Field, none_text: str | None) -> exp.Expression | No
 
 
 def _as_text(low: Lowering, v: Val) -> exp.Expression | None:
+    if v.kind == "absent":
+        return exp.cast(exp.Null(), "varchar")
     if v.kind == "string":
         out = v.expr
     elif v.kind == "json":
@@ -136,7 +138,8 @@ def _select_for(rule: Rule, mapping: SqlMapping, log_type: str, error_level: str
     if table is None:
         q.reasons.append(f"log type {log_type} has no Athena table in the mappings")
         return None
-    low = Lowering(mapping, log_type, error_level)
+    siblings = tuple(lt for lt in rule.log_types if lt != log_type and mapping.table(lt))
+    low = Lowering(mapping, log_type, error_level, sibling_log_types=siblings)
     detection = low.condition(rule.detection)
     if rule.inline_filters is not None:
         detection = exp.and_(low.condition(rule.inline_filters), detection)
@@ -145,7 +148,7 @@ def _select_for(rule: Rule, mapping: SqlMapping, log_type: str, error_level: str
         bucket.extend(x for x in items if x not in bucket)
 
     # Presentation columns: problems here leave a column out, never change the detection.
-    side = Lowering(mapping, log_type, "warn")
+    side = Lowering(mapping, log_type, "warn", sibling_log_types=siblings)
     columns: list[exp.Expression] = []
     if since is None:
         # The row-level query engines check: p_row_id tells which test event matched.

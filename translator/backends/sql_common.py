@@ -192,6 +192,9 @@ class Lowering:
     reasons: list = field(default_factory=list)
     caveats: list = field(default_factory=list)
     engine_gaps: list = field(default_factory=list)
+    # The rule's other log types: a field one of them maps but this one does not is simply
+    # absent from this table's events (Python sees it missing), not untranslatable.
+    sibling_log_types: tuple = ()
     _scopes: list = field(default_factory=list)  # element Vals of enclosing quantifiers
 
     # ------------------------------------------------------------------ reporting
@@ -257,6 +260,9 @@ class Lowering:
             return None
         sf = self.mapping.column(self.log_type, tuple(f.path))
         if sf is None:
+            if any(self.mapping.column(lt, tuple(f.path)) is not None for lt in self.sibling_log_types):
+                self.caveat(f"{f.dotted} is not a field of {self.log_type}: always missing there")
+                return Val("absent", exp.Null())
             self.report(f"field {f.dotted} is not mapped for {self.log_type}")
             return None
         top_type = self.mapping.columns(self.log_type).get(sf.column) or sf.type
@@ -360,6 +366,8 @@ class Lowering:
     def transform(self, v: Val, t) -> Val | None:
         """SQL of a transform on a present value; None when Python would raise (always)."""
         name, args = t.name, t.args
+        if v.kind == "absent":
+            return v
         if name in ("lower", "upper", "strip", "lstrip", "rstrip", "split", "basename",
                     "removeprefix", "removesuffix", "replace"):
             s = self.as_string(v, guarded=True)
@@ -499,6 +507,8 @@ class Lowering:
         raw = self.value(p.field)
         if raw is None:
             return self._untranslated(self.reasons[-1], reported=True)
+        if raw.kind == "absent":
+            return exp.true() if _python_on(p, MISSING) else exp.false()
         n_reasons = len(self.reasons)
         if not p.case_sensitive or any(t.name in ("lower", "upper") for t in p.field.transforms):
             self.caveat("case folding: Python lower-cases a word-final Σ to ς and upper-cases "
@@ -789,6 +799,8 @@ class Lowering:
             return self._untranslated(self.reasons[-1], reported=True)
         if va is False or vb is False:
             return exp.false()
+        if va.kind == "absent" or vb.kind == "absent":
+            return self._untranslated(f"comparison of {a.dotted} with {b.dotted}, absent in {self.log_type}")
         if p.op in ("eq", "contains", "startswith", "endswith"):
             sa, sb = self.as_string(va, True), self.as_string(vb, True)
             if va.kind == vb.kind == "number" and p.op == "eq":
@@ -821,6 +833,8 @@ class Lowering:
 
     def _quantified(self, kind: str, arr: Val, where) -> tuple[exp.Expression, bool]:
         var = exp.to_identifier(f"x{len(self._scopes) + 1}")
+        if arr.kind == "absent":
+            return (exp.false() if kind in ("any", "one") else exp.true()), False
         if arr.kind == "array" and arr.dtype is not None:
             elem_type = arr.dtype.expressions[0]
             elem = Val(_kind_of(elem_type), exp.column(var.name), elem_type)
