@@ -38,6 +38,7 @@ def main(argv: list[str]) -> None:
     tests = {"exact": Counter(), "all": Counter()}
     disagreements: list[str] = []
     construct_counts: Counter = Counter()
+    emitted_files = 0
     for rule in rules:
         t = translate_one(BACKEND, rule, mappings, BuildOptions())
         verdicts[t.verdict] += 1
@@ -46,14 +47,19 @@ def main(argv: list[str]) -> None:
                 construct_counts[f"{f.severity}: {_kind(f.construct, f.reason)}"] += 1
         if not t.outputs:
             continue
+        emitted_files += 1
         v = verify_rule(rule, t, mappings)
         syntax_ok += v.syntax.ok
         validators_clean += v.syntax.clean
+        for issue in v.syntax.unavailable:
+            issue_kinds["(could not run offline) " + issue.split(":")[0]] += 1
         for issue in v.syntax.issues:
             issue_kinds[issue.split(":")[0]] += 1
             if details:
                 print(f"  validator {rule.id}: {issue}")
         for res in v.tests:
+            model_wrong = (res.evaluator is not None and res.evaluator != res.expected
+                           and res.matched == res.evaluator)
             for bucket in (("exact", "all") if t.verdict == "exact" else ("all",)):
                 c = tests[bucket]
                 c["tests"] += 1
@@ -63,6 +69,7 @@ def main(argv: list[str]) -> None:
                     c["agree"] += 1
                 else:
                     c["disagree"] += 1
+                    c["model also disagrees"] += model_wrong
             if not res.agrees:
                 why = res.error or (f"sqlite={res.matched} expected={res.expected} "
                                     f"evaluator={res.evaluator}")
@@ -72,13 +79,13 @@ def main(argv: list[str]) -> None:
           f"in {seconds:.1f}s")
     print("verdicts: " + ", ".join(f"{k} {verdicts[k]}" for k in
                                    ("exact", "partial", "unsupported", "error")))
-    emitted = sum(verdicts[k] for k in ("exact", "partial"))
-    print(f"Sigma files parsed by pySigma: {syntax_ok}/{emitted}; validators clean: "
-          f"{validators_clean}/{emitted} ({len(EXCLUDED_VALIDATORS)} validators excluded)")
+    print(f"Sigma files parsed by pySigma: {syntax_ok}/{emitted_files}; validators clean: "
+          f"{validators_clean}/{emitted_files} ({len(EXCLUDED_VALIDATORS)} validators excluded)")
     for bucket in ("exact", "all"):
         c = tests[bucket]
-        print(f"tests of {bucket} rules: {c['tests']} executed-or-not, agree {c['agree']}, "
-              f"disagree {c['disagree']}, not executed {c['not executed']}")
+        print(f"tests of {bucket} rules: {c['tests']}; agree {c['agree']}, disagree "
+              f"{c['disagree']} (of which the canonical model itself gives the same wrong "
+              f"answer: {c['model also disagrees']}), not executed {c['not executed']}")
     if issue_kinds:
         print("validator issues: " + ", ".join(f"{k} {n}" for k, n in issue_kinds.most_common()))
     if construct_counts:

@@ -7,8 +7,8 @@ Sigma correlation rule (``event_count`` over the dedup period, grouped by the de
 Every document is built as a Python dict, checked with pySigma 2 (``SigmaRule.from_dict`` /
 ``SigmaCorrelationRule.from_dict``) and written with yaml in SigmaHQ's key order; the file goes
 through ``templates/sigma_rule.yml.j2`` for the provenance header. Deterministic bytes: ids are
-UUIDv5 of the RuleID and the date is fixed (``--option sigma_date=YYYY-MM-DD`` or
-``SOURCE_DATE_EPOCH``), never the wall clock.
+UUIDv5 of the RuleID and the date is fixed (build option ``sigma_date``, else
+``DEFAULT_DATE``), never the wall clock.
 
 Case policy: Sigma matches strings case-insensitively by default and Python's ``==``/``in``/
 ``startswith`` are case-sensitive, so every case-sensitive string test is written with
@@ -30,7 +30,7 @@ from ..mapping import MappingError, MappingSet, Unmapped
 from ..mitre import tactic_shortname
 from ..model import All, Field, Rule
 from .base import BuildOptions, Finding, Output, Translation
-from .sigma_detection import Lowering, to_detection
+from .sigma_detection import Lowering, container_paths, to_detection
 
 NAME = "sigma"
 # Namespace of rulec's Sigma ids: uuid5(NAMESPACE_URL, "https://rulec.dev/sigma").
@@ -79,22 +79,23 @@ def title_case(text: str) -> str:
             _TITLE_SMALL_WORDS = frozenset(SigmahqTitleCaseValidator().word_list)
         except ImportError:  # pragma: no cover
             _TITLE_SMALL_WORDS = frozenset()
+    text = re.sub(r"^Detects? ", "", text.strip().rstrip("."))  # SigmaHQ: no "Detects ..."
     words = []
-    for i, w in enumerate(text.strip().rstrip(".").split(" ")):
+    for i, w in enumerate(text.split(" ")):
         plain = w.islower() and not any(c in w for c in "./_") and not w[:1].isdigit()
         if w and plain and (i == 0 or w not in _TITLE_SMALL_WORDS):
-            w = w[0].upper() + w[1:]
+            first = next((j for j, c in enumerate(w) if c.isalpha()), 0)
+            w = w[:first] + w[first].upper() + w[first + 1:]
         words.append(w)
     return " ".join(words).rstrip(".")
 
 
 def rule_date(options: BuildOptions) -> str:
+    """The rule's ``date``: the build option ``sigma_date`` or rulec's fixed date. Never the
+    wall clock or the environment (the build cache keys on the options only)."""
     explicit = (options.extra or {}).get("sigma_date")
     if explicit:
         return str(_dt.date.fromisoformat(str(explicit)))
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if epoch.isdigit():
-        return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).date().isoformat()
     return DEFAULT_DATE
 
 
@@ -175,6 +176,7 @@ class SigmaBackend:
             return self._none(rule, "the rule has no extracted detection")
         if not rule.log_types:
             return self._none(rule, "the rule has no LogTypes")
+        containers = container_paths(t.log for t in rule.tests)
         docs: list[dict] = []
         base_names: list[tuple] = []  # (log type, Sigma name) of each base document
         log_types = list(rule.log_types)
@@ -185,7 +187,8 @@ class SigmaBackend:
             except MappingError as exc:
                 findings.append(Finding(f"log type {log_type}", str(exc), "unsupported"))
                 continue
-            lowering = Lowering(mappings, log_type, strict=options.strict)
+            lowering = Lowering(mappings, log_type, strict=options.strict,
+                                container_paths=containers)
             tree = lowering.lower_detection(expr)
             findings.extend(f for f in lowering.findings if f not in findings)
             if isinstance(tree, bool):

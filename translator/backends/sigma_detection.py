@@ -93,11 +93,12 @@ _ANCHORS = {"eq": (r"\A", r"\z"), "startswith": (r"\A", ""), "endswith": ("", r"
 
 
 def text_leaves(name: str, op: str, values: tuple, case_sensitive: bool) -> Any:
-    """Literal text tests. Values holding ``*`` or ``?`` are written as an escaped ``|re``
-    rather than with ``\\*``: the same meaning, and SigmaHQ's escaped_wildcard validator
-    (which asks whether an escaped wildcard is intentional) stays quiet."""
-    plain = tuple(dict.fromkeys(escape(x) for x in values if not any(c in x for c in "*?")))
-    starred = tuple(dict.fromkeys(x for x in values if any(c in x for c in "*?")))
+    """Literal text tests. Values holding ``*``, ``?`` or control characters are written as an
+    escaped ``|re`` (control characters as ``\\n``, ``\\x{..}``): the same meaning, and
+    SigmaHQ's escaped_wildcard and control_character validators (which ask whether such text
+    is intentional) stay quiet."""
+    plain = tuple(dict.fromkeys(escape(x) for x in values if not _needs_regex(x)))
+    starred = tuple(dict.fromkeys(x for x in values if _needs_regex(x)))
     parts = []
     if plain:
         mods = () if op == "eq" else (op,)
@@ -109,8 +110,23 @@ def text_leaves(name: str, op: str, values: tuple, case_sensitive: bool) -> Any:
     return parts[0] if len(parts) == 1 else SOr(tuple(parts))
 
 
+def _needs_regex(text: str) -> bool:
+    return any(c in "*?" or ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+_CONTROL = {"\n": r"\n", "\t": r"\t", "\r": r"\r", "\f": r"\f", "\v": r"\v"}
+
+
 def _re_literal(text: str) -> str:
-    return "".join(_re_escape(c) for c in text)
+    out = []
+    for c in text:
+        if c in _CONTROL:
+            out.append(_CONTROL[c])
+        elif ord(c) < 32 or ord(c) == 127:
+            out.append(r"\x{%X}" % ord(c))
+        else:
+            out.append(_re_escape(c))
+    return "".join(out)
 
 
 def _cased(case_sensitive: bool) -> tuple:
@@ -131,10 +147,14 @@ def _private_networks() -> tuple:
 class Lowering:
     """Expr -> Sigma tree for one log type; collects findings."""
 
-    def __init__(self, mappings: MappingSet, log_type: str, strict: bool = False):
+    def __init__(self, mappings: MappingSet, log_type: str, strict: bool = False,
+                 container_paths: frozenset = frozenset()):
         self.mappings = mappings
         self.log_type = log_type
         self.strict = strict
+        # paths (str keys, EACH for list steps) that hold an object or array in the rule's own
+        # test events: Sigma's flat fields hold leaf values only, so their presence is untestable
+        self.container_paths = container_paths
         self.findings: list[Finding] = []
 
     # ----------------------------------------------------------------- reporting
@@ -206,6 +226,14 @@ class Lowering:
             return r.fallback.name
         return r.name
 
+    def is_container(self, field: Field, element_of: tuple) -> bool:
+        """An object/array by the mapping's type, or in one of the rule's test events."""
+        typ = self.field_type(field, element_of)
+        if typ in ("json", "object", "array", "any") or typ.endswith("[]"):
+            return True
+        path = tuple(element_of) + ((EACH,) if field.root == "element" else ()) + tuple(field.path)
+        return tuple(EACH if isinstance(s, int) else s for s in path) in self.container_paths
+
     def field_type(self, field: Field, element_of: tuple) -> str:
         try:
             r = self.mappings.resolve_field(self.log_type, "sigma", field, element_of=element_of)
@@ -238,6 +266,10 @@ class Lowering:
         name = self.field_name(name_field, element_of, positive)
         if name is None:
             return self.inexpressible(str(f), "field outside Sigma's reach", positive)
+        if _tests_presence(work) and self.is_container(name_field, element_of):
+            return self.inexpressible(f"{f} {p.op}", "the field holds an object or array, and "
+                                      "Sigma's flat fields hold leaf values only: its presence "
+                                      "or emptiness cannot be tested", positive)
         present = self.present(work, name, element_of, positive)
         if isinstance(present, bool):
             return present
@@ -419,6 +451,30 @@ class Lowering:
         if not missing and sigma_says:
             return SAnd((tree, Leaf(name, ("exists",), (True,))))
         return tree
+
+
+def _tests_presence(p: Predicate) -> bool:
+    return p.op in ("exists", "null", "truthy", "present") or (p.op == "eq" and p.value is None)
+
+
+def container_paths(events) -> frozenset:
+    """Paths (EACH for list steps) whose value is an object or array in any of ``events``."""
+    found: set = set()
+
+    def walk_value(path: tuple, value: Any) -> None:
+        if isinstance(value, dict):
+            if path:
+                found.add(path)
+            for k, v in value.items():
+                walk_value(path + (str(k),), v)
+        elif isinstance(value, list):
+            found.add(path)
+            for v in value:
+                walk_value(path + (EACH,), v)
+
+    for event in events:
+        walk_value((), event)
+    return frozenset(found)
 
 
 def settle_log_type(e: Any, log_type: str) -> Any:
