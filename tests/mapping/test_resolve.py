@@ -89,7 +89,10 @@ def test_unmapped_fallback_and_strict(ms):
     assert got == r.fallback and warnings.items == [r.message]
     with pytest.raises(MappingError, match="vpcEndpointId"):
         ms.resolve_strict(CT, "chronicle", "vpcEndpointId", strict=True)
-    assert isinstance(ms.resolve(CT, "athena", "notAField"), Unmapped)
+    assert ms.resolve(CT, "athena", "notAField").kind == "not-in-schema"
+    assert ms.resolve(CT, "splunk", "p_any_actor_ids").kind == "absent"
+    assert ms.resolve(CT, "sigma", ("resources", 0, "arn")).kind == "style"
+    assert r.kind == "no-entry"
 
 
 def test_resolve_model_fields_udm_and_elements(ms):

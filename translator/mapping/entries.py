@@ -119,6 +119,10 @@ class Step:
 
 @dataclass(frozen=True)
 class ResolvedField:
+    """Where a Panther path lives on a target. Check ``column_type`` first: for "any_of"
+    (``any_of``: a p_any_* union), "composite" (``members``: an object spread over columns)
+    and "constant" (``constant``: p_log_type), ``name`` is empty."""
+
     log_type: str
     target: str
     variant: str
@@ -163,6 +167,11 @@ class Unmapped:
     path: tuple
     reason: str
     fallback: ResolvedField | None = None
+    # why, as a stable code: absent (the source does not hold it, e.g. p_* on Splunk),
+    # not-in-schema (not a field of the log type), no-entry (explicit target without an entry),
+    # style (the target cannot spell it: array index in Sigma, ...), scalar-below,
+    # no-schema, no-target, unknown-log-type
+    kind: str = ""
 
     def __bool__(self) -> bool:  # so `if resolved:` reads naturally
         return False

@@ -296,18 +296,20 @@ class MappingSet:
     def _resolve_direct(self, log_type: str, target: str, variant: str, path: tuple):
         m = self._eff.get(log_type)
         if m is None:
-            return self._unmapped(log_type, target, variant, path, "unknown log type", None)
+            return self._unmapped(log_type, target, variant, path, "unknown log type", None,
+                                  kind="unknown-log-type")
         tm = m.target(target, variant)
         if tm is None:
             return self._unmapped(log_type, target, variant, path,
-                                  f"no {target} mapping for this log type", None)
+                                  f"no {target} mapping for this log type", None,
+                                  kind="no-target")
         schema = self._schemas[log_type]
         explicit = self._explicit(m, tm, schema, path)
         if explicit is not None:
             return explicit
         found = (self._by_naming(m, tm, schema, path) if tm.naming not in ("", "explicit")
                  else self._unmapped(log_type, target, variant, path,
-                                     f"no entry in the {target} mapping", tm))
+                                     f"no entry in the {target} mapping", tm, kind="no-entry"))
         if isinstance(found, Unmapped) and target in self._conventions:
             return self._by_convention(m, tm, schema, path, self._conventions[target]) or found
         return found
@@ -351,7 +353,7 @@ class MappingSet:
             if any(isinstance(s, int) or s == EACH for s in path):
                 return self._unmapped(m.log_type, tm.target, tm.variant, path,
                                       f"{best.name} label keys for array elements are not "
-                                      f"documented", tm)
+                                      f"documented", tm, kind="style")
             return ResolvedField(m.log_type, tm.target, tm.variant, path, best.name,
                                  "string" if rest else (best_value_type(value_type)), "labels",
                                  (Step(dotted(path)),), "explicit" if not rest else "prefix",
@@ -369,7 +371,8 @@ class MappingSet:
                 return None  # let the naming style try (e.g. an override of a parent name)
             return self._unmapped(m.log_type, tm.target, tm.variant, path,
                                   f"{dotted(best.path)} maps to {best.name!r} of type "
-                                  f"{column_type}, which has no fields below it", tm)
+                                  f"{column_type}, which has no fields below it", tm,
+                                  kind="scalar-below")
         return ResolvedField(m.log_type, tm.target, tm.variant, path, best.name,
                              value_type, column_type, steps, "prefix", best.provenance, best.note)
 
@@ -378,17 +381,20 @@ class MappingSet:
         for pattern in tm.absent:
             if fnmatchcase(text, pattern) or fnmatchcase(text.split(".")[0].split("[")[0], pattern):
                 return self._unmapped(m.log_type, tm.target, tm.variant, path,
-                                      f"this {tm.target} source does not hold {pattern!r}", tm)
+                                      f"this {tm.target} source does not hold {pattern!r}", tm,
+                                      kind="absent")
         # Athena (Glue) column and struct field names are case-insensitive
         if tm.naming == "lower":
             path = schema.canonical(path)
         walked = schema.walk(path)
         if not schema:
             return self._unmapped(m.log_type, tm.target, tm.variant, path,
-                                  "the log type has no schema in the mappings", tm)
+                                  "the log type has no schema in the mappings", tm,
+                                  kind="no-schema")
         if walked is None:
             return self._unmapped(m.log_type, tm.target, tm.variant, path,
-                                  f"not a field of the {m.log_type} schema", tm)
+                                  f"not a field of the {m.log_type} schema", tm,
+                                  kind="not-in-schema")
         prov = Provenance(tm.provenance.source, min_confidence(tm.provenance.confidence,
                                                                m.schema_provenance.confidence))
         types = dict(walked)
@@ -399,17 +405,19 @@ class MappingSet:
 
         spelled = spell(tm.naming, path, types, opens_json, tm.name_prefix)
         if isinstance(spelled, str):
-            return self._unmapped(m.log_type, tm.target, tm.variant, path, spelled, tm)
+            return self._unmapped(m.log_type, tm.target, tm.variant, path, spelled, tm,
+                                  kind="style")
         return ResolvedField(m.log_type, tm.target, tm.variant, path, spelled.name,
                              spelled.value_type, spelled.column_type, spelled.steps, "naming",
                              prov, array_steps=spelled.array_steps)
 
-    def _unmapped(self, log_type, target, variant, path, reason, tm: TargetMapping | None) -> Unmapped:
+    def _unmapped(self, log_type, target, variant, path, reason, tm: TargetMapping | None,
+                  kind: str = "") -> Unmapped:
         name = fallback_name(target, path, tm.fallback if tm else "")
         fb = ResolvedField(log_type, target, variant, path, name, "unknown", "unknown", (),
                            "fallback", Provenance("rulec fallback policy", "low"),
                            "unmapped: " + reason)
-        return Unmapped(log_type, target, variant, path, reason, fb)
+        return Unmapped(log_type, target, variant, path, reason, fb, kind)
 
 
 def best_value_type(t: str) -> str:
