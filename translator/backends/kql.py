@@ -60,15 +60,26 @@ def detection_of(rule: Rule):
 
 
 def table_schema(ms: MappingSet, log_type: str) -> tuple[str, list[tuple[str, str]]]:
-    """(table, [(column, kusto type)]) of a log type's Sentinel table, from the mapping."""
+    """(table, [(column, kusto type)]) of a log type's Sentinel table: every column the mapping
+    resolves a schema path or an explicit entry to (naming styles included)."""
     source = ms.source(log_type, TARGET)
     tm = ms.target_mapping(log_type, TARGET)
-    schema = dict(ms.log_type(log_type).schema)
     columns: dict[str, str] = {}
+
+    def add(r) -> None:
+        if not isinstance(r, ResolvedField):
+            return
+        for sub in r.any_of:
+            add(sub)
+        for _rel, sub in r.members:
+            add(sub)
+        if r.name and r.column_type not in ("constant", "composite"):
+            columns.setdefault(r.name, KUSTO_TYPES.get(r.column_type, "dynamic"))
+
     for entry in tm.entries:
-        typ = entry.type or schema.get(entry.path, "string")
-        kusto = KUSTO_TYPES.get(typ, "dynamic")
-        columns.setdefault(entry.name, kusto)
+        add(ms.resolve(log_type, TARGET, entry.path))
+    for path, _typ in ms.log_type(log_type).schema:
+        add(ms.resolve(log_type, TARGET, path))
     columns.setdefault("TimeGenerated", "datetime")
     columns.setdefault("Type", "string")
     return source.get("table"), sorted(columns.items())
@@ -141,8 +152,7 @@ def lower_rule(rule: Rule, ms: MappingSet, strict: bool = False) -> Lowered:
         b = Branch(log_type, table)
         drop = []
         for q in lowering.quantifiers:
-            b.lines.append(f"| mv-apply {q.var} = {q.array_expr} to typeof(dynamic) on "
-                           f"(summarize {q.hits} = countif({q.where}), {q.count} = count())")
+            b.lines.append(q.stage())
             drop += [q.hits, q.count]
         b.lines.append(f"| where {lowering.condition}")
         if drop:

@@ -71,6 +71,19 @@ class Quant:
     hits: str
     count: str
     where: str
+    nested: list = field(default_factory=list)  # Quant stages inside this one's subquery
+
+    def stage(self) -> str:
+        """``| mv-apply``: per row, count the elements satisfying ``where`` (two-valued
+        countif) and the elements in all, whatever the array's length (an empty array still
+        yields one summary row)."""
+        return "| " + self._operator()
+
+    def _operator(self) -> str:
+        ops = [q._operator() for q in self.nested]
+        ops.append(f"summarize {self.hits} = countif({self.where}), {self.count} = count()")
+        return (f"mv-apply {self.var} = {self.array_expr} to typeof(dynamic) on "
+                f"({' | '.join(ops)})")
 
 
 @dataclass
@@ -168,6 +181,7 @@ class ExprLowerer:
         self.findings: list[Finding] = []
         self.quantifiers: list[Quant] = []
         self._elements: list[tuple] = []  # stack of (var, array path)
+        self._counter = 0
 
     # ----------------------------------------------------------------- public
     def lower(self, expr) -> Lowering:
@@ -198,22 +212,26 @@ class ExprLowerer:
         raise TypeError(f"not an expression: {e!r}")
 
     def _quantifier(self, q: Quantifier) -> str:
-        if self._elements:
-            raise Inexpressible("nested array quantifier",
-                                "a quantifier inside another needs nested mv-apply; not emitted")
         slot = self._slot(q.field)
         if slot.term.kind != "dynamic" or q.field.transforms:
             raise Inexpressible(f"quantifier over {q.field}", "the field is not an array column")
-        n = len(self.quantifiers) + 1
+        self._counter += 1
+        n = self._counter
         var, hits, count = f"__e{n}", f"__hits{n}", f"__n{n}"
         arr = slot.term.expr
         array_expr = f'iff(gettype({arr}) == "array", {arr}, dynamic([]))'
-        self._elements.append((var, self._resolved_path(q.field)))
+        array_path = self._resolved_path(q.field)
+        if q.field.root == "element":
+            array_path = self._elements[-1][1] + ("[]",) + array_path
+        outer = self.quantifiers
+        self.quantifiers = []
+        self._elements.append((var, array_path))
         try:
             where = self._expr(q.where)
         finally:
             self._elements.pop()
-        self.quantifiers.append(Quant(var, array_expr, hits, count, where))
+            nested, self.quantifiers = self.quantifiers, outer
+        self.quantifiers.append(Quant(var, array_expr, hits, count, where, nested))
         return {"any": f"{hits} > 0", "all": f"{hits} == {count}", "none": f"{hits} == 0",
                 "one": f"{hits} == 1"}[q.kind]
 
@@ -241,6 +259,9 @@ class ExprLowerer:
             return Slot(Term(expr, "dynamic", ptype), f'gettype({expr}) == "null"',
                         ("missing", "null"), path, "element")
         r = self.ms.resolve(self.log_type, TARGET, path)
+        if isinstance(r, ResolvedField) and (r.any_of or r.members or r.column_type == "constant"):
+            raise Inexpressible(f"field {f.dotted}", "an indicator union, composite object or "
+                                "constant is only lowered for the tests rulec knows on it")
         if not isinstance(r, ResolvedField):
             if r.fallback is not None and not self.strict:
                 self.note(f"unmapped field {f.dotted}", r.message + f"; using {r.fallback.name!r}",
@@ -284,13 +305,18 @@ class ExprLowerer:
     # ----------------------------------------------------------------- predicates
     def _predicate(self, p: Predicate) -> str:
         if isinstance(p.value, Field):
-            raise Inexpressible(f"comparison of {p.field} with field {p.value}",
-                                "field-to-field comparison is not lowered for KQL")
+            return self._field_eq(p)
         path = self._resolved_path(p.field)
+        probe = replace(p, field=replace(p.field, path=path, udm=None))
         if p.field.root == "event" and path and path[0] == "p_log_type":
             # the table already selects the log type: the test is a constant
-            probe = replace(p, field=replace(p.field, path=path, udm=None))
             return "true" if evaluate(probe, {"p_log_type": self.log_type}) else "false"
+        if p.field.root == "event":
+            r = self.ms.resolve(self.log_type, TARGET, path)
+            if isinstance(r, ResolvedField) and r.column_type == "constant":
+                return "true" if evaluate(probe, _probe(path, r.constant)) else "false"
+            if isinstance(r, ResolvedField) and r.any_of:
+                return self._indicator(p, r)
         slot = self._slot(p.field)
         if p.op == "present" and not p.field.transforms and slot.term.kind == "dynamic" \
                 and len(path) > 1 and isinstance(path[-1], str):
@@ -307,6 +333,38 @@ class ExprLowerer:
             guards.extend(g)
         present = _and(guards + [self._op(term, p)])
         return self._with_missing(slot, p, path, present)
+
+    def _field_eq(self, p: Predicate) -> str:
+        """``a == b`` between two fields, compared as text of the same JSON type. Python's
+        None == None is True, as Sentinel's "" == "" and null-to-null renderings are; a present
+        "" next to a missing field is where they differ (reported)."""
+        a, b = p.field, p.value
+        if p.op != "eq" or a.transforms or b.transforms or a.default is not MISSING \
+                or b.default is not MISSING:
+            raise Inexpressible(f"{p.op} of {a} with field {b}",
+                                "only plain equality of two fields is lowered for KQL")
+        sa, sb = self._slot(a), self._slot(b)
+        guards: list[str] = []
+        if sa.term.kind == "dynamic" and sb.term.kind == "dynamic":
+            guards.append(f"gettype({sa.term.expr}) == gettype({sb.term.expr})")
+        va = sa.term.expr if sa.term.kind == "string" else f"tostring({sa.term.expr})"
+        vb = sb.term.expr if sb.term.kind == "string" else f"tostring({sb.term.expr})"
+        if "empty" in sa.collapsed or "empty" in sb.collapsed:
+            self.note(f"{a} == {b}", "Sentinel stores a missing string as \"\": a present empty "
+                      "string equals a missing field in the query, not in Python")
+        return _and(guards + [f"{va} {'==' if p.case_sensitive else '=~'} {vb}"])
+
+    def _indicator(self, p: Predicate, r: ResolvedField) -> str:
+        """``"x" in p_any_*`` on a target without the indicator column: any of the fields the
+        indicator gathers holds the value."""
+        if p.op != "member" or p.field.transforms or not isinstance(p.value, str) or not p.value:
+            raise Inexpressible(f"{p.op} on indicator field {p.field.dotted}",
+                                "only membership of a non-empty string is lowered")
+        parts = []
+        for sub in r.any_of:
+            slot = self._slot_of(sub, sub.path)
+            parts.append(self._op(slot.term, Predicate(p.field, "eq", p.value, p.case_sensitive)))
+        return _or(parts)
 
     def _with_missing(self, slot: Slot, p: Predicate, path: tuple, present: str) -> str:
         answers = {}
@@ -389,6 +447,17 @@ class ExprLowerer:
             need = idx + 1 if idx >= 0 else -idx
             guards.append(f"array_length({parts}) >= {need}")
             return Term(f"tostring({parts}[{idx}])", "string", "string"), guards
+        if name == "split" and len(args) == 1 and isinstance(args[0], str) and args[0]:
+            return Term(f"split({as_string(term)}, {string_literal(args[0])})", "dynamic",
+                        "string[]"), guards
+        if name == "index" and len(args) == 1 and isinstance(args[0], int):
+            if term.kind != "dynamic":
+                raise Inexpressible(f"index of a {term.kind} value", "not lowered")
+            idx = args[0]
+            guards.append(f'gettype({term.expr}) == "array"')
+            guards.append(f"array_length({term.expr}) >= {idx + 1 if idx >= 0 else -idx}")
+            elem = "string" if term.ptype == "string[]" else "unknown"
+            return Term(f"{term.expr}[{idx}]", "dynamic", elem), guards
         if name == "len":
             if term.kind == "string":
                 return Term(f"strlen({term.expr})", "number", "number"), guards
