@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from translator.backends.kql import BACKEND, lower_rule, table_schema
+from translator.backends.kql import BACKEND, lower_rule, query_tables
 from translator.evaluator import evaluate
 from translator.mapping import load_mappings
 from translator.model import (
@@ -151,7 +151,7 @@ def test_hand_stated_expectations_match_the_evaluator(name):
 def test_query_is_clean_for_kusto_language(name, ms, kusto):
     lowered = lower_rule(RULES[name], ms)
     assert lowered.query, lowered.findings
-    tables = {t: table_schema(ms, lt)[1] for t, lt in lowered.tables.items()}
+    tables = query_tables(ms, lowered)
     assert kusto.analyse(lowered.query, tables) == [], lowered.query
 
 
@@ -270,3 +270,30 @@ def test_rulec_verify_check_reports_executed_and_analysis_only(kusto):
     only = check(quant, BACKEND.translate(quant), load_mappings())
     assert only.status == "analysis-only", only.to_dict()
     assert any("verified by analysis only" in n and "MvapplyOperator" in n for n in only.notes)
+
+
+def test_legacy_custom_log_table_is_analysed_and_executed(ms, kusto):
+    """Okta_CL (legacy custom log: one typed column per flattened field)."""
+    from translator.verify.kql import verify_rules
+
+    expr = All((P(Field(("eventType",)), "eq", "user.session.start"),
+                P(Field(("outcome", "result")), "eq", "failure", case_sensitive=False),
+                Not(P(Field(("securityContext", "isProxy")), "truthy"))))
+    events = [{"eventType": "user.session.start", "outcome": {"result": "FAILURE"}},
+              {"eventType": "user.session.start", "outcome": {"result": "FAILURE"},
+               "securityContext": {"isProxy": True}},
+              {"eventType": "user.session.end", "outcome": {"result": "FAILURE"}}, {}]
+    tests = tuple(RuleTest.make(f"okta-{i}", e, ev) for i, (ev, e) in
+                  enumerate(zip(events, [True, False, False, False])))
+    rule = Rule(id="Test.KQL.Okta", log_types=("Okta.SystemLog",), detection=expr, tests=tests)
+    (v,) = verify_rules([rule], ms, session=kusto)
+    assert v.syntax_ok, (v.diagnostics, v.query)
+    assert v.agrees, [(t.name, t.expected, t.matched, t.evaluator) for t in v.tests]
+
+
+def test_duckdb_case_insensitive_columns():
+    from translator.verify.kql import _duckdb_columns
+
+    assert _duckdb_columns([("Type", "string"), ("type", "string"), ("a", "real")]) == \
+        [("type", "string"), ("a", "real")]
+    assert "case-insensitive" in _duckdb_columns([("Id", "string"), ("id", "string")])

@@ -9,7 +9,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from translator.backends.kql import lower_rule, table_schema
+from translator.backends.kql import lower_rule, query_tables
 from translator.backends.kql_text import Inexpressible
 from translator.evaluator import evaluate
 from translator.mapping import load_mappings
@@ -81,5 +81,5 @@ def test_generated_query_is_clean_for_kusto_language(kusto, v, field, op, cs):
     lowered = _lowered(_rule(field, op, v, cs))
     if lowered is None:
         return
-    tables = {t: table_schema(MS, lt)[1] for t, lt in lowered.tables.items()}
+    tables = query_tables(MS, lowered)
     assert kusto.analyse(lowered.query, tables) == [], lowered.query

@@ -59,9 +59,11 @@ def detection_of(rule: Rule):
     return effective_detection(rule)
 
 
-def table_schema(ms: MappingSet, log_type: str) -> tuple[str, list[tuple[str, str]]]:
+def table_schema(ms: MappingSet, log_type: str, extra: dict | None = None) -> tuple[str, list[tuple[str, str]]]:
     """(table, [(column, kusto type)]) of a log type's Sentinel table: every column the mapping
-    resolves a schema path or an explicit entry to (naming styles included)."""
+    resolves a schema path or an explicit entry to (naming styles included), plus ``extra``
+    columns a query reads through the mapping (legacy ``_CL`` tables grow a column per new
+    field, so their schema is open)."""
     source = ms.source(log_type, TARGET)
     tm = ms.target_mapping(log_type, TARGET)
     columns: dict[str, str] = {}
@@ -80,9 +82,17 @@ def table_schema(ms: MappingSet, log_type: str) -> tuple[str, list[tuple[str, st
         add(ms.resolve(log_type, TARGET, entry.path))
     for path, _typ in ms.log_type(log_type).schema:
         add(ms.resolve(log_type, TARGET, path))
+    for name, typ in (extra or {}).items():
+        columns.setdefault(name, typ)
     columns.setdefault("TimeGenerated", "datetime")
     columns.setdefault("Type", "string")
     return source.get("table"), sorted(columns.items())
+
+
+def query_tables(ms: MappingSet, lowered: "Lowered") -> dict:
+    """{table: [(column, kusto type)]} to register for analysing and running ``lowered``."""
+    return {table: table_schema(ms, lt, lowered.columns.get(table))[1]
+            for table, lt in lowered.tables.items()}
 
 
 @dataclass
@@ -101,6 +111,7 @@ class Lowered:
     detection: str = ""
     query: str = ""
     tables: dict = field(default_factory=dict)  # table -> log type
+    columns: dict = field(default_factory=dict)  # table -> {column: kusto type} the query reads
     findings: list = field(default_factory=list)
     entities: list = field(default_factory=list)
     details: dict = field(default_factory=dict)
@@ -116,7 +127,7 @@ def _text_of(lowerer: ExprLowerer, f: Field) -> str:
     """A KQL string expression rendering the field as Python would in a title."""
     if f.transforms:
         raise Inexpressible(f"title field {f}", "transforms in alert text are not lowered")
-    slot: Slot = lowerer._slot(f)
+    slot: Slot = lowerer._slot(f, fallback=False)
     shown = "None" if f.default is MISSING else str(f.default)
     t = slot.term
     if t.kind == "string":
@@ -160,6 +171,8 @@ def lower_rule(rule: Rule, ms: MappingSet, strict: bool = False) -> Lowered:
         _alert_columns(rule, ms, lowerer, b, out)
         branches.append(b)
         out.tables[table] = log_type
+        out.columns[table] = {name: KUSTO_TYPES.get(t, "dynamic") for name, t in lowerer.columns.items()
+                              if t not in ("constant", "composite")}
     if not branches:
         if not rule.log_types:
             out.findings.append(Finding("LogTypes", "the rule names no log type", "unsupported"))
@@ -184,6 +197,7 @@ def lower_rule(rule: Rule, ms: MappingSet, strict: bool = False) -> Lowered:
 
 def _alert_columns(rule: Rule, ms: MappingSet, lowerer: ExprLowerer, b: Branch, out: Lowered) -> None:
     extends: list[str] = []
+    lowerer.prefer_udm = True
     if rule.title is not None:
         parts = []
         try:
@@ -241,7 +255,7 @@ def _column_for(lowerer: ExprLowerer, f: Field, name: str, extends: list) -> str
     """A column holding the field's text: the table column itself when it is a plain string
     column, else an extended one."""
     try:
-        slot = lowerer._slot(f)
+        slot = lowerer._slot(f, fallback=False)
     except Inexpressible:
         return None
     if slot.term.kind == "string" and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", slot.term.expr) \

@@ -182,6 +182,10 @@ class ExprLowerer:
         self.quantifiers: list[Quant] = []
         self._elements: list[tuple] = []  # stack of (var, array path)
         self._counter = 0
+        self.columns: dict[str, str] = {}  # every mapped column the query reads -> column type
+        # alert columns of a rule over several log types: a data-model field is looked up in
+        # each log type's own data model (the frontend resolved it in one of them)
+        self.prefer_udm = False
 
     # ----------------------------------------------------------------- public
     def lower(self, expr) -> Lowering:
@@ -237,6 +241,10 @@ class ExprLowerer:
 
     # ----------------------------------------------------------------- fields
     def _resolved_path(self, f: Field) -> tuple:
+        if f.udm and f.root == "event" and (not f.path or self.prefer_udm):
+            found = self.ms.udm_path(self.log_type, f.udm)
+            if found is not None:
+                return tuple(found)
         if not f.path and f.udm:
             found = self.ms.udm_path(self.log_type, f.udm)
             if found is None:
@@ -245,7 +253,7 @@ class ExprLowerer:
             return tuple(found)
         return tuple(f.path)
 
-    def _slot(self, f: Field) -> Slot:
+    def _slot(self, f: Field, fallback: bool = True) -> Slot:
         path = self._resolved_path(f)
         if f.root == "element":
             if not self._elements:
@@ -263,7 +271,7 @@ class ExprLowerer:
             raise Inexpressible(f"field {f.dotted}", "an indicator union, composite object or "
                                 "constant is only lowered for the tests rulec knows on it")
         if not isinstance(r, ResolvedField):
-            if r.fallback is not None and not self.strict:
+            if r.fallback is not None and not self.strict and fallback:
                 self.note(f"unmapped field {f.dotted}", r.message + f"; using {r.fallback.name!r}",
                           "warning")
                 r = r.fallback
@@ -272,6 +280,8 @@ class ExprLowerer:
         return self._slot_of(r, path)
 
     def _slot_of(self, r: ResolvedField, path: tuple) -> Slot:
+        if not r.is_fallback:
+            self.columns.setdefault(r.name, r.column_type)
         col = identifier(r.name)
         ctype = r.column_type
         if not r.steps:
@@ -461,6 +471,9 @@ class ExprLowerer:
         if name == "len":
             if term.kind == "string":
                 return Term(f"strlen({term.expr})", "number", "number"), guards
+            if term.kind == "dynamic" and (term.ptype.endswith("[]") or term.ptype == "array"):
+                guards.append(f'gettype({term.expr}) == "array"')
+                return Term(f"array_length({term.expr})", "number", "number"), guards
             if term.kind == "dynamic":
                 x = term.expr
                 guards.append(f'gettype({x}) in ("string", "array", "dictionary")')

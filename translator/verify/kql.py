@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
-from ..backends.kql import Lowered, lower_rule, table_schema
+from ..backends.kql import Lowered, lower_rule, query_tables
 from ..evaluator import NotEvaluable, evaluate
 from ..mapping import MappingSet, load_mappings, project_event
 from ..mapping.project import with_standard_fields
@@ -174,6 +174,26 @@ def _cell(value, kusto_type: str):
     return value
 
 
+def _duckdb_columns(cols: list) -> list | str:
+    """The columns as a DuckDB table can hold them. DuckDB folds identifier case, Kusto does
+    not: the standard ``Type`` column gives way to a table column spelled ``type`` (rulec's
+    queries never read it); any other clash makes the rule analysis-only, with the reason."""
+    seen: dict[str, str] = {}
+    out = []
+    for name, typ in cols:
+        folded = name.lower()
+        if folded in seen:
+            if name == "Type" or seen[folded] == "Type":
+                out = [(c, t) for c, t in out if c != "Type"]
+                if name == "Type":
+                    continue
+            else:
+                return f"DuckDB cannot hold columns {seen[folded]!r} and {name!r} (case-insensitive names)"
+        seen[folded] = name
+        out.append((name, typ))
+    return out
+
+
 def log_type_of(rule: Rule, event) -> str:
     if isinstance(event, dict) and event.get("p_log_type") in (rule.log_types or ()):
         return event["p_log_type"]
@@ -190,8 +210,11 @@ def execute(rule: Rule, lowered: Lowered, ms: MappingSet) -> tuple[list[TestResu
         return [], "the rule has no tests"
     con = duckdb_kql.connect()
     schemas = {}
+    tables = query_tables(ms, lowered)
     for table, log_type in lowered.tables.items():
-        _, cols = table_schema(ms, log_type)
+        cols = _duckdb_columns(tables[table])
+        if isinstance(cols, str):
+            return [], cols
         schemas[log_type] = (table, cols)
         ddl = ", ".join(f'"{c}" {_DUCKDB_TYPES[t]}' for c, t in cols)
         con.execute(f'CREATE TABLE "{table}" ({ddl}, "{ROW_ID}" INTEGER)')
@@ -260,7 +283,7 @@ def verify_rules(rules: Iterable[Rule], mappings: MappingSet | None = None,
                 or "no query"
             out.append(rv)
             continue
-        tables = {table: table_schema(ms, lt)[1] for table, lt in lowered.tables.items()}
+        tables = query_tables(ms, lowered)
         requests.append((len(out), lowered.query, tables))
         lowered_by_id[len(out)] = (rule, lowered)
         out.append(rv)
