@@ -77,6 +77,9 @@ def main() -> None:
         c = cov[t]
         conf = ", ".join(f"{k} {v}" for k, v in sorted(c.by_confidence.items()))
         print(f"{t:11s} {c.mapped:5d}/{c.total:<5d} {100 * c.share:5.1f} %   ({conf})")
+        hi = c.by_confidence["high"] + c.by_confidence["medium"]
+        kinds = ", ".join(f"{k} {v}" for k, v in c.unmapped_kinds.most_common())
+        print(f"{'':11s} high+medium only: {100 * hi / max(c.total, 1):5.1f} %; unmapped by kind: {kinds}")
         for name, n in c.unmapped.most_common(args.top):
             print(f"      {n:4d}  {name}")
 

@@ -109,3 +109,13 @@ def test_resolve_model_fields_udm_and_elements(ms):
 
 def test_dotted_text_and_tuple_paths_agree(ms):
     assert ms.resolve(CT, "athena", "resources[0].arn") == ms.resolve(CT, "athena", ("resources", 0, "arn"))
+
+
+def test_columns_of_a_table(ms):
+    cols = ms.columns(CT, "sentinel")
+    assert cols["RequestParameters"] == "json-string" and cols["EventName"] == "string"
+    assert cols["SessionMfaAuthenticated"] == "bool" and cols["TimeGenerated"] == "timestamp"
+    lake = ms.columns(CT, "athena")
+    assert lake["requestparameters"] == "json-string" and lake["useridentity.arn"] == "string"
+    assert lake["p_event_time"] == "timestamp" and "p_event_time" not in ms.columns(CT, "athena:aws")
+    assert ms.columns("No.Such", "sentinel") == {}

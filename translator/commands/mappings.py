@@ -189,6 +189,7 @@ def _check_rules(ms, rule_paths, log_types, targets, top, jobs) -> tuple[dict, i
             click.echo(f"    {n:4d} rule(s)  {name}")
         result["targets"][t] = {"total": c.total, "mapped": c.mapped, "share": round(c.share, 4),
                                 "by_confidence": dict(c.by_confidence),
+                                "unmapped_kinds": dict(c.unmapped_kinds),
                                 "unmapped": dict(c.unmapped.most_common())}
     return result, missing
 

@@ -166,6 +166,27 @@ class MappingSet:
                                f"source in the mappings; add one with --mapping FILE")
         return tm.source
 
+    def columns(self, log_type: str, target: str, variant: str = "") -> dict[str, str]:
+        """The columns (or fields) of the target's table this mapping knows, with their types:
+        what an engine needs to create the table or register its schema (Kusto, DuckDB).
+        Built from the explicit entries and the schema spelled by the naming style; for
+        nested columns the column itself (``RequestParameters``: json-string)."""
+        m = self._eff.get(log_type)
+        if m is None or m.target(*_target_variant(target, variant)) is None:
+            return {}
+        paths = {p for p, _ in m.schema}
+        paths.update(e.path for e in m.target(*_target_variant(target, variant)).entries)
+        out: dict[str, str] = {}
+        for path in sorted(paths, key=str):
+            r = self.resolve(log_type, target, path, variant)
+            if not isinstance(r, ResolvedField) or not r.name:
+                continue
+            typ = r.column_type if r.steps or r.column_type != "unknown" else r.type
+            if r.column_type == "labels":
+                typ = "labels"
+            out.setdefault(r.name, typ)
+        return out
+
     def udm_path(self, log_type: str, udm_name: str) -> tuple | None:
         m = self._eff.get(log_type)
         return dict(m.udm).get(udm_name) if m else None
@@ -307,9 +328,15 @@ class MappingSet:
         explicit = self._explicit(m, tm, schema, path)
         if explicit is not None:
             return explicit
-        found = (self._by_naming(m, tm, schema, path) if tm.naming not in ("", "explicit")
-                 else self._unmapped(log_type, target, variant, path,
-                                     f"no entry in the {target} mapping", tm, kind="no-entry"))
+        if tm.naming not in ("", "explicit"):
+            found = self._by_naming(m, tm, schema, path)
+        elif schema and schema.walk(path) is None:
+            found = self._unmapped(log_type, target, variant, path,
+                                   f"not a field of the {m.log_type} schema", tm,
+                                   kind="not-in-schema")
+        else:
+            found = self._unmapped(log_type, target, variant, path,
+                                   f"no entry in the {target} mapping", tm, kind="no-entry")
         if isinstance(found, Unmapped) and target in self._conventions:
             return self._by_convention(m, tm, schema, path, self._conventions[target]) or found
         return found

@@ -114,6 +114,7 @@ class TargetCoverage:
     mapped: int = 0
     unmapped: Counter = field(default_factory=Counter)  # "LogType: path" -> rule count
     by_confidence: Counter = field(default_factory=Counter)
+    unmapped_kinds: Counter = field(default_factory=Counter)  # Unmapped.kind -> count
 
     @property
     def share(self) -> float:
@@ -135,6 +136,7 @@ def coverage(ms: MappingSet, refs: Iterable[FieldRef],
                 cov.by_confidence[r.provenance.confidence] += 1
             else:
                 cov.unmapped[f"{'/'.join(ref.log_types) or '?'}: {ref.text}"] += 1
+                cov.unmapped_kinds[getattr(r, "kind", "") or "other"] += 1
     return out
 
 
