@@ -1,0 +1,1 @@
+"""Offline engines that execute generated queries for verification (independent of the emitters)."""
