@@ -109,6 +109,9 @@ class Lowering:
         """A Ref, a list of Refs (indicator unions: any of them), or ("const", value)."""
         r = self.mappings.resolve_field(self.log_type, "chronicle", field, element_of=element_of)
         where = dotted(tuple(element_of) + ((EACH,) if element_of else ()) + tuple(field.path))
+        walked = self.mappings.schema(self.log_type).walk(
+            tuple(element_of) + ((EACH,) if element_of else ()) + tuple(field.path))
+        self._panther_type = walked[-1][1] if walked else "unknown"
         if isinstance(r, Unmapped):
             if self.strict or r.fallback is None:
                 raise Inexpressible(f"unmapped field {where}", r.reason)
@@ -142,7 +145,7 @@ class Lowering:
         if udm is None:
             self.note(f"UDM field {name}", "not in the UDM field list shipped with rulec "
                       "(translator/data/udm_fields.yaml)", "warning")
-        return Ref(name, udm, r.type, fallback)
+        return Ref(name, udm, getattr(self, "_panther_type", r.type), fallback)
 
     # ------------------------------------------------------------------ expressions
     def lower_lines(self, e: Any) -> list | bool:
@@ -323,6 +326,11 @@ class Lowering:
             zero = self.literal(ZERO.get(ref.type, ""), ref, True)
             if op == "truthy" and ref.type == "string" and ref.panther_type == "bool":
                 return f'{a} = "true"'
+            if op == "truthy" and ref.type == "string" and ref.panther_type != "string":
+                self.note(f"truthiness of {p.field.dotted}", "the value's type is not known: "
+                          "\"false\" is read as false (a JSON false becomes that text in UDM)",
+                          "warning")
+                return f'({a} != "" and {a} != "false")'
             if op == "truthy" and ref.type == "bool":
                 return f"{a} = true"
             if op == "null":

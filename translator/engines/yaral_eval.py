@@ -455,7 +455,7 @@ def _values(record: dict, ref: FieldRef) -> list:
         for n in nodes:
             v = n.get(step) if isinstance(n, dict) else None
             if isinstance(v, list):
-                nxt.extend(v)
+                nxt.extend(x for x in v if x is not None)
             elif v is not None:
                 nxt.append(v)
         nodes = nxt
@@ -463,7 +463,7 @@ def _values(record: dict, ref: FieldRef) -> list:
         nodes = [n.get(ref.key) for n in nodes if isinstance(n, dict) and n.get(ref.key) is not None]
     f = udm_lookup(ref.path + (f'["{ref.key}"]' if ref.key is not None else ""))
     typ = "string" if f is None or f.type == "map" else f.type
-    return [_typed(v, typ) for v in nodes if not isinstance(v, (dict, list))]
+    return [_typed(v, typ) for v in nodes if v is not None and not isinstance(v, (dict, list))]
 
 
 def _typed(v: Any, typ: str) -> Any:
