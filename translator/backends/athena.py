@@ -294,7 +294,10 @@ def translate(rule: Rule, mappings, options: BuildOptions | None = None) -> Tran
     options = options or BuildOptions()
     dialect = options.dialect or "athena"
     variant = options.extra.get("athena_variant", "")
-    mapping = mappings if hasattr(mappings, "columns") else MappingSql(mappings, "athena", variant)
+    from ..mapping import MappingSet
+
+    # The build hands a MappingSet; tests may hand a ready SqlMapping.
+    mapping = MappingSql(mappings, "athena", variant) if isinstance(mappings, MappingSet) else mappings
     try:
         q = build_query(rule, mapping, options.since or None,
                         error_level="raise" if options.strict else "warn")
