@@ -112,10 +112,10 @@ def test_dotted_text_and_tuple_paths_agree(ms):
 
 
 def test_columns_of_a_table(ms):
-    cols = ms.columns(CT, "sentinel")
+    cols = ms.table_columns(CT, "sentinel")
     assert cols["RequestParameters"] == "json-string" and cols["EventName"] == "string"
     assert cols["SessionMfaAuthenticated"] == "bool" and cols["TimeGenerated"] == "timestamp"
-    lake = ms.columns(CT, "athena")
+    lake = ms.table_columns(CT, "athena")
     assert lake["requestparameters"] == "json-string" and lake["useridentity.arn"] == "string"
-    assert lake["p_event_time"] == "timestamp" and "p_event_time" not in ms.columns(CT, "athena:aws")
-    assert ms.columns("No.Such", "sentinel") == {}
+    assert lake["p_event_time"] == "timestamp" and "p_event_time" not in ms.table_columns(CT, "athena:aws")
+    assert ms.table_columns("No.Such", "sentinel") == {}

@@ -166,7 +166,7 @@ class MappingSet:
                                f"source in the mappings; add one with --mapping FILE")
         return tm.source
 
-    def columns(self, log_type: str, target: str, variant: str = "") -> dict[str, str]:
+    def table_columns(self, log_type: str, target: str, variant: str = "") -> dict[str, str]:
         """The columns (or fields) of the target's table this mapping knows, with their types:
         what an engine needs to create the table or register its schema (Kusto, DuckDB).
         Built from the explicit entries and the schema spelled by the naming style; for
