@@ -488,3 +488,12 @@ def test_control_characters_are_written_as_regex_escapes():
 
 def test_title_conventions():
     assert title_case("Detects (no config) user invited") == "(No Config) User Invited"
+
+
+def test_str_of_a_text_field_is_the_text():
+    field = F("eventName").with_transform("str")
+    check(P(field, "eq", "None"), [({"eventName": "None"}, True), ({}, True),  # str(None)
+                                   ({"eventName": "X"}, False)])
+    rule, t = translate(All((P("eventName", "eq", "X"),
+                             P(F("n").with_transform("str"), "eq", "5"))))  # n: no type known
+    assert t.verdict == "partial"

@@ -279,6 +279,10 @@ class Lowering:
         """``lower(x) == "abc"`` -> case-insensitive ``x == "abc"``; other transforms are not
         expressible in Sigma."""
         names = [t.name for t in p.field.transforms]
+        if names[:1] == ["str"] and self.field_type(replace(p.field, transforms=()), ()) == "string":
+            names = names[1:]  # str() of a text field is the text (missing: see absent_fixup)
+            if not names:
+                return replace(p, field=replace(p.field, transforms=()))
         if names not in (["lower"], ["upper"]) or p.op not in _STRING_OPS:
             return self.inexpressible(f"{p.field}", "Sigma cannot transform a field value "
                                       f"({', '.join(names)}) before comparing", positive)
