@@ -208,7 +208,7 @@ def execute(rule: Rule, lowered: Lowered, ms: MappingSet) -> tuple[list[TestResu
     tests = list(rule.tests)
     if not tests:
         return [], "the rule has no tests"
-    con = duckdb_kql.connect()
+    con = _connection()
     schemas = {}
     tables = query_tables(ms, lowered)
     for table, log_type in lowered.tables.items():
@@ -216,8 +216,33 @@ def execute(rule: Rule, lowered: Lowered, ms: MappingSet) -> tuple[list[TestResu
         if isinstance(cols, str):
             return [], cols
         schemas[log_type] = (table, cols)
-        ddl = ", ".join(f'"{c}" {_DUCKDB_TYPES[t]}' for c, t in cols)
-        con.execute(f'CREATE TABLE "{table}" ({ddl}, "{ROW_ID}" INTEGER)')
+    try:
+        for table, cols in schemas.values():
+            ddl = ", ".join(f'"{c}" {_DUCKDB_TYPES[t]}' for c, t in cols)
+            con.execute(f'CREATE TABLE "{table}" ({ddl}, "{ROW_ID}" INTEGER)')
+        return _run_tests(rule, lowered, ms, con, schemas, tests)
+    finally:
+        for table, _cols in schemas.values():
+            con.execute(f'DROP TABLE IF EXISTS "{table}"')
+
+
+_CONNECTION: list = []
+
+
+def _connection():
+    """One in-memory DuckDB for the process (opening one costs about a second); each rule's
+    tables are created and dropped around its run."""
+    import duckdb_kql
+
+    if not _CONNECTION:
+        _CONNECTION.append(duckdb_kql.connect())
+    return _CONNECTION[0]
+
+
+def _run_tests(rule: Rule, lowered: Lowered, ms: MappingSet, con, schemas: dict,
+               tests: list) -> tuple[list[TestResult], str]:
+    import duckdb_kql
+
     detection = _detection_expr(rule)
     results = []
     for i, test in enumerate(tests):
