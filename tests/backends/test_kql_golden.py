@@ -54,3 +54,13 @@ def test_golden(name):
     if os.environ.get("RULEC_REGEN_GOLDEN"):
         path.write_text(text, encoding="utf-8")
     assert path.read_text(encoding="utf-8") == text
+
+
+def test_golden_queries_are_clean_for_kusto_language(kusto):
+    from translator.backends.kql import lower_rule, query_tables
+    from translator.mapping import load_mappings
+
+    ms = load_mappings()
+    for name, rule in RULES.items():
+        lowered = lower_rule(rule, ms)
+        assert kusto.analyse(lowered.query, query_tables(ms, lowered)) == [], (name, lowered.query)

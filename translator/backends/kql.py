@@ -203,7 +203,8 @@ def _alert_columns(rule: Rule, ms: MappingSet, lowerer: ExprLowerer, b: Branch, 
         try:
             for p in rule.title.parts:
                 parts.append(string_literal(p) if isinstance(p, str) else _text_of(lowerer, p))
-            extends.append(f"AlertTitle = strcat({', '.join(parts) or EMPTY})")
+            # its own extend: columns of one extend cannot read each other (DedupKey reads it)
+            b.alert_lines.append(f"| extend AlertTitle = strcat({', '.join(parts) or EMPTY})")
             out.has_title = True
         except Inexpressible as exc:
             _add(out, Finding(f"title: {exc.construct}", exc.reason + "; the rule name is the title",

@@ -217,16 +217,18 @@ class ExprLowerer:
 
     def _quantifier(self, q: Quantifier) -> str:
         slot = self._slot(q.field)
-        if slot.term.kind != "dynamic" or q.field.transforms:
+        if slot.term.kind not in ("dynamic", "string") or q.field.transforms:
             raise Inexpressible(f"quantifier over {q.field}", "the field is not an array column")
         self._counter += 1
         n = self._counter
         var, hits, count = f"__e{n}", f"__hits{n}", f"__n{n}"
-        arr = slot.term.expr
+        # a string column may hold an array as JSON text (legacy _CL tables flatten arrays so);
+        # plain text parses to a non-array, which counts as no elements, as in Python
+        arr = slot.term.expr if slot.term.kind == "dynamic" else f"parse_json({slot.term.expr})"
         array_expr = f'iff(gettype({arr}) == "array", {arr}, dynamic([]))'
         array_path = self._resolved_path(q.field)
         if q.field.root == "element":
-            array_path = self._elements[-1][1] + ("[]",) + array_path
+            array_path = self._elements[-1][1] + (EACH,) + array_path
         outer = self.quantifiers
         self.quantifiers = []
         self._elements.append((var, array_path))
@@ -241,6 +243,8 @@ class ExprLowerer:
 
     # ----------------------------------------------------------------- fields
     def _resolved_path(self, f: Field) -> tuple:
+        """The field's path in this log type, keys in the schema's spelling (Panther looks
+        keys up case-insensitively; Sentinel columns and JSON properties are exact)."""
         if f.udm and f.root == "event" and (not f.path or self.prefer_udm):
             found = self.ms.udm_path(self.log_type, f.udm)
             if found is not None:
@@ -251,6 +255,12 @@ class ExprLowerer:
                 raise Inexpressible(f"data-model field {f.udm}",
                                     f"{self.log_type} has no data-model path for it")
             return tuple(found)
+        if f.root == "event":
+            return self.ms.schema(self.log_type).canonical(tuple(f.path))
+        if self._elements:
+            array_path = self._elements[-1][1]
+            full = self.ms.schema(self.log_type).canonical(array_path + (EACH,) + tuple(f.path))
+            return full[len(array_path) + 1:]
         return tuple(f.path)
 
     def _slot(self, f: Field, fallback: bool = True) -> Slot:
@@ -699,9 +709,10 @@ class ExprLowerer:
         raise Inexpressible(f"ordering against {type(v).__name__}", "not lowered")
 
     def _member(self, t: Term, v: Any, cs: bool) -> str:
-        if t.kind != "dynamic":
+        if t.kind not in ("dynamic", "string"):
             return "false"
-        x = t.expr
+        # a string column may hold the list as JSON text (legacy _CL); plain text is no array
+        x = t.expr if t.kind == "dynamic" else f"parse_json({t.expr})"
         if isinstance(v, str) and not cs:
             raise Inexpressible("case-insensitive membership in an array",
                                 "needs a per-element test; write it as a quantifier")

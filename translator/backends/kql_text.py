@@ -23,12 +23,27 @@ class Inexpressible(Exception):
 
 
 _SIMPLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-# Words that cannot stand as a bare column or property name in KQL (a conservative subset of
-# the grammar's keywords; anything else is bracket-quoted anyway when not a simple name).
+# Names Kusto.Language 12.4 rejects unbracketed as a column or dynamic property (KS228/KS006):
+# every keyword text of its SyntaxFacts tried as `T | where isnotnull(D.<w>) | extend <w> = 1`.
 _KEYWORDS = frozenset("""
-and or not in has contains startswith endswith matches regex between by on with of as
-true false null where project extend summarize let print datatable dynamic typeof to
-kind bool int long real string datetime timespan decimal guid range union join count
+__contextual_datatable __crossCluster __crossDB __executeAndCache __id __isFuzzy
+__noWithSource __packedColumn __projectAway __sourceColumnIndex accumulate and anomalychart
+areachart as asc bagexpansion barchart between bin_legacy boolean by byte cachingpolicy
+callout cancel card char columnchart contains contains_cs containscs cycles dataexport
+datascope datatable date datetime decimal decodeblocks desc double dynamic earliest
+encodingpolicy endswith endswith_cs expandoutput extent_tags_retention external_data
+externaldata find first flags float force_remote harddelete hardretention has has_all
+has_any has_cs hasprefix hasprefix_cs hassuffix hassuffix_cs hotcache in int int16 int32
+int64 int8 invoke isfuzzy journal kind ladderchart last latest like likecs linechart long
+materialize mdm missing nooptimization notcontains notcontainscs notlike notlikecs of or
+others pathformat piechart pivotchart print project queries query_results real relaxed
+restricted_view_access row_level_security rowstore rowstore_references rowstore_sealinfo
+rowstorepolicy rowstores sample scatterchart seal seals search set shards simple softdelete
+softretention sql stackedareachart startswith startswith_cs statistics
+storedqueryresultcontainers string tablepurge time timechart timeline timepivot timespan
+title to toscalar totable treemap uint uint16 uint32 uint64 uint8 ulong union uniqueid
+unrestrictedviewers verbose viewers views where with_itemindex with_match_id with_source
+with_step_name withsource writeaheadlog
 """.split())
 
 
@@ -108,7 +123,7 @@ def number_literal(value) -> str:
 
 def identifier(name: str) -> str:
     """A column name, bracket-quoted unless it is a plain identifier."""
-    if _SIMPLE_NAME.match(name) and name.lower() not in _KEYWORDS:
+    if _SIMPLE_NAME.match(name) and name not in _KEYWORDS:
         return name
     return "[" + string_literal(name) + "]"
 
@@ -117,7 +132,7 @@ def member(base: str, step) -> str:
     """``base.key`` / ``base['odd key']`` / ``base[3]`` on a dynamic value."""
     if isinstance(step, int):
         return f"{base}[{step}]"
-    if _SIMPLE_NAME.match(step) and step.lower() not in _KEYWORDS:
+    if _SIMPLE_NAME.match(step) and step not in _KEYWORDS:
         return f"{base}.{step}"
     return f"{base}[{string_literal(step)}]"
 
