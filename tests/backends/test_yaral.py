@@ -35,9 +35,12 @@ def agree(detection, events) -> None:
 F = lambda *p: Field(tuple(p))
 EVENTS = [
     {"eventName": "RunInstances", "sourceIPAddress": "10.1.2.3", "errorCode": "Denied",
-     "userAgent": "AWS-CLI/2", "requestParameters": {"groupId": "sg-1"}},
+     "userAgent": "AWS-CLI/2", "requestParameters": {"groupId": "sg-1", "maxCount": 2}},
+    {"requestParameters": {"maxCount": 7.5}},
     {"eventName": "runinstances", "sourceIPAddress": "8.8.8.8", "userAgent": "console"},
-    {"requestParameters": {"groupId": "sg-2"}},
+    {"requestParameters": {"groupId": "sg-2"}, "sourceIPAddress": "100.64.1.1"},
+    {"sourceIPAddress": "2001:db8::1", "userAgent": "fe80::1"},
+    {"sourceIPAddress": "2607:f8b0::1", "userAgent": "10.0.0.1"},
     {},
 ]
 # Present-empty and null values read like missing ones in UDM (proto3): warned, see below.
@@ -55,6 +58,10 @@ EVENTS = [
     Predicate(F("sourceIPAddress"), "cidr", ("10.0.0.0/8",)),
     Not(Predicate(F("sourceIPAddress"), "eq", "8.8.8.8")),
     Predicate(F("sourceIPAddress"), "ip_private"),
+    Predicate(F("sourceIPAddress"), "ip_public"),
+    Not(Predicate(F("sourceIPAddress"), "ip_public")),
+    Predicate(F("sourceIPAddress"), "is_ipv4"),
+    Predicate(F("userAgent"), "is_ip"),
     Predicate(F("userAgent"), "contains", "cli", case_sensitive=False),
     Predicate(F("userAgent"), "startswith", "AWS"),
     Predicate(F("userAgent"), "endswith", "/2"),
@@ -62,6 +69,8 @@ EVENTS = [
     Predicate(F("eventName"), "glob", "Run*"),
     Predicate(F("eventName").with_transform("lower"), "eq", "runinstances"),
     Not(Predicate(F("requestParameters", "groupId"), "eq", "sg-1")),
+    Predicate(F("requestParameters", "maxCount"), "lt", 3),
+    Not(Predicate(F("requestParameters", "maxCount"), "ge", 3)),
 ])
 def test_constructs_agree_with_reference_evaluator(detection):
     agree(detection, EVENTS)

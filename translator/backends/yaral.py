@@ -183,7 +183,7 @@ class YaralBackend:
                 quiet: bool = False) -> Ref | None:
         """A single-valued UDM field for ``f`` (outcome/match use), or None with a finding."""
         try:
-            ref = lowering.ref(f)
+            ref = lowering.ref(f, fallback=False)
         except Inexpressible as exc:
             ref = None
             reason = exc.reason

@@ -17,6 +17,7 @@ Meaning is kept against translator.evaluator (Panther's Python) as follows:
 """
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -98,6 +99,7 @@ class Lowering:
         self.mappings, self.log_type, self.strict = mappings, log_type, strict
         self.findings: list[Finding] = []
         self.unmapped: list[str] = []
+        self._in_quantifier = False
 
     def note(self, construct: str, reason: str, severity: str = "partial") -> None:
         f = Finding(construct, reason, severity)
@@ -105,15 +107,17 @@ class Lowering:
             self.findings.append(f)
 
     # ------------------------------------------------------------------ fields
-    def ref(self, field: Field, element_of: tuple = ()) -> Ref | list | tuple:
-        """A Ref, a list of Refs (indicator unions: any of them), or ("const", value)."""
+    def ref(self, field: Field, element_of: tuple = (), fallback: bool = True) -> Ref | list | tuple:
+        """A Ref, a list of Refs (indicator unions: any of them), or ("const", value). Unmapped
+        fields read from the fallback location (a partial finding) unless ``fallback`` is off
+        (outcome fields: left out instead)."""
         r = self.mappings.resolve_field(self.log_type, "chronicle", field, element_of=element_of)
         where = dotted(tuple(element_of) + ((EACH,) if element_of else ()) + tuple(field.path))
         walked = self.mappings.schema(self.log_type).walk(
             tuple(element_of) + ((EACH,) if element_of else ()) + tuple(field.path))
         self._panther_type = walked[-1][1] if walked else "unknown"
         if isinstance(r, Unmapped):
-            if self.strict or r.fallback is None:
+            if self.strict or r.fallback is None or not fallback:
                 raise Inexpressible(f"unmapped field {where}", r.reason)
             self.unmapped.append(where)
             self.note(f"unmapped field {where}", f"{r.reason}; read from {r.fallback.name}, "
@@ -205,7 +209,11 @@ class Lowering:
             self.note(f"{q.kind}() over {q.field.dotted}", "conditions on one array element are "
                       "tested each on any element (UDM keeps no element identity across fields)")
         if q.kind in ("any", "none"):
-            inner = self.lower(q.where, element_of=path)
+            self._in_quantifier = True
+            try:
+                inner = self.lower(q.where, element_of=path)
+            finally:
+                self._in_quantifier = False
             if q.kind == "none":
                 return (not inner) if isinstance(inner, bool) else f"not ({inner})"
             return inner
@@ -249,7 +257,13 @@ class Lowering:
         zero = ZERO.get(ref.type)
         if zero is None:
             return core
-        on_zero = False if ref.repeated else _outcome(p, zero)
+        if p.op in ("exists", "present", "truthy"):
+            on_zero = False  # the emitted `!= zero` / `= true` tests
+        elif p.op == "null":
+            on_zero = True
+        else:
+            on_zero = False if ref.repeated else _outcome(
+                p, 0 if p.op in ("gt", "ge", "lt", "le") else zero)  # cast.as_float("") is 0
         if p.op in ("exists", "present", "truthy", "null") or missing != on_zero:
             self.note(f"empty {p.field.dotted}", "UDM does not tell a present empty value from a "
                       "missing one", "warning")
@@ -289,6 +303,9 @@ class Lowering:
                 return self.regex_test(a, r"\A" + re2_literal(v) + r"\z", cs)
             if isinstance(v, str) and ref.type in NUMERIC:
                 raise Inexpressible(f"{p.field.dotted} == {v!r}", "a text value on a numeric UDM field")
+            if isinstance(v, (bool, int, float)) and ref.type == "string":
+                self.note(f"{p.field.dotted} == {v!r}", "the UDM field holds text: the text "
+                          f"{str(v).lower() if isinstance(v, bool) else str(v)!r} matches as well")
             return f"{a} = {self.literal(v, ref, cs)}"
         if op == "in":
             values = tuple(v) if isinstance(v, (tuple, list, set, frozenset)) else ()
@@ -324,6 +341,10 @@ class Lowering:
             return self.regex_test(a, r"(?s)\A(?:" + _glob_regex(str(v)) + r")\z", cs)
         if op in ("exists", "present", "truthy", "null"):
             zero = self.literal(ZERO.get(ref.type, ""), ref, True)
+            if ref.udm is not None and ref.udm.type == "map" and \
+                    ref.panther_type not in ("string", "number", "bool", "timestamp", "ip"):
+                self.note(f"{op} on {p.field.dotted}", "the value may be an object or a list, of "
+                          "which UDM key/value fields hold only the scalar leaves")
             if op == "truthy" and ref.type == "string" and ref.panther_type == "bool":
                 return f'{a} = "true"'
             if op == "truthy" and ref.type == "string" and ref.panther_type != "string":
@@ -337,16 +358,39 @@ class Lowering:
                 return f"not ({a} != {zero})" if ref.repeated else f"{a} = {zero}"
             return f"{a} != {zero}"
         if op in ("gt", "ge", "lt", "le"):
-            if ref.type not in NUMERIC or isinstance(v, bool) or not isinstance(v, (int, float)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or p.field.transforms:
                 raise Inexpressible(f"{p.field.dotted} {op} {v!r}", "an order comparison YARA-L "
-                                    "types cannot state (text field or text value)")
+                                    "types cannot state (text value or transformed field)")
             sym = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}[op]
-            return f"{a} {sym} {v}"
+            if ref.type in NUMERIC:
+                return f"{a} {sym} {v}"
+            if ref.type != "string" or ref.repeated:
+                raise Inexpressible(f"{p.field.dotted} {op} {v!r}", f"an order comparison on a "
+                                    f"{ref.type} UDM field")
+            # a number kept as text (labels): cast.as_float reads "" and non-numbers as 0
+            self.note(f"{p.field.dotted} {op} {v!r}", "compared as cast.as_float(text): text "
+                      "that is not a number reads as 0 (Python would not match it), floats keep "
+                      "7 digits", "warning")
+            return f"cast.as_float({a}) {sym} {v}"
         if op in ("cidr", "ip_private"):
             nets = _private_networks() if op == "ip_private" else (
                 v if isinstance(v, (tuple, list)) else (v,))
             parts = [f"net.ip_in_range_cidr({a}, {string_literal(str(n))})" for n in nets]
             return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+        if op in ("is_ip", "is_ipv4", "is_ipv6", "ip_public"):
+            # net.ip_in_range_cidr is false for text that is not an address of that family
+            nets = {"is_ipv4": ("0.0.0.0/0",), "is_ipv6": ("::/0",)}.get(op, ("0.0.0.0/0", "::/0"))
+            parts = [f"net.ip_in_range_cidr({a}, {string_literal(n)})" for n in nets]
+            test = parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+            if op != "ip_public":
+                return test
+            if ref.repeated and self._in_quantifier:
+                self.note(f"public address test on {p.field.dotted}", "address and non-public "
+                          "ranges are tested each on any element of the repeated UDM field")
+            # Python's is_global: not private, and (IPv4) not in the shared address space
+            special = _private_networks() + (str(ipaddress.IPv4Address._constants._public_network),)
+            ranges = " or ".join(f"net.ip_in_range_cidr({a}, {string_literal(n)})" for n in special)
+            return f"({test} and not ({ranges}))"
         if op == "member":
             if not ref.repeated:
                 raise Inexpressible(f"{v!r} in {p.field.dotted}", "the UDM field is not repeated")

@@ -17,7 +17,7 @@ Pages followed (Google Security Operations docs):
 Covered: meta, events (comparisons = != < <= > >=, ``nocase``, regex literals ``/../``,
 ``any``/``all``, not/and/or/parentheses, placeholders ``$v = $e.f``, maps ``f["k"]``, the
 functions re.regex, strings.contains/starts_with/ends_with/to_lower/to_upper/concat/coalesce,
-net.ip_in_range_cidr), match (``$v, ... over Nm``), outcome (kept as text), condition (``$e``,
+net.ip_in_range_cidr, cast.as_float), match (``$v, ... over Nm``), outcome (kept as text), condition (``$e``,
 ``#e op N``), options. Anything else is a ``YaralSyntaxError`` naming the line.
 """
 from __future__ import annotations
@@ -500,6 +500,11 @@ class Evaluator:
                 return str(args[0]).upper()
             if node.name == "strings.concat":
                 return "".join(str(a) for a in args)
+            if node.name == "cast.as_float":  # functions page: non-numeric text and "" -> 0
+                try:
+                    return float(str(args[0]))
+                except ValueError:
+                    return 0.0
             if node.name == "strings.coalesce":
                 return next((a for a in args if a != ""), "")
             return self.call(node, args)
