@@ -253,3 +253,9 @@ def test_scheduled_rule_without_rule_function_passes_rows_through(tree):
     res = run_rule_tests(job(tree, "Q", "def title(event):\n    return 'q'\n", [t("row", True, {})],
                              analysis_type="scheduled_rule"))
     assert res.tests[0].matched is True and res.tests[0].outputs["title"] == "q"
+
+
+def test_a_log_that_is_not_a_mapping_fails_its_test_only(tree):
+    res = run_rule_tests(job(tree, "L", "def rule(event):\n    return True\n",
+                             [t("list", True, [1, 2]), t("ok", True, {})]))
+    assert "Log is list, not a mapping" in res.tests[0].error and res.tests[1].passed
