@@ -89,7 +89,8 @@ def test_labels_key_is_the_dotted_path(ms):
     r = ms.resolve("Test.App", "chronicle", "extra.reason")
     assert (r.name, r.column_type, r.steps) == ("additional.fields", "labels", (Step("extra.reason"),))
     assert isinstance(ms.resolve("Test.App", "chronicle", ("extra", "list", 0)), Unmapped)
-    assert isinstance(ms.resolve("Test.App", "chronicle", "score"), Unmapped)
+    assert isinstance(ms.resolve("Test.App", "chronicle", "ts"), Unmapped)  # no entry, no convention
+    assert ms.resolve("Test.App", "chronicle", "score").origin == "convention"
 
 
 def test_projection_of_the_styles(ms):

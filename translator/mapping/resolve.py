@@ -346,9 +346,14 @@ class MappingSet:
         if path and isinstance(path[0], str) and path[0].startswith("p_"):
             return None
         walked = schema.walk(path)
-        if not walked or len(walked) != len(path) or base_type(walked[-1][1]) not in SCALAR_TYPES:
-            return None  # only listed scalar fields: typos, objects, free-form JSON get no home
+        if not walked or len(walked) != len(path):
+            return None  # not a listed field: typos and values inside free-form JSON
         value_type = walked[-1][1]
+        if base_type(value_type) == "array":  # an array of scalars is a repeated field
+            elem = schema._lookup(path + (EACH,))
+            value_type = f"{elem}[]" if elem in SCALAR_TYPES else value_type
+        if base_type(value_type) not in SCALAR_TYPES:
+            return None  # objects and arrays of objects get no inferred home
         for udm_name, udm_path in m.udm:
             hit = conv.concept(udm_name)
             if hit and _norm(udm_path) == _norm(path):
