@@ -21,9 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from translator.backends.base import BuildOptions  # noqa: E402
 from translator.backends.yaral import BACKEND  # noqa: E402
 from translator.build import translate_one  # noqa: E402
+from translator.evaluator import NotEvaluable, evaluate  # noqa: E402
+from translator.testing import effective_detection  # noqa: E402
 from translator.mapping import load_mappings  # noqa: E402
 from translator.pipeline import compile_paths  # noqa: E402
-from translator.verify.yaral import check, tree_sitter_errors  # noqa: E402
+from translator.verify.yaral import check, tree_sitter_errors, tree_sitter_gaps  # noqa: E402
 
 
 def main(argv: list[str]) -> None:
@@ -35,6 +37,7 @@ def main(argv: list[str]) -> None:
     rules = [r for r in compiled.rules if r.analysis_type == "rule"]
     verdicts: Counter = Counter()
     emitted = syntax_clean = ts_ok = 0
+    ts_gaps: Counter = Counter()
     clean_agree = {"exact": 0, "all": 0}
     tests = {"exact": Counter(), "all": Counter()}
     constructs: Counter = Counter()
@@ -57,6 +60,8 @@ def main(argv: list[str]) -> None:
         report = check(rule, t, mappings)
         ts = tree_sitter_errors(t.query)
         ts_ok += ts == []
+        if ts:
+            ts_gaps[tree_sitter_gaps(t.query) or "other"] += 1
         if report.syntax_ok:
             syntax_clean += 1
         else:
@@ -69,7 +74,11 @@ def main(argv: list[str]) -> None:
             for x in report.tests:
                 c["tests"] += 1
                 c["agree" if x.agrees else "not executed" if x.matched is None else "disagree"] += 1
+        logs = {test.name: test.log for test in rule.tests}
         for x in report.tests:
+            if x.matched is not None and not x.agrees and _model(rule, logs[x.name]) == x.matched:
+                for bucket in (("exact", "all") if t.verdict == "exact" else ("all",)):
+                    tests[bucket]["model also disagrees"] += 1
             if not x.agrees:
                 disagreements.append(f"{rule.id} [{t.verdict}] {x.name!r}: "
                                      f"{x.error or f'yaral={x.matched} expected={x.expected}'}")
@@ -79,12 +88,16 @@ def main(argv: list[str]) -> None:
     print("verdicts: " + ", ".join(f"{k} {verdicts[k]}" for k in ("exact", "partial", "unsupported", "error")))
     print(f"emitted {emitted}; syntax- and field-clean (yaraast + rulec parser + UDM field list): "
           f"{syntax_clean}/{emitted}; tree-sitter-yaral parses {ts_ok}/{emitted} (not a gate)")
+    if ts_gaps:
+        print("  tree-sitter-yaral rejections, by what it lacks: " + ", ".join(
+            f"{k} {n}" for k, n in ts_gaps.most_common()))
     print(f"exact rules clean with every test agreeing: {clean_agree['exact']}/{exact}"
           + (f" ({100 * clean_agree['exact'] / exact:.1f} %)" if exact else ""))
     for bucket in ("exact", "all"):
         c = tests[bucket]
         print(f"tests of {bucket} rules: {c['tests']}; agree {c['agree']}, disagree {c['disagree']}, "
-              f"not executed {c['not executed']}")
+              f"not executed {c['not executed']} (disagreeing where the canonical model itself gives "
+              f"the same answer: {c['model also disagrees']})")
     print(f"rules with unmapped fields: {len(unmapped)}")
     for rid, fields in sorted(unmapped.items())[: None if details else 15]:
         print(f"  {rid}: {', '.join(dict.fromkeys(fields))}")
@@ -96,6 +109,13 @@ def main(argv: list[str]) -> None:
             print(f"{title} ({len(items)}):")
             for d in items[: None if details else 30]:
                 print("  " + d)
+
+
+def _model(rule, log):
+    try:
+        return evaluate(effective_detection(rule), log)
+    except (NotEvaluable, TypeError):
+        return None
 
 
 if __name__ == "__main__":

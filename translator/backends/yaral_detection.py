@@ -33,6 +33,7 @@ from .sigma_regex import translate as re2_translate
 
 ZERO = {"string": "", "enum": "", "map": "", "int": 0, "float": 0, "bool": False}
 NUMERIC = ("int", "float")
+_HOMES: dict = {}  # (log type) -> UDM homes; mappings are immutable within a process
 
 
 class Inexpressible(Exception):
@@ -100,6 +101,7 @@ class Lowering:
         self.findings: list[Finding] = []
         self.unmapped: list[str] = []
         self._in_quantifier = False
+        self.zero_compared = False
 
     def note(self, construct: str, reason: str, severity: str = "partial") -> None:
         f = Finding(construct, reason, severity)
@@ -145,11 +147,31 @@ class Lowering:
             name = r.name + "." + ".".join(s.key for s in r.steps)
         else:
             name = r.name
+        others = [x for x in self._homes().get(name, ()) if x != where.replace("[]", "[]")]
+        if others and not fallback and r.column_type != "labels" and where not in others:
+            # stated by the mapping: the other homes are the doubtful ones (a warning)
+            self.note(f"UDM field {name}", f"also filled from {', '.join(others[:3])}: which "
+                      f"value it holds for {where} depends on the parser",
+                      "warning" if r.origin == "explicit" else "partial")
         udm = lookup(name)
         if udm is None:
             self.note(f"UDM field {name}", "not in the UDM field list shipped with rulec "
                       "(translator/data/udm_fields.yaml)", "warning")
         return Ref(name, udm, getattr(self, "_panther_type", r.type), fallback)
+
+    def _homes(self) -> dict:
+        """UDM name -> the Panther schema paths of this log type that resolve to it."""
+        key = (self.mappings, self.log_type)
+        cache = _HOMES
+        if key not in cache:
+            out: dict = {}
+            for path in self.mappings.schema(self.log_type).types:
+                r = self.mappings.resolve(self.log_type, "chronicle", path)
+                if isinstance(r, ResolvedField) and r.name and not r.steps and \
+                        r.column_type not in ("labels", "constant", "composite"):
+                    out.setdefault(r.name, []).append(dotted(path))
+            cache[key] = out
+        return cache[key]
 
     # ------------------------------------------------------------------ expressions
     def lower_lines(self, e: Any) -> list | bool:
@@ -253,6 +275,10 @@ class Lowering:
         return self.guard(p, ref, core)
 
     def guard(self, p: Predicate, ref: Ref, core: str) -> str:
+        if self.zero_compared:  # `= ""` itself: a guard would contradict it (reported)
+            self.zero_compared = False
+            if p.op == "eq":
+                return core
         missing = _outcome(p, None)
         zero = ZERO.get(ref.type)
         if zero is None:
@@ -303,6 +329,10 @@ class Lowering:
                 return self.regex_test(a, r"\A" + re2_literal(v) + r"\z", cs)
             if isinstance(v, str) and ref.type in NUMERIC:
                 raise Inexpressible(f"{p.field.dotted} == {v!r}", "a text value on a numeric UDM field")
+            if v == ZERO.get(ref.type) and type(v) is type(ZERO.get(ref.type)) and not ref.repeated:
+                self.zero_compared = True
+                self.note(f"{p.field.dotted} == {v!r}", "the empty value: UDM cannot tell it from "
+                          "a missing field, which matches as well")
             if isinstance(v, (bool, int, float)) and ref.type == "string":
                 self.note(f"{p.field.dotted} == {v!r}", "the UDM field holds text: the text "
                           f"{str(v).lower() if isinstance(v, bool) else str(v)!r} matches as well")
