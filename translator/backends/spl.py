@@ -84,20 +84,22 @@ class SplBackend:
         if not rule.log_types:
             return self._none(rule, "the rule has no LogTypes")
         findings: list[Finding] = []
-        branches: list[str] = []
+        branches: list = []
+        failed: list[Finding] = []
         first: Lowering | None = None
         for log_type in rule.log_types:
             try:
                 source = mappings.source(log_type, MAPPING_TARGET)
             except MappingError as exc:
-                findings.append(Finding(f"log type {log_type}", str(exc), "unsupported"))
+                failed.append(Finding(f"log type {log_type}", str(exc), "unsupported"))
                 continue
             low = Lowering(mappings, log_type, strict=options.strict)
             try:
                 cond, dropped = self._condition(low, expr)
             except Inexpressible as exc:
                 findings.extend(x for x in low.findings if x not in findings)
-                findings.append(Finding(exc.construct, exc.reason, "unsupported"))
+                failed.append(Finding(f"{exc.construct} ({log_type})", exc.reason,
+                                      "unsupported"))
                 continue
             findings.extend(x for x in low.findings if x not in findings)
             for d in dropped:
@@ -108,7 +110,10 @@ class SplBackend:
             branches.append((src, low.search_terms(expr), cond))
             first = first or low
         if not branches:
-            return Translation(rule.id, NAME, (), tuple(findings))
+            return Translation(rule.id, NAME, (), tuple(findings + failed))
+        for f in failed:  # other log types are searched: this one is left out
+            findings.append(Finding(f.construct, f.reason + "; this log type is left out of "
+                                    "the search", "partial"))
         query = self._query(rule, branches, first, findings)
         stanza = self._stanza(rule, query, findings)
         verdict = Translation(rule.id, NAME, (Output("", stanza),), tuple(findings)).verdict

@@ -265,6 +265,13 @@ class Lowering:
     def value(self, field: Field, extra: tuple = ()) -> Value:
         """The field's value as an eval expression (default and transforms applied)."""
         r = self.resolve(field, extra)
+        if field.transforms and field.transforms[0].name == "len" and not extra:
+            counted = self._length(field, r)
+            if counted is not None:
+                v = counted
+                for t in field.transforms[1:]:
+                    v = self._transform(v, t, field)
+                return v
         if r.column_type == "constant":
             raise Inexpressible(f"constant field {field.dotted}", "folded by the caller")
         if r.any_of:
@@ -303,6 +310,31 @@ class Lowering:
         for t in field.transforms:
             v = self._transform(v, t, field)
         return v
+
+    def _length(self, field: Field, r: ResolvedField) -> Value | None:
+        """``len()`` of a list (or of a value whose JSON type is not known): Splunk has no
+        field for the list itself, so its elements are counted with
+        ``spath(_raw, "<path>{}")``; a text value is measured with len()."""
+        array = r.type == "array" or r.type.endswith("[]")
+        if not (array or r.type in ("unknown", "json")) or r.is_fallback or r.any_of \
+                or r.members or r.steps or self._element is not None:
+            return None
+        base = r.name[:-2] if r.name.endswith("{}") else r.name
+        if r.array_steps and not r.name.endswith("{}") or "{}" in base:
+            return None
+        if not SEARCH_NAME.match(base):
+            return None
+        elems = f"spath(_raw, {eval_string(base + '{}')})"
+        text = f"mvcount({elems})" if array else \
+            f"if(isnotnull({elems}), mvcount({elems}), len({field_ref(base)}))"
+        if field.default is not MISSING_SENTINEL:
+            if field.default not in ((), [], ""):
+                raise Inexpressible(f"default of {field.dotted}", "a non-empty default "
+                                    "under len()")
+            text = f"coalesce({text}, 0)"
+        self.warn(f"len({field.dotted})", "an empty list reads as absent in Splunk "
+                  "(spath returns no value for [])")
+        return Value(text, False, "number")
 
     def _literal(self, v) -> str:
         if isinstance(v, bool):
@@ -561,7 +593,7 @@ class Lowering:
         r = self.resolve(field)
         if r.members:
             return True
-        if r.array_steps or r.any_of or r.column_type == "constant":
+        if r.array_steps or r.any_of or r.column_type == "constant" or r.is_fallback:
             return False
         # objects and values of unknown JSON type (below free-form JSON): read from _raw
         return r.type in ("object", "json", "unknown") or r.column_type in ("object", "json")
@@ -593,7 +625,9 @@ class Lowering:
         return f"isnotnull({raw})"
 
     def _member(self, p: Predicate) -> str:
-        if p.field.transforms or p.field.default is not MISSING_SENTINEL:
+        # an empty-list default (deep_get(..., default=[])) has no member: same as missing
+        empty_default = p.field.default in ((), []) and not p.field.transforms
+        if p.field.transforms or (p.field.default is not MISSING_SENTINEL and not empty_default):
             raise Inexpressible(f"membership in {p.field}", "with transforms or defaults")
         r = self.resolve(p.field)
         if r.any_of:
