@@ -52,7 +52,7 @@ def cron_for(minutes: int) -> tuple[str, int, str]:
         return ("* * * * *" if m == 1 else f"*/{m} * * * *"), m, ""
     if m % 60 == 0 and 24 % (m // 60) == 0:
         h = m // 60
-        return ("0 * * * *" if h == 1 else f"0 */{h} * * *"), m, ""
+        return ("0 * * * *" if h == 1 else "0 0 * * *" if h == 24 else f"0 */{h} * * *"), m, ""
     if m % 1440 == 0:
         return "0 0 * * *", 1440, (f"cron cannot run every {m} minutes: scheduled daily, "
                                    f"looking back {m} minutes")

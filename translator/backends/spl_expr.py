@@ -690,9 +690,19 @@ class Lowering:
             self._element = None
         hits = f"coalesce(mvcount(mvfilter({body})), 0)"
         if leaf:
-            self.warn(f"{q.kind}() over {q.field.dotted}", f"elements without "
-                      f"{'.'.join(map(str, leaf))} are not in Splunk's multivalue field "
-                      f"{mv}: the condition never sees them")
+            # Elements lacking the leaf are not in Splunk's multivalue field. That changes
+            # nothing when the condition is false on them (any/none/one), but ``all`` counts
+            # them in Python, and a condition true on them counts them for every kind.
+            from ..evaluator import evaluate
+            probe = Quantifier("any", Field(("a",)), q.where)
+            try:
+                true_on_missing = evaluate(probe, {"a": [{}]})
+            except Exception:  # noqa: BLE001 - an opaque body is reported elsewhere
+                true_on_missing = True
+            if true_on_missing or q.kind == "all":
+                raise Inexpressible(f"{q.kind}() over {q.field.dotted}", "elements without "
+                                    f"{'.'.join(map(str, leaf))} are not in Splunk's "
+                                    f"multivalue field {mv}, and this condition counts them")
         if q.kind == "any":
             return f"{hits}>0"
         if q.kind == "none":
