@@ -33,6 +33,29 @@ def _kind(text: str) -> str:
     return re.sub(r"\d+", "N", text)[:110]
 
 
+def _test_cause(rule, test, result, ms) -> str:
+    """Why a test's engine verdict differs: the model itself disagrees with ExpectedResult, or
+    the test event holds a value of another type than the mapping gives the column, or (else)
+    the KQL lowering."""
+    from translator.backends.kql import detection_of
+    from translator.evaluator import resolve
+    from translator.mapping import ResolvedField
+    from translator.model import MISSING, fields_of
+    from translator.verify.kql import log_type_of
+
+    if result.evaluator is not None and result.evaluator != result.expected:
+        return "model: the reference evaluator disagrees with ExpectedResult (frontend/model)"
+    lt = log_type_of(rule, test.log)
+    for f in fields_of(detection_of(rule)):
+        value = resolve(f.__class__(f.path), test.log)
+        r = ms.resolve(lt, "sentinel", tuple(f.path))
+        if isinstance(r, ResolvedField) and r.column_type == "string" and not r.steps \
+                and value is not MISSING and value is not None and not isinstance(value, str):
+            return (f"mapping: {'.'.join(map(str, f.path))} maps to string column {r.name}, the "
+                    f"test event holds {type(value).__name__} {value!r}")
+    return "kql: the query and the evaluator disagree"
+
+
 def main(argv: list[str]) -> None:
     details = "--details" in argv
     paths = [a for a in argv if not a.startswith("--")] or ["rules"]
@@ -55,6 +78,7 @@ def main(argv: list[str]) -> None:
         results = verify_rules(emitted, ms, session=session)
     by_verdict = {"exact": Counter(), "all": Counter()}
     failures: list[str] = []
+    causes: Counter = Counter()
     diag_kinds: Counter = Counter()
     only: Counter = Counter()
     for rule, v in zip(emitted, results):
@@ -71,15 +95,22 @@ def main(argv: list[str]) -> None:
         if v.analysis_only:
             construct = re.search(r"construct '([^']+)'", v.analysis_only)
             only[construct.group(1) if construct else _kind(v.analysis_only)] += 1
+        unmapped = [f.construct.removeprefix("unmapped field ") for f in translations[rule.id].findings
+                     if f.construct.startswith("unmapped field ")]
         if not v.syntax_ok:
-            failures.append(f"{rule.id} [{verdict}]: Kusto.Language: " + "; ".join(
+            cause = (f"unmapped field(s) {', '.join(unmapped)} (fallback column)" if unmapped and all(
+                d.get("code") == "KS142" for d in v.diagnostics) else "Kusto.Language")
+            causes["unmapped field (fallback column absent from the table)" if unmapped else cause] += 1
+            failures.append(f"{rule.id} [{verdict}]: {cause}: " + "; ".join(
                 f"{d.get('code')} {d.get('message')}" for d in v.diagnostics[:2]))
-        for t in v.tests:
+        for t, test in zip(v.tests, rule.tests):
             if t.matched is None or verdict != "exact":
                 continue
             if t.matched != t.expected or (t.evaluator is not None and t.matched != t.evaluator):
+                cause = _test_cause(rule, test, t, ms)
+                causes[cause.split(":")[0]] += 1
                 failures.append(f"{rule.id} [{verdict}]: test {t.name!r}: duckdb-kql {t.matched}, "
-                                f"expected {t.expected}, evaluator {t.evaluator}")
+                                f"expected {t.expected}, evaluator {t.evaluator}: {cause}")
         if details and v.syntax_ok:
             print(f"  {rule.id}: {verdict}, executed={v.executed}, agrees={v.agrees} {v.analysis_only}")
     elapsed = time.perf_counter() - started
@@ -101,6 +132,9 @@ def main(argv: list[str]) -> None:
         print("analysis only, because:")
         for k, n in only.most_common(10):
             print(f"  {n:4d}  {k}")
+    print("failure causes:")
+    for k, n in causes.most_common():
+        print(f"  {n:4d}  {k}")
     print(f"failures ({len(failures)}):")
     for f in failures:
         print("  " + f)

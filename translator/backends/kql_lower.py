@@ -499,13 +499,45 @@ class ExprLowerer:
         if name == "int" and not args:
             if term.kind == "number":
                 return Term(f"tolong({term.expr})", "number", "number"), guards
+            if term.kind == "dynamic" and term.ptype != "string":
+                # Python's int() of a JSON value: bools and numbers (truncated), digit text
+                x = term.expr
+                value = (f'case(gettype({x}) == "bool", tolong(iff(tobool({x}), 1, 0)), '
+                         f"gettype({x}) in {NUMERIC_TYPES}, tolong({x}), "
+                         f'gettype({x}) == "string" and tostring({x}) matches regex '
+                         f'@"\A\s*[+-]?[0-9]+\s*\z", tolong(trim(@"\s+", tostring({x}))), '
+                         f"long(null))")
+                guards.append(f"isnotnull({value})")
+                return Term(value, "number", "number"), guards
             s = as_string(term)
             guards.append(f'{s} matches regex @"\\A\\s*[+-]?[0-9]+\\s*\\z"')
             return Term(f'tolong(trim(@"\\s+", {s}))', "number", "number"), guards
-        if name == "str" and term.kind == "string":
-            return term, guards
+        if name == "str":
+            return self._str(term, guards), guards
         raise Inexpressible(f"transform {name}{args if args else ''}",
                             "no KQL lowering with Python's meaning")
+
+    def _str(self, term: Term, guards: list) -> Term:
+        """Python's ``str(value)`` for a present value. Integers and text render alike in KQL;
+        booleans are spelled True/False; a float, list or object renders differently from
+        Python's repr, so such values are excluded (reported)."""
+        x = term.expr
+        if term.kind == "string":
+            return term
+        if term.kind == "bool":
+            return Term(f'iff({x}, "True", "False")', "string", "string")
+        if term.kind == "number":
+            # Sentinel stores numbers as real; integral values print like Python ints
+            guards.append(f"{x} == floor({x}, 1)")
+            return Term(f"tostring(tolong({x}))", "string", "string")
+        if term.kind == "dynamic":
+            if term.ptype not in ("string", "number", "bool"):
+                self.note("str() of a JSON value", "Python's repr of a float, list or object "
+                          "differs from KQL's text; such values never match in the query")
+            guards.append(f'gettype({x}) in ("string", "bool", "int", "long")')
+            return Term(f'iff(gettype({x}) == "bool", iff(tobool({x}), "True", "False"), '
+                        f"tostring({x}))", "string", "string")
+        raise Inexpressible(f"str() of a {term.kind} value", "no KQL text with Python's spelling")
 
     def _get(self, term: Term, args: tuple) -> Term:
         """Python ``dict.get(key[, default])`` on a parsed JSON value (exact key, as Kusto's
