@@ -127,7 +127,9 @@ def extract_python(compiled: Compiled, *, jobs: int, cache: Cache) -> list[Rule]
     for r in todo:
         hit = cache.get("extract", key_of(r.source_hash, compiled.support_hash))
         if hit is not None:
-            done[r.id] = Rule.from_dict(hit)
+            # the key is the content: the same rule may sit elsewhere now (another checkout)
+            done[r.id] = replace(Rule.from_dict(hit), python_file=r.python_file,
+                                 source_file=r.source_file)
         else:
             missing.append(r)
     if missing:
