@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-import pytest
 import yaml
 
 from translator.backends.base import BuildOptions
@@ -497,3 +496,17 @@ def test_str_of_a_text_field_is_the_text():
     rule, t = translate(All((P("eventName", "eq", "X"),
                              P(F("n").with_transform("str"), "eq", "5"))))  # n: no type known
     assert t.verdict == "partial"
+
+
+def test_multivalue_fields_match_any_element_and_are_reported():
+    q = Quantifier("any", F("resources"), P(Field(("type",), root="element"), "eq", "AWS::S3"))
+    rule, t = translate(All((P("eventName", "eq", "X"), q)))
+    two = {"eventName": "X", "resources": [{"type": "AWS::IAM"}, {"type": "AWS::S3"}]}
+    assert sigma_matches(t, two) is True and evaluate(rule.detection, two) is True
+    assert sigma_matches(t, {"eventName": "X", "resources": [{"type": "AWS::IAM"}]}) is False
+    # a scalar comparison on a field the rule's tests hold as an array: reported
+    scopes = {"eventName": "X", "scopes": ["a", "b"]}
+    detection = All((P("eventName", "eq", "X"), P("scopes", "eq", "a")))
+    t = BACKEND.translate(make_rule(detection, tests=(RuleTest.make("t", False, scopes),)), MS)
+    assert t.verdict == "partial" and any("array" in f.reason for f in t.findings)
+    assert sigma_matches(t, scopes) is True and evaluate(detection, scopes) is False

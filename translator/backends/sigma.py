@@ -177,6 +177,7 @@ class SigmaBackend:
         if not rule.log_types:
             return self._none(rule, "the rule has no LogTypes")
         containers = container_paths(t.log for t in rule.tests)
+        arrays = container_paths((t.log for t in rule.tests), arrays_only=True)
         docs: list[dict] = []
         base_names: list[tuple] = []  # (log type, Sigma name) of each base document
         log_types = list(rule.log_types)
@@ -188,7 +189,7 @@ class SigmaBackend:
                 findings.append(Finding(f"log type {log_type}", str(exc), "unsupported"))
                 continue
             lowering = Lowering(mappings, log_type, strict=options.strict,
-                                container_paths=containers)
+                                container_paths=containers, array_paths=arrays)
             tree = lowering.lower_detection(expr)
             findings.extend(f for f in lowering.findings if f not in findings)
             if isinstance(tree, bool):
@@ -286,6 +287,10 @@ class SigmaBackend:
                 alias = re.sub(r"[^a-z0-9]+", "_", (f.udm or f.dotted).lower()).strip("_")
                 aliases[alias] = names
                 group_by.append(alias)
+        findings.append(Finding("threshold window", "Sigma's timespan slides over the events; "
+                                "Panther's dedup period starts at the first matching event, so "
+                                "the Sigma correlation may alert on bursts Panther splits across "
+                                "two periods", "warning"))
         correlation: dict[str, Any] = {"type": "event_count",
                                        "rules": [name for _lt, name in bases]}
         if group_by:

@@ -148,13 +148,15 @@ class Lowering:
     """Expr -> Sigma tree for one log type; collects findings."""
 
     def __init__(self, mappings: MappingSet, log_type: str, strict: bool = False,
-                 container_paths: frozenset = frozenset()):
+                 container_paths: frozenset = frozenset(), array_paths: frozenset = frozenset()):
         self.mappings = mappings
         self.log_type = log_type
         self.strict = strict
         # paths (str keys, EACH for list steps) that hold an object or array in the rule's own
         # test events: Sigma's flat fields hold leaf values only, so their presence is untestable
         self.container_paths = container_paths
+        # paths holding an array in the rule's tests: Sigma's flat field below one is multivalue
+        self.array_paths = array_paths
         self.findings: list[Finding] = []
 
     # ----------------------------------------------------------------- reporting
@@ -226,6 +228,10 @@ class Lowering:
             return r.fallback.name
         return r.name
 
+    def under_array(self, path: tuple) -> bool:
+        steps = tuple(EACH if isinstance(s, int) else s for s in path)
+        return any(steps[:i] in self.array_paths for i in range(1, len(steps) + 1))
+
     def is_container(self, field: Field, element_of: tuple) -> bool:
         """An object/array by the mapping's type, or in one of the rule's test events."""
         typ = self.field_type(field, element_of)
@@ -270,6 +276,14 @@ class Lowering:
             return self.inexpressible(f"{f} {p.op}", "the field holds an object or array, and "
                                       "Sigma's flat fields hold leaf values only: its presence "
                                       "or emptiness cannot be tested", positive)
+        if not _tests_presence(work) and f.root == "event" and not element_of \
+                and self.under_array(f.path):
+            reason = ("the rule's test events hold an array at or above this field; Sigma's "
+                      "flat field then holds every element (a match on any of them), while "
+                      "Python compares the value at this path")
+            if not positive:
+                return self.inexpressible(f"{f} {p.op}", reason, positive)
+            self.report(f"{f} {p.op}", reason)
         present = self.present(work, name, element_of, positive)
         if isinstance(present, bool):
             return present
@@ -461,13 +475,14 @@ def _tests_presence(p: Predicate) -> bool:
     return p.op in ("exists", "null", "truthy", "present") or (p.op == "eq" and p.value is None)
 
 
-def container_paths(events) -> frozenset:
-    """Paths (EACH for list steps) whose value is an object or array in any of ``events``."""
+def container_paths(events, arrays_only: bool = False) -> frozenset:
+    """Paths (EACH for list steps) whose value is an object or array (or only: an array) in
+    any of ``events``."""
     found: set = set()
 
     def walk_value(path: tuple, value: Any) -> None:
         if isinstance(value, dict):
-            if path:
+            if path and not arrays_only:
                 found.add(path)
             for k, v in value.items():
                 walk_value(path + (str(k),), v)

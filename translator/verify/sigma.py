@@ -7,8 +7,10 @@ via the mapping's reverse projection) and stored as one row of an in-memory SQLi
 as 1/0, which the backend's boolean test accepts) and ``COLLATE NOCASE``, which is how
 Zircolite (the SQLite backend's reference consumer) stores events and what makes ``=`` match
 Sigma's case-insensitive default, while ``|cased`` becomes ``GLOB``. JSON null and a missing
-field are both NULL. Multivalue fields (array elements) are stored as JSON text: a condition
-on them is reported by the backend as partial. ``REGEXP`` is RE2's search, the engine pySigma 2
+field are both NULL. Multivalue fields (array elements) that the query reads are expanded
+into one row per combination of values and the event matches when any row does (the
+multivalue semantics of Splunk and Elasticsearch; the backend reports conditions on them as
+partial); other multivalue fields stay JSON text. ``REGEXP`` is RE2's search, the engine pySigma 2
 checks ``|re`` values with.
 
 Validators: every validator pySigma and pysigma-validators-sigmahq install, minus
@@ -188,11 +190,29 @@ def run_sql(sql: str, record: dict, required: list[str]) -> bool:
             columns["rowid_placeholder"] = None
         quoted = [_quote(c) for c in columns]
         conn.execute(f"CREATE TABLE logs ({', '.join(q + ' COLLATE NOCASE' for q in quoted)})")
-        conn.execute(f"INSERT INTO logs ({', '.join(quoted)}) VALUES "
-                     f"({', '.join('?' for _ in quoted)})", list(columns.values()))
+        conn.executemany(f"INSERT INTO logs ({', '.join(quoted)}) VALUES "
+                         f"({', '.join('?' for _ in quoted)})",
+                         _rows(columns, record, {r.lower() for r in required}))
         return conn.execute(sql).fetchone() is not None
     finally:
         conn.close()
+
+
+MAX_ROWS = 256
+
+
+def _rows(columns: dict, record: dict, read: set) -> list:
+    """One row per combination of the multivalue fields the query reads (a multivalue field
+    matches when any of its values does, as in Splunk and Elasticsearch); other multivalue
+    fields stay JSON text."""
+    multi = [k for k in columns if isinstance(record.get(k), list) and k.lower() in read
+             and record[k]]
+    rows = [dict(columns)]
+    for k in multi:
+        rows = [r | {k: sql_value(v)} for r in rows for v in record[k]]
+        if len(rows) > MAX_ROWS:
+            raise ValueError(f"more than {MAX_ROWS} combinations of multivalue fields")
+    return [list(r.values()) for r in rows]
 
 
 def _quote(name: str) -> str:
@@ -226,7 +246,10 @@ def sigma_record(mappings: MappingSet, log_type: str, event: dict) -> dict:
             continue
         if "does not hold" in resolved.reason:
             continue
-        name = resolved.fallback.name
+        # the backend names a field by its path without array steps (a multivalue field)
+        plain = mappings.resolve(log_type, "sigma", tuple(x for x in path if x != EACH))
+        name = plain.fallback.name if isinstance(plain, Unmapped) and plain.fallback \
+            else resolved.fallback.name
         if name.lower() in seen and name not in record:
             continue
         if EACH in path:
