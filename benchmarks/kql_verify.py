@@ -49,10 +49,13 @@ def _test_cause(rule, test, result, ms) -> str:
     for f in fields_of(detection_of(rule)):
         value = resolve(f.__class__(f.path), test.log)
         r = ms.resolve(lt, "sentinel", tuple(f.path))
-        if isinstance(r, ResolvedField) and r.column_type == "string" and not r.steps \
-                and value is not MISSING and value is not None and not isinstance(value, str):
-            return (f"mapping: {'.'.join(map(str, f.path))} maps to string column {r.name}, the "
-                    f"test event holds {type(value).__name__} {value!r}")
+        expected_type = {"string": str, "number": (int, float), "bool": bool}.get(
+            r.column_type if isinstance(r, ResolvedField) and not r.steps else "")
+        if expected_type and value is not MISSING and value is not None and (
+                not isinstance(value, expected_type)
+                or (r.column_type == "number" and isinstance(value, bool))):
+            return (f"mapping: {'.'.join(map(str, f.path))} maps to {r.column_type} column "
+                    f"{r.name}, the test event holds {type(value).__name__} {value!r}")
     return "kql: the query and the evaluator disagree"
 
 
