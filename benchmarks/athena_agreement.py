@@ -17,8 +17,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from translator.backends.athena import build_query  # noqa: E402
 from translator.backends.sql_mapping import MappingSql  # noqa: E402
 from translator.engines.duckdb_sql import check_rule  # noqa: E402
+from translator.evaluator import evaluate  # noqa: E402
 from translator.pipeline import compile_paths  # noqa: E402
 from translator.mapping import load_mappings  # noqa: E402
+
+
+def _model_note(rule, test, outcome) -> str:
+    """Whether the canonical model itself (reference evaluator) agrees with the SQL."""
+    if test is None:
+        return ""
+    try:
+        model = bool(evaluate(rule.detection, test.log))
+    except Exception:  # NotEvaluable: the model holds an Opaque node
+        return ", model not evaluable"
+    if model != test.expected_result:
+        return ", model also disagrees with the test"
+    return f", model {model}"
 
 
 def main() -> int:
@@ -56,7 +70,9 @@ def main() -> int:
             continue
         counts[f"check {check.status}"] += 1
         if check.status != "pass":
-            causes = sorted({f"{o.name}: {o.status} (expected {o.expected}, SQL {o.matched}) {o.detail}".strip()
+            tests = {t.name: t for t in rule.tests}
+            causes = sorted({f"{o.name}: {o.status} (expected {o.expected}, SQL {o.matched}"
+                             f"{_model_note(rule, tests.get(o.name), o)}) {o.detail}".strip()
                              for o in check.outcomes if o.status != "pass"})
             problems.append((rule.id, f"{check.status} [{q.verdict}]",
                              "; ".join(q.reasons + ([check.skipped_reason] if check.skipped_reason else []) + causes)))
@@ -69,6 +85,23 @@ def main() -> int:
     if n:
         print(f"SQL agrees with all tests on DuckDB: {counts['check pass']}/{n} "
               f"({100 * counts['check pass'] / n:.1f}%); {1000 * t_check / n:.1f} ms/rule")
+    by_reason: collections.Counter = collections.Counter()
+    for _rid, status, cause in problems:
+        if "[partial]" in status or "[unsupported]" in status:
+            first = cause.split(";")[0]
+            first = first.split(": ", 1)[1] if first.count(": ") >= 1 and " at " in first.split(": ")[0] else first
+            by_reason[first.split(":")[0][:60]] += 1
+        elif "model also disagrees" in cause:
+            by_reason["the canonical model itself disagrees with the test (frontend)"] += 1
+        elif "the test mocks" in cause:
+            by_reason["the test mocks a function or constant (SQL cannot)"] += 1
+        elif "column types cannot hold" in cause:
+            by_reason["test value type differs from the mapped column type"] += 1
+        else:
+            by_reason[f"{status} with an exact translation"] += 1
+    print("disagreements by first cause:")
+    for reason, n in by_reason.most_common():
+        print(f"  {n:4d}  {reason}")
     for rule_id, status, cause in problems:
         print(f"- {rule_id}: {status}: {cause}" if args.verbose else f"- {rule_id}: {status}: {cause[:300]}")
     return 0

@@ -260,3 +260,18 @@ def test_rulec_verify_check_reports_execution():
     assert report.syntax_ok and report.executed
     assert [(t.name, t.matched) for t in report.tests] == [("hit", True), ("miss", False), ("wrong expectation", False)]
     assert report.status == "fail"
+
+
+def test_json_values_through_int_float_len_and_json_parse():
+    events = [ev(requestParameters={"n": v}) for v in (15, 15.7, "15", " 7 ", "x", True, [1, 2, 3], {"a": 1}, "", None)]
+    events += [ev(userAgent=t) for t in ('["a", "b"]', '{"k": 1, "j": 2}', "not json", '"s"', "12")] + [ev()]
+    for pred in [Predicate(F(("requestParameters", "n")).with_transform("int"), "gt", 10),
+                 Predicate(F(("requestParameters", "n")).with_transform("float"), "ge", 7.0),
+                 Predicate(F(("requestParameters", "n")).with_transform("len"), "eq", 2),
+                 Predicate(F(("requestParameters", "n")).with_transform("len"), "ge", 1),
+                 Predicate(F(("userAgent",)).with_transform("json").with_transform("len"), "eq", 2),
+                 Predicate(F(("userAgent",)).with_transform("json"), "present"),
+                 Predicate(F(("userAgent",)).with_transform("json"), "truthy"),
+                 Predicate(F(("userAgent",)).with_transform("int"), "eq", 12)]:
+        assert_agrees(pred, events)
+        assert_agrees(Not(pred), events)

@@ -107,6 +107,7 @@ class Val:
     dtype: exp.DataType | None = None
     json_path: tuple = ()
     guard: exp.Expression | None = None
+    json_typed: bool = False  # json: ``expr`` is a JSON value (not JSON text in a varchar)
 
 
 def json_path_text(steps: tuple) -> str | None:
@@ -282,7 +283,7 @@ class Lowering:
     def _navigate(self, v: Val, steps: tuple, dotted: str) -> Val | None:
         for step in steps:
             if v.kind == "json":
-                v = Val("json", v.expr, json_path=v.json_path + (step,))
+                v = replace(v, json_path=v.json_path + (step,))
                 continue
             if isinstance(step, int):
                 if v.kind != "array" or v.dtype is None:
@@ -310,8 +311,8 @@ class Lowering:
         return exp.Literal.string(json_path_text(v.json_path) or "$")
 
     def jx(self, v: Val) -> exp.Expression:
-        if not v.json_path and not isinstance(v.expr, exp.Column):
-            return v.expr  # a JSON-typed value (lambda variable)
+        if not v.json_path and v.json_typed:
+            return v.expr  # a JSON value (lambda variable, parsed text)
         return _fn("json_extract", v.expr, self._jpath(v))
 
     def jscalar(self, v: Val) -> exp.Expression:
@@ -378,7 +379,9 @@ class Lowering:
             s = self.as_string(v, guarded=True)
             if s is None:
                 return None
-            return Val("json", s.expr, guard=s.guard)
+            # Python's json.loads raises on text that is not JSON: TRY makes that NULL.
+            self.caveat("json.loads() accepts NaN/Infinity, which SQL JSON parsers reject")
+            return Val("json", _fn("try", _fn("json_parse", s.expr)), guard=s.guard, json_typed=True)
         if name == "len":
             if v.kind == "string":
                 return Val("number", exp.Length(this=v.expr), guard=v.guard)
@@ -386,10 +389,10 @@ class Lowering:
                 return Val("number", _fn("cardinality", v.expr), guard=v.guard)
             if v.kind == "json":
                 s = self.as_string(v, guarded=True)
-                arr = _fn("json_array_length", self.jx(v))
-                self.caveat("len() of a JSON object is not computed in SQL (NULL: no match)")
+                size = _fn("json_size", self.jx(v), exp.Literal.string("$"))
+                container = _or(self.j_is(v, "array"), _fn("starts_with", self.jtext(v), exp.Literal.string("{")))
                 return Val("number", exp.Case(ifs=[exp.If(this=s.guard, true=exp.Length(this=s.expr)),
-                                                   exp.If(this=self.j_is(v, "array"), true=arr)]),
+                                                   exp.If(this=container, true=size)]),
                            guard=v.guard)
             return None
         if name == "int":
@@ -397,19 +400,39 @@ class Lowering:
                 if v.dtype is not None and v.dtype.this.name in ("DOUBLE", "FLOAT", "DECIMAL"):
                     return Val("number", _fn("truncate", v.expr), v.dtype, guard=v.guard)
                 return v
+            if v.kind == "boolean":
+                return Val("number", exp.Case(ifs=[exp.If(this=v.expr, true=_lit(1))], default=_lit(0)),
+                           guard=v.guard)
+            if v.kind == "json":
+                # int() of a JSON value: numbers truncate, booleans are 0/1, strings parse.
+                s = self.as_string(v, guarded=False)
+                if s is None:
+                    return None
+                number = exp.TryCast(this=self.jscalar(v), to=exp.DataType.build("double"))
+                return Val("number", exp.Case(ifs=[
+                    exp.If(this=self.j_is(v, "number"), true=_fn("truncate", number)),
+                    exp.If(this=self.j_is(v, "string"), true=self._int_of_text(s.expr)),
+                    exp.If(this=exp.EQ(this=self.jtext(v), expression=exp.Literal.string("true")), true=_lit(1)),
+                    exp.If(this=exp.EQ(this=self.jtext(v), expression=exp.Literal.string("false")), true=_lit(0)),
+                ]), guard=v.guard)
             s = self.as_string(v, guarded=True)
             if s is None:
                 return None
-            ws = python_whitespace_class()
-            self.caveat("int(): digit strings with '_' separators or non-ASCII digits are not "
-                        "converted in SQL")
-            ok = exp.RegexpLike(this=s.expr, expression=exp.Literal.string(f"^[{ws}]*[+-]?[0-9]+[{ws}]*\\z"))
-            stripped = self._string_transform(s, "strip", ()).expr
-            return Val("number", exp.Case(ifs=[exp.If(this=ok, true=exp.TryCast(
-                this=stripped, to=exp.DataType.build("bigint")))]), guard=s.guard)
+            return Val("number", self._int_of_text(s.expr), guard=s.guard)
         if name == "float":
             if v.kind == "number":
                 return v
+            if v.kind in ("json", "string"):
+                self.caveat("float() of text: Python also accepts 'nan', 'inf' and '_' separators")
+                text = self.as_string(v, guarded=False).expr
+                parsed = exp.TryCast(this=self._string_transform(Val("string", text), "strip", ()).expr,
+                                     to=exp.DataType.build("double"))
+                if v.kind == "string":
+                    return Val("number", parsed, guard=v.guard)
+                return Val("number", exp.Case(ifs=[
+                    exp.If(this=self.j_is(v, "number"), true=exp.TryCast(this=self.jscalar(v), to=exp.DataType.build("double"))),
+                    exp.If(this=self.j_is(v, "string"), true=parsed),
+                ]), guard=v.guard)
             self.report("float() of a non-number value")
             return None
         if name == "str":
@@ -433,6 +456,15 @@ class Lowering:
             return None
         self.report(f"transform {name}() has no SQL form")
         return None
+
+    def _int_of_text(self, text: exp.Expression) -> exp.Expression:
+        """Python's int(str): surrounding whitespace allowed, an optional sign, digits."""
+        ws = python_whitespace_class()
+        self.caveat("int(): digit strings with '_' separators or non-ASCII digits are not "
+                    "converted in SQL")
+        ok = exp.RegexpLike(this=text, expression=exp.Literal.string(f"^[{ws}]*[+-]?[0-9]+[{ws}]*\\z"))
+        stripped = self._string_transform(Val("string", text), "strip", ()).expr
+        return exp.Case(ifs=[exp.If(this=ok, true=exp.TryCast(this=stripped, to=exp.DataType.build("bigint")))])
 
     def _string_transform(self, s: Val, name: str, args: tuple) -> Val | None:
         e = s.expr
@@ -843,7 +875,7 @@ class Lowering:
             if not self._check_json_path(arr):
                 return self._untranslated("JSON array path"), True
             array_expr = exp.TryCast(this=self.jx(arr), to=exp.DataType.build("array(json)", dialect="athena"))
-            elem = Val("json", exp.column(var.name))
+            elem = Val("json", exp.column(var.name), json_typed=True)
         else:
             # Python iterates nothing: a missing or non-list value is an empty array.
             return (exp.false() if kind in ("any", "one") else exp.true()), False

@@ -21,7 +21,7 @@ _TRINO = ("athena", "trino")
 _NATIVE = {
     # json_array_length: DuckDB gives 0 on an object where Trino gives NULL; rulec only
     # emits it behind an "is a JSON array" guard.
-    "duckdb": {"json_format", "json_type", "json_array_length"},
+    "duckdb": {"json_format", "json_type", "json_array_length", "json_keys"},
 }
 
 
@@ -75,6 +75,21 @@ def _duckdb_json_scalar(node: exp.Expression) -> exp.Expression:
         exp.Literal.string("OBJECT"), exp.Literal.string("ARRAY")]), true=exp.Null())], default=node)
 
 
+def _duckdb_json_size(node: exp.Expression) -> exp.Expression:
+    """Trino's json_size(json, path): members of an object, elements of an array, else 0."""
+    if not isinstance(node, exp.Anonymous) or node.name.lower() != "json_size" or len(node.expressions) != 2:
+        return node
+    j, path = node.expressions
+    kind = exp.Anonymous(this="json_type", expressions=[j.copy(), path.copy()])
+    keys = exp.Anonymous(this="json_keys", expressions=[j.copy(), path.copy()])
+    return exp.Case(ifs=[
+        exp.If(this=exp.Is(this=kind.copy(), expression=exp.Null()), true=exp.Null()),
+        exp.If(this=exp.EQ(this=kind.copy(), expression=exp.Literal.string("OBJECT")), true=exp.ArraySize(this=keys)),
+        exp.If(this=exp.EQ(this=kind.copy(), expression=exp.Literal.string("ARRAY")),
+               true=exp.Anonymous(this="json_array_length", expressions=[j.copy(), path.copy()])),
+    ], default=exp.Literal.number(0))
+
+
 def unknown_functions(tree: exp.Expression, dialect: str) -> list[str]:
     """Functions sqlglot could not map for ``dialect`` (left as written)."""
     native = _NATIVE.get(dialect, set())
@@ -95,5 +110,5 @@ def transpile(athena_sql: str, dialect: str, pretty: bool = True) -> tuple[str, 
             break
         tree = tree.transform(_match_rewrite)
     if dialect == "duckdb":
-        tree = tree.transform(_duckdb_json_scalar)
+        tree = tree.transform(_duckdb_json_scalar).transform(_duckdb_json_size)
     return tree.sql(dialect=dialect, pretty=pretty), unknown_functions(tree, dialect)

@@ -146,8 +146,11 @@ def check_rule(rule: Rule, mapping: SqlMapping, query: SqlQuery | None = None) -
                 continue
             batches.setdefault(log_type, []).append(row)
             rows[row["p_row_id"]] = outcome
+        mismatches = {}
         for log_type, batch in batches.items():
             qualified, structure = tables[log_type]
+            for r in batch:
+                mismatches[r["p_row_id"]] = _type_mismatches(r, json.loads(structure))
             insert = (f"INSERT INTO {qualified} BY NAME SELECT unnest(json_transform(j, ?)) "
                       f"FROM (SELECT unnest(?::VARCHAR[]) AS j)")
             try:
@@ -170,8 +173,14 @@ def check_rule(rule: Rule, mapping: SqlMapping, query: SqlQuery | None = None) -
             o.matched = row_id in matched
             o.status = "pass" if o.matched == o.expected else "fail"
             test = rule.tests[int(row_id)]
-            if test.mocks and o.status == "fail":
-                o.detail = "the test mocks " + ", ".join(m.name for m in test.mocks)
+            if o.status == "fail":
+                causes = []
+                if test.mocks:
+                    causes.append("the test mocks " + ", ".join(m.name for m in test.mocks))
+                if mismatches.get(row_id):
+                    causes.append("the table's column types cannot hold the test's values: "
+                                  + "; ".join(mismatches[row_id][:3]))
+                o.detail = "; ".join(causes)
     finally:
         con.execute("USE memory")
         con.execute(f"DETACH {db}")
@@ -194,6 +203,32 @@ def _rule_database():
     con.execute(f"ATTACH ':memory:' AS {db}")
     con.execute(f"USE {db}")
     return con, db
+
+
+_PY_TYPES = {"VARCHAR": (str,), "TEXT": (str,), "BOOLEAN": (bool,), "JSON": (object,),
+             "TIMESTAMP": (str,), "BIGINT": (int,), "DOUBLE": (int, float), "INTEGER": (int,)}
+
+
+def _type_mismatches(value, structure, path: str = "") -> list[str]:
+    """Where a row value does not have the type its column declares (a number in a varchar
+    column, text in a boolean one): the table then holds something else than the event."""
+    if value is None:
+        return []
+    if isinstance(structure, dict):
+        if not isinstance(value, dict):
+            return [f"{path or 'row'} is {type(value).__name__}, the column is a struct"]
+        return [m for k, sub in structure.items() if k in value
+                for m in _type_mismatches(value[k], sub, f"{path}.{k}" if path else k)]
+    if isinstance(structure, list):
+        if not isinstance(value, list):
+            return [f"{path} is {type(value).__name__}, the column is an array"]
+        return [m for i, x in enumerate(value) for m in _type_mismatches(x, structure[0], f"{path}[{i}]")]
+    allowed = _PY_TYPES.get(str(structure).upper())
+    if allowed is None or object in allowed:
+        return []
+    if isinstance(value, bool) and bool not in allowed:
+        return [f"{path} is bool, the column is {structure}"]
+    return [] if isinstance(value, allowed) else [f"{path} is {type(value).__name__}, the column is {structure}"]
 
 
 def _row(rule: Rule, mapping: SqlMapping, event, index: int) -> tuple[str, dict]:
