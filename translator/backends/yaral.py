@@ -20,7 +20,6 @@ from typing import Any
 
 from .. import __version__
 from ..mapping import MappingError, MappingSet
-from ..mitre import tactic_shortname
 from ..model import Field, Rule
 from .base import BuildOptions, Finding, Output, Translation
 from .sigma import effective_detection, sigma_name
@@ -162,7 +161,13 @@ class YaralBackend:
         return "\n".join(lines) + "\n"
 
     def _meta(self, rule: Rule) -> list[tuple[str, Any]]:
-        tactics = [tactic_shortname(m.tactic) or m.tactic for m in rule.mitre]
+        """Meta keys as Google's curated rules spell them (ATT&CK by name, with the ids)."""
+        from ..catalog import tactic_name, technique_name
+        tactics = [f"{tactic_name(m.tactic)} ({m.tactic})" for m in rule.mitre]
+        techniques = [f"{technique_name(m.technique) or m.technique} ({m.technique})"
+                      for m in rule.mitre if m.technique]
+        urls = [f"https://attack.mitre.org/techniques/{m.technique.replace('.', '/')}/"
+                for m in rule.mitre if m.technique]
         return [
             ("author", "rulec"),
             ("description", rule.description or f"Panther rule {rule.id}"),
@@ -172,9 +177,9 @@ class YaralBackend:
             ("priority", PRIORITY.get(rule.severity, "Info")),
             ("reference", rule.reference),
             ("runbook", rule.runbook),
-            ("mitre_attack_tactic", ", ".join(dict.fromkeys(t for t in tactics if t))),
-            ("mitre_attack_technique", ", ".join(dict.fromkeys(m.technique for m in rule.mitre
-                                                               if m.technique))),
+            ("mitre_attack_tactic", ", ".join(dict.fromkeys(tactics))),
+            ("mitre_attack_technique", ", ".join(dict.fromkeys(techniques))),
+            ("mitre_attack_url", " ".join(dict.fromkeys(urls))),
             ("tags", ", ".join(rule.tags)),
             ("rulec_version", __version__),
         ]

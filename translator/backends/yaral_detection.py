@@ -147,12 +147,14 @@ class Lowering:
             name = r.name + "." + ".".join(s.key for s in r.steps)
         else:
             name = r.name
-        others = [x for x in self._homes().get(name, ()) if x != where.replace("[]", "[]")]
-        if others and not fallback and r.column_type != "labels" and where not in others:
-            # stated by the mapping: the other homes are the doubtful ones (a warning)
-            self.note(f"UDM field {name}", f"also filled from {', '.join(others[:3])}: which "
-                      f"value it holds for {where} depends on the parser",
-                      "warning" if r.origin == "explicit" else "partial")
+        others = [(x, o) for x, o in self._homes().get(name, ()) if x != where]
+        if others and not fallback and r.column_type != "labels":
+            # when only this field's home is stated by the mapping, the others are the doubtful
+            # ones (a warning); two stated homes, or a guessed one, make the value uncertain
+            doubtful = r.origin != "explicit" or any(o == "explicit" for _, o in others)
+            self.note(f"UDM field {name}", f"also filled from {', '.join(x for x, _ in others[:3])}"
+                      f": which value it holds for {where} depends on the parser",
+                      "partial" if doubtful else "warning")
         udm = lookup(name)
         if udm is None:
             self.note(f"UDM field {name}", "not in the UDM field list shipped with rulec "
@@ -169,7 +171,7 @@ class Lowering:
                 r = self.mappings.resolve(self.log_type, "chronicle", path)
                 if isinstance(r, ResolvedField) and r.name and not r.steps and \
                         r.column_type not in ("labels", "constant", "composite"):
-                    out.setdefault(r.name, []).append(dotted(path))
+                    out.setdefault(r.name, []).append((dotted(path), r.origin))
             cache[key] = out
         return cache[key]
 
@@ -316,7 +318,6 @@ class Lowering:
 
     def core(self, p: Predicate, ref: Ref, a: str) -> str:
         op, v, cs = p.op, p.value, p.case_sensitive
-        nocase = "" if cs else " nocase"
         if op == "eq":
             if isinstance(v, Field):
                 other = self.ref(v)
