@@ -275,3 +275,26 @@ def test_json_values_through_int_float_len_and_json_parse():
                  Predicate(F(("userAgent",)).with_transform("int"), "eq", 12)]:
         assert_agrees(pred, events)
         assert_agrees(Not(pred), events)
+
+
+def test_get_transform_on_json_documents():
+    events = [ev(userAgent=t) for t in ('{"a": "x"}', '{"a": null}', '{"b": 1}', '[1]', '"s"', "bad", '{"A": "x"}')]
+    events += [ev(requestParameters={"doc": d}) for d in ({"a": "x"}, {"a": None}, {}, [], "x")] + [ev()]
+    fields = [F(("userAgent",)).with_transform("json").with_transform("get", "a"),
+              F(("userAgent",)).with_transform("json").with_transform("get", "a", "x"),
+              F(("userAgent",)).with_transform("json").with_transform("get", "a", "x", True),
+              F(("requestParameters", "doc")).with_transform("get", "a", "x", True),
+              F(("requestParameters", "doc")).with_transform("get", "a", "y")]
+    for f in fields:
+        for op, value in (("eq", "x"), ("exists", None), ("null", None)):
+            pred = Predicate(f, op, value)
+            assert_agrees(pred, events)
+            assert_agrees(Not(pred), events)
+
+
+def test_str_of_a_number_column():
+    events = [ev(p_schema_version=v) for v in (3, 0, -12, 7)] + [ev()]
+    for value in ("3", "0", "-12", "3.0"):
+        pred = Predicate(F(("p_schema_version",)).with_transform("str"), "eq", value)
+        assert_agrees(pred, events)
+        assert_agrees(Not(pred), events)

@@ -369,6 +369,15 @@ class Lowering:
         name, args = t.name, t.args
         if v.kind == "absent":
             return v
+        if name == "get":
+            if len(args) > 1:
+                self.report("get() with a default before other transforms")
+                return None
+            if v.kind == "json":
+                return replace(v, json_path=v.json_path + (args[0],))
+            if v.kind == "struct":
+                return self._navigate(v, (args[0],), f"get({args[0]!r})")
+            return None  # Python: not a dict -> MISSING, and the predicate on MISSING is False
         if name in ("lower", "upper", "strip", "lstrip", "rstrip", "split", "basename",
                     "removeprefix", "removesuffix", "replace"):
             s = self.as_string(v, guarded=True)
@@ -440,6 +449,15 @@ class Lowering:
                 return v
             if v.kind == "number" and v.dtype is not None and v.dtype.this.name in ("BIGINT", "INT", "SMALLINT", "TINYINT"):
                 return Val("string", exp.cast(v.expr, "varchar"), guard=v.guard)
+            if v.kind == "number":
+                # A double column does not keep Python's int/float distinction: integral values
+                # are taken as ints (str(15) == "15"); others are not rendered (no match).
+                self.caveat("str() of a number column: integral values read as Python ints, "
+                            "non-integral ones are not rendered")
+                integral = _and(exp.EQ(this=v.expr, expression=_fn("truncate", v.expr)),
+                                exp.LT(this=exp.Abs(this=v.expr), expression=_lit(10 ** 15)))
+                return Val("string", exp.Case(ifs=[exp.If(this=integral, true=exp.cast(
+                    exp.cast(v.expr, "bigint"), "varchar"))]), guard=v.guard)
             if v.kind == "boolean":
                 return Val("string", exp.Case(ifs=[exp.If(this=v.expr, true=exp.Literal.string("True"))],
                                               default=exp.Literal.string("False")), guard=v.guard)
@@ -541,6 +559,9 @@ class Lowering:
             return self._untranslated(self.reasons[-1], reported=True)
         if raw.kind == "absent":
             return exp.true() if _python_on(p, MISSING) else exp.false()
+        last = p.field.transforms[-1] if p.field.transforms else None
+        if last is not None and last.name == "get":
+            return self._predicate_get_default(p, raw)
         n_reasons = len(self.reasons)
         if not p.case_sensitive or any(t.name in ("lower", "upper") for t in p.field.transforms):
             self.caveat("case folding: Python lower-cases a word-final Σ to ς and upper-cases "
@@ -573,6 +594,53 @@ class Lowering:
             if on_missing:
                 terms.insert(0, exp.Is(this=raw.expr, expression=exp.Null()))
         return _or(*terms)
+
+    def _predicate_get_default(self, p: Predicate, raw: Val) -> exp.Expression:
+        """``...get(key, default)`` as the last transform: the default when the key is absent
+        (or null, with default_on_null) from a present container; Python's own answer for the
+        default comes from the reference evaluator."""
+        last = p.field.transforms[-1]
+        key = last.args[0]
+        default = last.args[1] if len(last.args) > 1 else MISSING
+        on_null = len(last.args) > 2 and bool(last.args[2])
+        before = raw
+        for t in p.field.transforms[:-1]:
+            before = self.transform(before, t)
+            if before is None:
+                break
+        if before is None or before.kind not in ("json", "struct"):
+            if self.reasons:
+                return self._untranslated(self.reasons[-1], reported=True)
+            return exp.false()
+        got = self.transform(before, type(last)("get", (key,)))
+        if got is None:
+            return self._untranslated(self.reasons[-1], reported=True) if self.reasons else exp.false()
+        present = self._present(p, got)
+        if present is None:
+            return self._untranslated(self.reasons[-1], reported=True)
+        present = _and(got.guard, present)
+        probe = Predicate(Field(("v",)), p.op, p.value, p.case_sensitive, p.flags)
+        from ..evaluator import evaluate
+        on_absent = evaluate(probe, {} if default is MISSING else {"v": default})
+        if before.kind == "json" and not on_null and evaluate(probe, {"v": None}):
+            # A JSON null under the key: Python sees None (no default on null).
+            present = _or(_and(before.guard, exp.EQ(this=self.jtext(got), expression=exp.Literal.string("null"))),
+                          present)
+        if on_absent:
+            if before.kind == "json":
+                container = exp.Not(this=exp.Is(this=self.jx(before), expression=exp.Null()))
+                absent = exp.Is(this=self.jx(got), expression=exp.Null())
+                if on_null:
+                    absent = _or(absent, exp.EQ(this=self.jtext(got), expression=exp.Literal.string("null")))
+            else:
+                container = exp.Not(this=exp.Is(this=before.expr, expression=exp.Null()))
+                absent = exp.Is(this=got.expr, expression=exp.Null())
+            present = _or(_and(before.guard, container, absent), present)
+        on_missing = _python_on(p, MISSING)
+        if on_missing:
+            missing = self.jx(raw) if raw.kind == "json" else raw.expr
+            present = _or(exp.Is(this=missing, expression=exp.Null()), present)
+        return present
 
     def _present(self, p: Predicate, v: Val) -> exp.Expression | None:
         """Condition for a present, non-null value (FALSE/NULL allowed for missing)."""
