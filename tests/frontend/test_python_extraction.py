@@ -384,3 +384,12 @@ def test_loop_over_constants_runs_concretely(tmp_path):
     '''
     out = check(tmp_path, src, [{"user": "admin"}, {"user": "rootx"}, {"user": "bob"}, {}])
     assert condition(out) == 'user starts_with "adm" or user starts_with "root"'
+
+
+def test_rsplit_last_item(tmp_path):
+    src = '''
+    def rule(event):
+        return event.get("method", "").rsplit(".", maxsplit=1)[-1] == "Delete"
+    '''
+    out = check(tmp_path, src, [{"method": "a.b.Delete"}, {"method": "Delete"}, {"method": "a.Get"}, {}])
+    assert condition(out) == 'split(method, ".", -1) == "Delete"'

@@ -135,7 +135,7 @@ class SymbolicEvent(Mapping):
             ctx.note(f"deep_walk({', '.join(keys)}) read as deep_get: an empty list there is "
                      "the default in Python")
         # Without lists on the way deep_walk is deep_get (a null value gives the default).
-        return Sym(_field(keys, default, on_null=True))
+        return Sym(_field(keys, default, on_null=True), plain=True)
 
     def udm(self, *keys, default=None):
         keys = tuple(resolve(k) for k in keys)

@@ -200,11 +200,12 @@ class Sym(Symbolic):
     """``origin`` is the event path used to look up key spellings and types in the tests'
     events (for an array element: the array's path plus an index)."""
 
-    __slots__ = ("field", "origin")
+    __slots__ = ("field", "origin", "plain")
 
-    def __init__(self, field: Field, origin: tuple | None = None):
+    def __init__(self, field: Field, origin: tuple | None = None, plain: bool = False):
         self.field = field
         self.origin = field.path if origin is None else origin
+        self.plain = plain  # deep_walk hands out plain lists/dicts, not Panther's immutables
 
     def describe(self) -> str:
         return f"field {self.field}"
@@ -226,7 +227,7 @@ class Sym(Symbolic):
             raise Unsupported("subscript", f"indexing into {self.describe()} with a non-empty default")
         ctx = state.current()
         step = ctx.shape.spell(self.origin, key) if isinstance(key, str) else key
-        return Sym(Field(f.path + (step,), root=f.root), self.origin + (step,))
+        return Sym(Field(f.path + (step,), root=f.root), self.origin + (step,), self.plain)
 
     def get(self, key, default=None):
         f = self.field
@@ -293,6 +294,12 @@ class Sym(Symbolic):
         if maxsplit != -1:
             raise Unsupported("split()", "split() with maxsplit")
         return self._transform("split", sep)
+
+    def rsplit(self, sep=None, maxsplit=-1):
+        if maxsplit == -1:
+            return self.split(sep)
+        guard_value(self.field, ".rsplit()")
+        return _LastPart(self, sep)
 
     def replace(self, old, new, count=-1):
         if count != -1 or not isinstance(old, str) or not isinstance(new, str):
@@ -371,6 +378,29 @@ class Sym(Symbolic):
 
     def __radd__(self, o):
         return SymStr.concat(o, self)
+
+
+class _LastPart(Symbolic):
+    """``s.rsplit(sep, n)``: only its last item is expressible (the same as split's last)."""
+
+    __slots__ = ("sym", "sep")
+
+    def __init__(self, sym: Sym, sep):
+        self.sym, self.sep = sym, sep
+
+    def describe(self) -> str:
+        return f"rsplit() of {self.sym.describe()}"
+
+    def truthy(self) -> Expr:
+        raise Unsupported("rsplit()", "truthiness of an rsplit() list")
+
+    def __getitem__(self, k):
+        if k == -1:
+            f = self.sym.field
+            return Sym(f.with_transform("split", self.sep, -1), self.sym.origin)
+        raise Unsupported("rsplit()", "an rsplit() item other than the last")
+
+    __hash__ = Symbolic.__hash__
 
 
 def _const_str(x: Any) -> str:

@@ -161,6 +161,8 @@ def _in_field(a, b: Sym):
         kinds = {"list"}
     elif f.transforms and f.transforms[-1].name in ("lower", "upper", "strip", "str", "replace"):
         kinds = {"str"}
+    elif f.transforms and f.transforms[-1].name in ("json", "get"):
+        kinds = ctx.shape.types_of(b.origin) - {"null"}
     if not kinds and isinstance(f.default, str):
         kinds = {"str"}
     elif not kinds and isinstance(f.default, tuple):
@@ -170,6 +172,8 @@ def _in_field(a, b: Sym):
     if kinds == {"list"}:
         return cond(Predicate(f, "member", operand))
     if kinds == {"dict"}:
+        if isinstance(operand, str):
+            return cond(Predicate(b.child(operand).field, "present"))
         return cond(Predicate(f.with_transform("keys"), "member", operand))
     # Type unknown or mixed: Python's `in` means both, and each is False on the other type.
     ctx.note(f"{b.field.dotted}: type not known from the tests; 'in' kept as substring-or-member")
@@ -355,7 +359,7 @@ def _loop_over_field(arr: Sym, body, pure: bool):
         raise Unsupported("for loop", f"loop over {arr.describe()} that changes outer state")
     f = arr.field
     guard_value(f, "for loop")
-    if f.default == () and not f.default_on_null:
+    if f.default == ():  # missing (and with deep_get/deep_walk null) iterate as []
         f = Field(f.path, root=f.root, transforms=f.transforms, udm=f.udm)
     elif f.default is not state.MISSING and f.default is not None:
         raise Unsupported("for loop", f"loop over {arr.describe()} with a non-empty default")
@@ -600,21 +604,22 @@ def _isinstance_field(x: Sym, types) -> Any:
         raise Unsupported("isinstance()", f"type of {f.dotted} is "
                           + ("not known from the tests' events" if not kinds else f"mixed ({', '.join(sorted(kinds))})"))
     (kind,) = kinds
-    matches = isinstance(_TYPE_SAMPLES[kind], types)
+    sample = ({"list": [], "dict": {}}.get(kind) if x.plain else None)
+    matches = isinstance(_TYPE_SAMPLES[kind] if sample is None else sample, types)
     ctx.note(f"isinstance({f.dotted}, ...) decided from the tests' events: {kind}")
     base = Field(f.path, root=f.root, transforms=f.transforms)
     none_matches = isinstance(None, types)
     has_value = Predicate(base, "exists")
     if f.default is state.MISSING or f.default is None or f.default_on_null:
         otherwise = none_matches if f.default in (state.MISSING, None) else \
-            isinstance(_sample(f.default), types)
+            isinstance(_sample(f.default, x.plain), types)
         if matches == otherwise:
             return matches
         return cond(has_value if matches else negate(has_value))
     # event.get(k, default): a missing key gives the default, a null value gives None
     if f.transforms:
         raise Unsupported("isinstance()", f"type of {f.dotted} with a default")
-    missing_matches = isinstance(_sample(f.default), types)
+    missing_matches = isinstance(_sample(f.default, x.plain), types)
     outcomes = {"value": matches, "null": none_matches, "missing": missing_matches}
     parts = []
     if outcomes["value"]:
@@ -626,9 +631,10 @@ def _isinstance_field(x: Sym, types) -> Any:
     return cond(disj(*parts))
 
 
-def _sample(v):
+def _sample(v, plain: bool = False):
+    """A default as Python holds it (defaults are frozen to tuples in the model)."""
     if isinstance(v, tuple):
-        return _SequenceStandIn()
+        return [] if plain else _SequenceStandIn()
     return v
 
 
