@@ -198,6 +198,10 @@ def test_regex_translation():
     assert python_regex_to_pcre("a\\Zb{,3}", ())[0] == "a\\zb{0,3}"
     assert python_regex_to_pcre("x", ("IGNORECASE", "fullmatch"))[0] == "(?i)\\A(?:x)\\z"
     assert glob_to_pcre("a*") == "\\Aa[\\s\\S]*\\z"
+    # Python's leading global flags are hoisted in front of the mode's anchor
+    assert python_regex_to_pcre("(?i)ab", ("match",))[0] == "(?i)\\A(?:ab)"
+    agrees(P("userAgent", "regex", "(?i)ab", flags=("match",)),
+           [{"userAgent": "ABc"}, {"userAgent": "xab"}])
 
 
 # --------------------------------------------------------------------------- alert behaviour

@@ -24,7 +24,7 @@ from .. import __version__
 from ..mapping import MappingError, MappingSet, Unmapped
 from ..model import All, Field, Rule, Template
 from .base import BuildOptions, Finding, Output, Translation
-from .spl_expr import Inexpressible, Lowering, eval_string, field_ref, search_string
+from .spl_expr import SEARCH_NAME, Inexpressible, Lowering, eval_string, field_ref, search_string
 
 NAME = "spl"
 MAPPING_TARGET = "splunk"
@@ -215,7 +215,9 @@ class SplBackend:
                 findings.append(Finding(f"output field {f}", "no single Splunk field; left "
                                         "out of the table", "warning"))
                 continue
-            if "," in r.name or " " in r.name:
+            if not SEARCH_NAME.match(r.name):
+                findings.append(Finding(f"output field {f}", f"{r.name!r} is not a plain field "
+                                        "name for table; left out of the table", "warning"))
                 continue
             out.append(r.name)
         return out

@@ -118,6 +118,10 @@ def python_regex_to_pcre(pattern: str, flags: tuple) -> tuple[str, list[str]]:
         if f not in _PY_FLAGS:
             raise Inexpressible(f"regex flag {f}", "no PCRE equivalent")
         inline += _PY_FLAGS[f]
+    leading = re.match(r"\(\?([aiLmsux]+)\)", pattern)
+    if leading:  # Python's global flags at the start: hoisted before the mode's anchor
+        inline += "".join(_PY_FLAGS[c.upper()] for c in leading.group(1) if c in "imsx")
+        pattern = pattern[leading.end():]
     body = _translate_escapes(pattern)
     if re.search(r"\\[dwsbDWSB]", pattern) and "ASCII" not in flags and "A" not in flags:
         notes.append("\\d, \\w, \\s and \\b match Unicode in Python's re, ASCII in Splunk's PCRE")
