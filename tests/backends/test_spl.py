@@ -142,6 +142,8 @@ def test_exists_null_truthy():
     agrees(P("errorCode", "null"), events)
     agrees(P("errorCode", "truthy"), events)
     agrees(Not(P("errorCode", "truthy")), events)
+    for falsy in ((), "", 0):  # deep_get(event, "errorCode", default=[]) and friends
+        agrees(Not(Predicate(F("errorCode", default=falsy), "truthy")), events)
 
 
 def test_quantifiers_over_array_leaves():

@@ -433,6 +433,11 @@ class Lowering:
         if fixed is not None:
             return "true()" if fixed else "false()"
         op = p.op
+        if op == "truthy" and not p.field.transforms and p.field.default in ((), [], "", 0):
+            # a falsy default (deep_get(e, "a", default=[])) reads as false, as missing does
+            from dataclasses import replace
+            p = replace(p, field=replace(p.field, default=MISSING_SENTINEL,
+                                         default_on_null=False))
         if op in ("exists", "null", "present", "truthy") and self._is_object(p.field):
             return self._object_presence(p)
         if op == "member":
