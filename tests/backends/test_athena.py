@@ -298,3 +298,24 @@ def test_str_of_a_number_column():
         pred = Predicate(F(("p_schema_version",)).with_transform("str"), "eq", value)
         assert_agrees(pred, events)
         assert_agrees(Not(pred), events)
+
+
+def test_truthy_of_a_struct():
+    events = [ev(userIdentity={"type": "Root"}), ev(userIdentity={}), ev(userIdentity=None), ev(),
+              ev(tlsDetails={"tlsVersion": "1.2"})]
+    for pred in [P("userIdentity", "truthy"), P("tlsDetails", "truthy")]:
+        assert_agrees(pred, events)
+        assert_agrees(Not(pred), events)
+
+
+def test_get_with_a_text_default_then_more_transforms():
+    events = [ev(userAgent=t) for t in ('{"a": "XY"}', '{"a": null}', '{"b": 1}', '{"a": 5}', '[1]', "bad")]
+    events += [ev(userIdentity={"type": "ROOT"}), ev(userIdentity={"arn": "x"})] + [ev()]
+    fields = [F(("userAgent",)).with_transform("json").with_transform("get", "a", "none").with_transform("lower"),
+              F(("userAgent",)).with_transform("json").with_transform("get", "a", "none", True).with_transform("lower"),
+              F(("userIdentity",)).with_transform("get", "type", "none").with_transform("lower")]
+    for f in fields:
+        for value in ("xy", "none", "root"):
+            pred = Predicate(f, "eq", value)
+            assert_agrees(pred, events)
+            assert_agrees(Not(pred), events)

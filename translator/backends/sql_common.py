@@ -371,8 +371,7 @@ class Lowering:
             return v
         if name == "get":
             if len(args) > 1:
-                self.report("get() with a default before other transforms")
-                return None
+                return self._get_text_default(v, args)
             if v.kind == "json":
                 return replace(v, json_path=v.json_path + (args[0],))
             if v.kind == "struct":
@@ -474,6 +473,32 @@ class Lowering:
             return None
         self.report(f"transform {name}() has no SQL form")
         return None
+
+    def _get_text_default(self, v: Val, args: tuple) -> Val | None:
+        """``get(key, "text")`` followed by more transforms: a string value, the default when
+        the key is absent (or null, with default on null) from a present container."""
+        key, default = args[0], args[1]
+        on_null = len(args) > 2 and bool(args[2])
+        if not isinstance(default, str) or v.kind not in ("json", "struct"):
+            self.report("get() with a non-text default before other transforms")
+            return None
+        if v.kind == "struct":
+            got = self._navigate(v, (key,), f"get({key!r})")
+            if got is None or got.kind != "string":
+                self.report(f"get({key!r}) of a non-text struct member with a default")
+                return None
+            value = exp.Coalesce(this=got.expr, expressions=[exp.Literal.string(default)])
+            guard = _and(v.guard, exp.Not(this=exp.Is(this=v.expr, expression=exp.Null())))
+            return Val("string", value, guard=guard)
+        got = replace(v, json_path=v.json_path + (key,))
+        absent = exp.Is(this=self.jx(got), expression=exp.Null())
+        if on_null:
+            absent = _or(absent, exp.EQ(this=self.jtext(got), expression=exp.Literal.string("null")))
+        container = exp.Not(this=exp.Is(this=self.jx(v), expression=exp.Null()))
+        value = exp.Case(ifs=[exp.If(this=absent.copy(), true=exp.Literal.string(default))],
+                         default=self.jscalar(got))
+        guard = _and(v.guard, container, _or(absent, self.j_is(got, "string")))
+        return Val("string", value, guard=guard)
 
     def _int_of_text(self, text: exp.Expression) -> exp.Expression:
         """Python's int(str): surrounding whitespace allowed, an optional sign, digits."""
@@ -645,6 +670,14 @@ class Lowering:
     def _present(self, p: Predicate, v: Val) -> exp.Expression | None:
         """Condition for a present, non-null value (FALSE/NULL allowed for missing)."""
         op, value = p.op, p.value
+        if v.kind == "struct" and op == "truthy" and v.dtype is not None:
+            # A dict is truthy when non-empty; a struct holds the listed members only.
+            self.caveat(f"{p.field.dotted}: truthy of a struct: a dict whose listed members are all "
+                        "absent or null counts as empty")
+            members = [exp.Not(this=exp.Is(this=exp.Dot(this=v.expr.copy(), expression=exp.to_identifier(c.name)),
+                                            expression=exp.Null()))
+                       for c in v.dtype.expressions if isinstance(c, exp.ColumnDef)]
+            return _or(*members) if members else exp.false()
         if v.kind in ("timestamp", "struct", "other") and op not in ("exists", "null", "present"):
             self.report(f"{p.field.dotted}: {op} on a {v.kind} column (Python sees "
                         f"{'text' if v.kind == 'timestamp' else 'a dict'})")
