@@ -319,3 +319,12 @@ def test_get_with_a_text_default_then_more_transforms():
             pred = Predicate(f, "eq", value)
             assert_agrees(pred, events)
             assert_agrees(Not(pred), events)
+
+
+def test_chained_get_with_empty_dict_default():
+    events = [ev(userAgent=t) for t in ('{"p": {"h": false}}', '{"p": {"h": true}}', '{"p": {}}', '{"q": 1}',
+                                        '{"p": 3}', "bad")] + [ev()]
+    f = F(("userAgent",)).with_transform("json").with_transform("get", "p", ()).with_transform("get", "h")
+    for pred in [Predicate(f, "eq", False), Predicate(f, "null")]:
+        assert_agrees(pred, events)
+        assert_agrees(Not(pred), events)

@@ -565,6 +565,7 @@ class Lowering:
 
     def transformed(self, f: Field) -> Val | None | bool:
         """``f`` with transforms applied in SQL. None: reported; False: Python always raises."""
+        f = _drop_empty_get_defaults(f)
         v = self.value(f)
         if v is None:
             return None
@@ -577,6 +578,7 @@ class Lowering:
 
     # ------------------------------------------------------------------ predicates
     def _predicate(self, p: Predicate) -> exp.Expression:
+        p = replace(p, field=_drop_empty_get_defaults(p.field))
         if isinstance(p.value, Field):
             return self._field_vs_field(p)
         raw = self.value(p.field)
@@ -628,12 +630,21 @@ class Lowering:
         key = last.args[0]
         default = last.args[1] if len(last.args) > 1 else MISSING
         on_null = len(last.args) > 2 and bool(last.args[2])
-        before = raw
-        for t in p.field.transforms[:-1]:
-            before = self.transform(before, t)
+        ts = p.field.transforms
+        start = len(ts) - 1  # the trailing run of get()s: MISSING flows through a get
+        while start > 0 and ts[start - 1].name == "get" and len(ts[start - 1].args) == 1:
+            start -= 1
+        root = raw
+        for t in ts[:start]:
+            root = self.transform(root, t)
+            if root is None:
+                break
+        before = root
+        for t in ts[start:-1]:
             if before is None:
                 break
-        if before is None or before.kind not in ("json", "struct"):
+            before = self.transform(before, t)
+        if before is None or before.kind not in ("json", "struct") or root.kind not in ("json", "struct"):
             if self.reasons:
                 return self._untranslated(self.reasons[-1], reported=True)
             return exp.false()
@@ -653,12 +664,12 @@ class Lowering:
                           present)
         if on_absent:
             if before.kind == "json":
-                container = exp.Not(this=exp.Is(this=self.jx(before), expression=exp.Null()))
+                container = exp.Not(this=exp.Is(this=self.jx(root), expression=exp.Null()))
                 absent = exp.Is(this=self.jx(got), expression=exp.Null())
                 if on_null:
                     absent = _or(absent, exp.EQ(this=self.jtext(got), expression=exp.Literal.string("null")))
             else:
-                container = exp.Not(this=exp.Is(this=before.expr, expression=exp.Null()))
+                container = exp.Not(this=exp.Is(this=root.expr, expression=exp.Null()))
                 absent = exp.Is(this=got.expr, expression=exp.Null())
             present = _or(_and(before.guard, container, absent), present)
         on_missing = _python_on(p, MISSING)
@@ -1001,6 +1012,19 @@ class Lowering:
         if guard is not None:
             empty = _or(_not(exp.Coalesce(this=guard, expressions=[exp.false()])), empty)
         return _or(empty, match), True
+
+
+def _drop_empty_get_defaults(f: Field) -> Field:
+    """``.get(k, {}).get(j)`` is ``.get(k).get(j)``: an empty dict and MISSING both give
+    MISSING to the next get (the frontend freezes ``{}`` as an empty tuple)."""
+    ts = list(f.transforms)
+    changed = False
+    for i in range(len(ts) - 1):
+        t = ts[i]
+        if t.name == "get" and len(t.args) > 1 and t.args[1] in ((), {}, []) and ts[i + 1].name == "get":
+            ts[i] = type(t)("get", (t.args[0],))
+            changed = True
+    return replace(f, transforms=tuple(ts)) if changed else f
 
 
 def _plain(name: str) -> bool:
