@@ -17,10 +17,10 @@ def render_site(compiled, mappings, fmt: str, targets: list[str], verify: bool) 
     """Relative path -> file text for the whole site."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    from ..backends import get_backend
     from ..backends.base import BuildOptions
-    from ..build import translate_one
+    from ..build import build
     from ..catalog import Catalog
+    from ..pipeline import Cache
 
     env = Environment(loader=FileSystemLoader(str(_templates())), undefined=StrictUndefined,
                       autoescape=select_autoescape(enabled_extensions=("html.j2",)),
@@ -29,10 +29,13 @@ def render_site(compiled, mappings, fmt: str, targets: list[str], verify: bool) 
     checkers = {t: _checker(t) for t in targets} if verify else {}
     files: dict[str, str] = {}
     page_tpl = env.get_template(f"doc_rule.{fmt}.j2")
+    # The build's translations, from its content cache when the rules did not change.
+    built = build(compiled, targets, mappings, "", BuildOptions(), Cache.default())
+    translations = {(t.rule_id, t.target): t for t in built.translations}
     for rule in catalog.rules:
         queries = []
         for target in targets:
-            tr = translate_one(get_backend(target), rule, mappings, BuildOptions())
+            tr = translations[(rule.id, target)]
             status = ""
             if verify and tr.outputs and checkers.get(target):
                 try:
