@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .glob import class_chars, glob_tokens
+
 __all__ = ["Inexpressible", "string_literal", "regex_literal", "identifier", "member",
            "glob_to_re2", "number_literal"]
 
@@ -143,32 +145,15 @@ _RE2_SPECIAL = set("\\.+*?()|[]{}^$")
 
 def glob_to_re2(pattern: str) -> str:
     """fnmatch semantics (case-sensitive, ``*`` spans ``/``), anchored at both ends."""
-    out, i, n = [], 0, len(pattern)
-    while i < n:
-        ch = pattern[i]
-        i += 1
-        if ch == "*":
+    out = []
+    for tok in glob_tokens(pattern):
+        if tok[0] == "any":
             out.append("(?s:.*)")
-        elif ch == "?":
+        elif tok[0] == "one":
             out.append("(?s:.)")
-        elif ch == "[":
-            j = i
-            if j < n and pattern[j] == "!":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 1
-            if j >= n:
-                out.append("\\[")
-                continue
-            body = pattern[i:j]
-            i = j + 1
-            neg = body.startswith("!")
-            if neg:
-                body = body[1:]
-            chars = "".join("\\" + c if c in "\\]^[" else c for c in body)
-            out.append(f"[{'^' if neg else ''}{chars}]")
+        elif tok[0] == "class":
+            out.append(f"[{'^' if tok[1] else ''}{class_chars(tok[2])}]")
         else:
+            ch = tok[1]
             out.append("\\" + ch if ch in _RE2_SPECIAL or ch in "#&~-" else ch)
     return r"\A" + "".join(out) + r"\z"

@@ -32,6 +32,7 @@ from ..model import (
     MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier, walk,
 )
 from .base import Finding
+from .glob import class_chars, glob_tokens
 from . import sigma_regex
 
 # --------------------------------------------------------------------------- Sigma tree
@@ -564,27 +565,16 @@ def _sigma_absent(tree: Node, name: str) -> bool:
 
 def _glob_regex(pattern: str) -> str:
     """fnmatch pattern -> regex body (anchoring added by the caller's fullmatch)."""
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        i += 1
-        if c == "*":
+    out = []
+    for tok in glob_tokens(pattern):
+        if tok[0] == "any":
             out.append(".*")
-        elif c == "?":
+        elif tok[0] == "one":
             out.append(".")
-        elif c == "[":
-            j = pattern.find("]", i + (1 if pattern[i:i + 1] in ("!", "]") else 0))
-            if j < 0:
-                out.append(r"\[")
-                continue
-            body = pattern[i:j]
-            i = j + 1
-            neg = body.startswith("!")
-            body = body[1:] if neg else body
-            body = body.replace("\\", "\\\\").replace("]", r"\]").replace("[", r"\[")
-            out.append("[" + ("^" if neg else "") + body + "]")
+        elif tok[0] == "class":
+            out.append("[" + ("^" if tok[1] else "") + class_chars(tok[2]) + "]")
         else:
-            out.append(_re_escape(c))
+            out.append(_re_escape(tok[1]))
     return "".join(out)
 
 

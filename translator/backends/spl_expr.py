@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from ..mapping import EACH, MappingError, MappingSet, ResolvedField, Unmapped
 from ..model import All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier
 from .base import Finding
+from .glob import class_chars, glob_tokens
 
 SEARCH_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.{}:@-]*$")
 PYTHON_WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0"
@@ -165,34 +166,15 @@ def glob_to_pcre(pattern: str) -> str:
     """fnmatch.fnmatchcase's language (``*``, ``?``, ``[seq]``, ``[!seq]``) as an anchored
     PCRE; ``*`` and ``?`` cross newlines as in fnmatch."""
     out = ["\\A"]
-    i, n = 0, len(pattern)
-    while i < n:
-        ch = pattern[i]
-        i += 1
-        if ch == "*":
+    for tok in glob_tokens(pattern):
+        if tok[0] == "any":
             out.append("[\\s\\S]*")
-        elif ch == "?":
+        elif tok[0] == "one":
             out.append("[\\s\\S]")
-        elif ch == "[":
-            j = i
-            if j < n and pattern[j] == "!":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 1
-            if j >= n:
-                out.append("\\[")
-                continue
-            stuff = pattern[i:j]
-            i = j + 1
-            neg = stuff.startswith("!")
-            if neg:
-                stuff = stuff[1:]
-            cls = "".join("\\" + c if c in "\\]^[" else c for c in stuff)
-            out.append(("[^" if neg else "[") + cls + "]")
+        elif tok[0] == "class":
+            out.append(("[^" if tok[1] else "[") + class_chars(tok[2]) + "]")
         else:
-            out.append(literal_regex(ch))
+            out.append(literal_regex(tok[1]))
     out.append("\\z")
     return "".join(out)
 
