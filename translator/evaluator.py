@@ -24,7 +24,7 @@ from .model import (
     MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier,
 )
 
-__all__ = ["evaluate", "resolve", "NotEvaluable", "apply_transforms"]
+__all__ = ["evaluate", "resolve", "NotEvaluable", "apply_transforms", "json_kind"]
 
 
 class NotEvaluable(Exception):
@@ -197,6 +197,19 @@ def _ip(value: Any):
     return ipaddress.ip_address(value.strip())
 
 
+def json_kind(value: Any) -> str:
+    """The JSON kind (model.JSON_KINDS) of a value; MISSING is None to Python (event.get)."""
+    if value is None or value is MISSING:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    for kind, types in (("int", int), ("float", float), ("str", str), ("dict", dict),
+                        ("list", (list, tuple))):
+        if isinstance(value, types):
+            return kind
+    return type(value).__name__
+
+
 def _operand(value: Any, event: Any, element: Any) -> Any:
     return resolve(value, event, element) if isinstance(value, Field) else value
 
@@ -214,6 +227,8 @@ def _predicate(p: Predicate, event: Any, element: Any) -> bool:
         return v is MISSING or v is None
     if op == "truthy":
         return v is not MISSING and bool(v)
+    if op == "is_type":
+        return json_kind(v) in p.value
     if v is MISSING:
         v = None  # what event.get() would hand to Python
     operand = _operand(p.value, event, element)

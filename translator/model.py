@@ -28,7 +28,7 @@ __all__ = [
     "MISSING", "Field", "Transform", "Predicate", "Quantifier", "All", "Any_", "AnyOf", "Not",
     "Const", "Opaque", "Expr", "TRUE", "FALSE", "OPS", "Mock", "RuleTest", "MitreRef", "Template",
     "DynamicSeverity", "Extraction", "Rule", "expr_to_dict", "expr_from_dict", "walk",
-    "fields_of", "SEVERITIES",
+    "fields_of", "SEVERITIES", "JSON_KINDS",
 ]
 
 SEVERITIES = ("Info", "Low", "Medium", "High", "Critical")
@@ -151,12 +151,16 @@ class Field:
 OPS = (
     "eq", "in", "contains", "startswith", "endswith", "regex", "glob", "exists", "truthy",
     "null", "gt", "ge", "lt", "le", "cidr", "is_ip", "is_ipv4", "is_ipv6", "ip_private",
-    "ip_public", "member", "present",
+    "ip_public", "member", "present", "is_type",
 )
+JSON_KINDS = ("str", "int", "float", "bool", "dict", "list", "null")
 # "member": value (scalar) is an element of the field's list value (Python `"x" in list_field`).
 # "contains": substring test on a string field (Python `"x" in str_field`).
 # "null": value is JSON null or missing ("is_null"); "exists": not missing and not null.
 # "present": the key is there, even with a null value (Python `"k" in event`).
+# "is_type": value (tuple of JSON_KINDS) holds the kind of the field's value as Python sees the
+# parsed JSON: "int" (bool excluded) and "float" apart, a missing value is "null" (None).
+# ``isinstance(x, int)`` on an event value is ``is_type`` ("bool", "int").
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from .model import MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Qu
 _OPS = {
     "eq": "==", "in": "in", "contains": "contains", "startswith": "starts_with",
     "endswith": "ends_with", "regex": "matches", "glob": "glob", "gt": ">", "ge": ">=", "lt": "<",
-    "le": "<=", "cidr": "in_cidr", "member": "has",
+    "le": "<=", "cidr": "in_cidr", "member": "has", "is_type": "is_type",
 }
 _UNARY = {"truthy": "is_not_null", "exists": "exists", "null": "is_null", "present": "is_present",
           "is_ip": "is_ip", "is_ipv4": "is_ipv4", "is_ipv6": "is_ipv6", "ip_private": "is_private_ip",

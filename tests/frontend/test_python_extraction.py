@@ -197,7 +197,6 @@ def test_library_call_on_field_is_reported_not_swallowed(tmp_path):
 @pytest.mark.parametrize("body, construct", [
     ("from panther_detection_helpers.caching import get_string_set\n"
      "def rule(event):\n    return event.get('a') in get_string_set('k')\n", "get_string_set"),
-    ("def rule(event):\n    return event.deep_get('p_enrichment', 'x') == 1\n", "enrichment"),
     ("import datetime\ndef rule(event):\n    return datetime.datetime.now().hour > 3\n",
      "wall-clock"),
     ("M = {str(i): i for i in range(100)}\ndef rule(event):\n    return M.get(event.get('k')) == 1\n",

@@ -15,8 +15,9 @@ from . import state
 from .errors import Unsupported, as_rule_error
 from .symbolic import Opaque, Sym, Symbolic, decide, resolve
 
-# Reads that depend on data outside the event: reported, never guessed.
-_OUTSIDE_EVENT = {"p_enrichment": "Panther enrichment (lookup-table match) is not in the event"}
+# Panther adds lookup-table matches to the event, before detections run, under
+# p_enrichment.<table>.<selector>: an ordinary field, as the simple-detection frontend reads it.
+ENRICHMENT_KEY = "p_enrichment"
 
 
 @dataclass
@@ -59,8 +60,9 @@ def _field(path: tuple, default: Any = None, on_null: bool = False) -> Field:
     spelled: list = []
     for step in path:
         spelled.append(ctx.shape.spell(tuple(spelled), step) if isinstance(step, str) else step)
-    if path and isinstance(path[0], str) and path[0].lower() in _OUTSIDE_EVENT:
-        raise Unsupported("enrichment", _OUTSIDE_EVENT[path[0].lower()])
+    if path and isinstance(path[0], str) and path[0].lower() == ENRICHMENT_KEY:
+        ctx.note(f"{'.'.join(map(str, path[:2]))}: Panther lookup-table enrichment, read as the "
+                 "event field Panther puts it in")
     if isinstance(default, Symbolic):
         raise Unsupported("default", "a default that is itself an event value")
     d = MISSING if default is None else _freeze(default)
@@ -115,7 +117,7 @@ class SymbolicEvent(Mapping):
         key = resolve(key)
         if not isinstance(key, str):
             raise Unsupported("event.get()", "an event key that is not constant text")
-        return Sym(_field((key,), default))
+        return Sym(_field((key,), default), raw_default=default)
 
     def deep_get(self, *keys, default=None):
         keys = tuple(resolve(k) for k in keys)
@@ -123,7 +125,7 @@ class SymbolicEvent(Mapping):
             raise Unsupported("deep_get()", "a key that is not constant text")
         if not keys:
             return self
-        return Sym(_field(keys, default, on_null=True))
+        return Sym(_field(keys, default, on_null=True), raw_default=default)
 
     def deep_walk(self, *keys, default=None, return_val="all"):
         keys = tuple(resolve(k) for k in keys)
@@ -135,7 +137,7 @@ class SymbolicEvent(Mapping):
             ctx.note(f"deep_walk({', '.join(keys)}) read as deep_get: an empty list there is "
                      "the default in Python")
         # Without lists on the way deep_walk is deep_get (a null value gives the default).
-        return Sym(_field(keys, default, on_null=True), plain=True)
+        return Sym(_field(keys, default, on_null=True), plain=True, raw_default=default)
 
     def udm(self, *keys, default=None):
         keys = tuple(resolve(k) for k in keys)

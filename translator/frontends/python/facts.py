@@ -63,8 +63,15 @@ def _from_fact(p: Predicate, fact: Any, holds: bool) -> bool | None:
             return True
     if p.op == "exists" and holds and _base(p) == _base(fact) and (
             fact.op in _NEEDS_VALUE or (_scalar_eq(fact) and fact.value is not None
-                                        and not fact.field.transforms)):
+                                        and not fact.field.transforms)
+            or (fact.op == "is_type" and "null" not in fact.value)):
         return True
+    if p.op == "is_type" and fact.op == "is_type" and _same_value(p, fact):
+        kinds, known = set(p.value), set(fact.value)
+        if holds and known <= kinds:
+            return True
+        if (holds and not known & kinds) or (not holds and kinds <= known):
+            return False
     if p.op == "exists" and holds and fact.op == "exists" and _base(p) == _base(fact):
         return True
     if p.op == "null" and _same_value(p, fact) and fact.op == "exists":

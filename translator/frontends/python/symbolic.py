@@ -13,6 +13,7 @@ from ...model import FALSE, MISSING, TRUE, Const, Expr, Field, Not, Predicate, T
 from . import state
 from .errors import Unsupported, as_rule_error
 from .explore import conj, disj, negate
+from .facts import implied
 
 SCALARS = (str, int, float, bool, type(None))
 
@@ -200,12 +201,15 @@ class Sym(Symbolic):
     """``origin`` is the event path used to look up key spellings and types in the tests'
     events (for an array element: the array's path plus an index)."""
 
-    __slots__ = ("field", "origin", "plain")
+    __slots__ = ("field", "origin", "plain", "raw_default")
 
-    def __init__(self, field: Field, origin: tuple | None = None, plain: bool = False):
+    def __init__(self, field: Field, origin: tuple | None = None, plain: bool = False,
+                 raw_default: Any = None):
         self.field = field
         self.origin = field.path if origin is None else origin
         self.plain = plain  # deep_walk hands out plain lists/dicts, not Panther's immutables
+        # the default as the rule wrote it (the model freezes both [] and {} to ())
+        self.raw_default = raw_default
 
     def describe(self) -> str:
         return f"field {self.field}"
@@ -217,7 +221,19 @@ class Sym(Symbolic):
         return Predicate(self.field, "eq", True)
 
     # ---- structure
+    def _settled(self) -> "Sym":
+        """Without its default when the path already knows the value is there and not null
+        (``isinstance(v, Mapping)`` held): the default can no longer apply."""
+        f = self.field
+        if f.default in (MISSING, None, ()) or f.transforms:
+            return self
+        base = Field(f.path, root=f.root, udm=f.udm)
+        if implied(Predicate(base, "exists"), state.current().explorer.facts):
+            return Sym(base, self.origin, self.plain)
+        return self
+
     def child(self, key: Any) -> "Sym":
+        self = self._settled()
         f = self.field
         if f.transforms:
             if f.transforms[-1].name in ("json", "get") and isinstance(key, str):
@@ -230,6 +246,7 @@ class Sym(Symbolic):
         return Sym(Field(f.path + (step,), root=f.root), self.origin + (step,), self.plain)
 
     def get(self, key, default=None):
+        self = self._settled()
         f = self.field
         if not isinstance(key, (str, int)) or isinstance(key, bool):
             raise Unsupported("get()", "a key that is not a constant")
@@ -246,7 +263,8 @@ class Sym(Symbolic):
             return Sym(Field(g.path, g.default, g.default_on_null, g.transforms[:-1]
                              + (Transform("get", (key, _freeze(default))),), g.root, g.udm), c.origin)
         if default is not None:
-            return Sym(Field(c.field.path, _freeze(default), False, (), c.field.root), c.origin)
+            return Sym(Field(c.field.path, _freeze(default), False, (), c.field.root), c.origin,
+                       raw_default=default)
         return c
 
     def __getitem__(self, key):

@@ -18,7 +18,7 @@ import time as _time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...model import FALSE, Field, Predicate, Quantifier
+from ...model import FALSE, Field, Predicate, Quantifier, _freeze
 from . import state
 from .errors import PathLimit, Timeout, TracerError, Unsupported, TRACED_FILES, as_rule_error
 from .event import SymbolicEvent
@@ -386,6 +386,9 @@ def _loop_over_field(arr: Sym, body, pure: bool):
     if any(o.kind == "error" for o in outcomes):
         state.current().note("for loop: elements on which the body raises count as not matching")
     if not returns:
+        stuck = next((o.value for o in outcomes if o.kind == "unsupported"), None)
+        if stuck is not None:  # an element on which the body could return: not known
+            raise stuck
         return GO_ON  # a pure body that never returns: the loop has no effect
     if len(returns) > 1 or any(o.kind == "value" and o.value[0] == "break" for o in outcomes):
         raise Unsupported("for loop", "which element comes first decides the result")
@@ -587,55 +590,87 @@ def _isinstance(x, types):
     return isinstance(x, types)
 
 
+_VALUE_KINDS = ("str", "int", "float", "bool", "dict", "list")
+# Transforms whose result has one Python type whatever the value.
+_FIXED_KIND = {"len": "int", "int": "int", "float": "float", "str": "str", "bool": "bool",
+               "lower": "str", "upper": "str", "strip": "str", "lstrip": "str", "rstrip": "str",
+               "replace": "str", "removeprefix": "str", "removesuffix": "str", "basename": "str"}
+
+
+def _kind_sample(kind: str, plain: bool) -> Any:
+    if kind in ("dict", "list") and plain:
+        return {} if kind == "dict" else []
+    return {"int": 0, "float": 0.0}.get(kind, _TYPE_SAMPLES.get(kind))
+
+
 def _isinstance_field(x: Sym, types) -> Any:
     ctx = state.current()
     f = x.field
+    plain = x.plain
     if f.transforms:
-        last = f.transforms[-1].name
-        kinds = {"len": {"number"}, "int": {"number"}, "float": {"number"}, "str": {"str"},
-                 "lower": {"str"}, "upper": {"str"}, "strip": {"str"}}.get(last)
-        if last == "split":
-            kinds = {"str"} if len(f.transforms[-1].args) > 1 else {"list"}
-        elif last in ("json", "get"):
-            kinds = ctx.shape.types_of(x.origin) - {"null"}
+        last = f.transforms[-1]
+        if last.name == "split":  # str.split gives a real list; an indexed item is text
+            return isinstance("" if len(last.args) > 1 else [], types)
+        if last.name in _FIXED_KIND:
+            return isinstance(_kind_sample(_FIXED_KIND[last.name], True), types)
+        if last.name not in ("json", "get"):
+            raise Unsupported("isinstance()", f"type of {f.dotted} after {last.name}()")
+        kinds = ctx.shape.types_of(x.origin) - {"null"}
+        plain = True  # json.loads builds plain dicts and lists
     else:
         kinds = ctx.field_types(Field(x.origin)) - {"null"}
-    if not kinds or len(kinds) > 1:
-        raise Unsupported("isinstance()", f"type of {f.dotted} is "
-                          + ("not known from the tests' events" if not kinds else f"mixed ({', '.join(sorted(kinds))})"))
-    (kind,) = kinds
-    sample = ({"list": [], "dict": {}}.get(kind) if x.plain else None)
-    matches = isinstance(_TYPE_SAMPLES[kind] if sample is None else sample, types)
-    ctx.note(f"isinstance({f.dotted}, ...) decided from the tests' events: {kind}")
     base = Field(f.path, root=f.root, transforms=f.transforms)
-    none_matches = isinstance(None, types)
     has_value = Predicate(base, "exists")
+    if len(kinds) == 1:
+        (kind,) = kinds
+        sample = ({"list": [], "dict": {}}.get(kind) if plain else None)
+        matches = isinstance(_TYPE_SAMPLES[kind] if sample is None else sample, types)
+        ctx.note(f"isinstance({f.dotted}, ...) decided from the tests' events: {kind}")
+        value_expr = has_value if matches else FALSE
+    else:
+        # Type not known from the tests or mixed: test the kind of the value itself.
+        kinds_matching = tuple(k for k in _VALUE_KINDS if isinstance(_kind_sample(k, plain), types))
+        if len(kinds_matching) == len(_VALUE_KINDS):
+            value_expr = has_value
+        elif not kinds_matching:
+            value_expr = FALSE
+        else:
+            value_expr = Predicate(base, "is_type", kinds_matching)
+        if f.transforms and f.default is not state.MISSING:
+            raise Unsupported("isinstance()", f"type of {f.dotted} with a default")
+    none_matches = isinstance(None, types)
     if f.default is state.MISSING or f.default is None or f.default_on_null:
         otherwise = none_matches if f.default in (state.MISSING, None) else \
-            isinstance(_sample(f.default, x.plain), types)
-        if matches == otherwise:
-            return matches
-        return cond(has_value if matches else negate(has_value))
+            _default_matches(x, types)
+        if value_expr is has_value and otherwise:
+            return True
+        if value_expr is FALSE and not otherwise:
+            return False
+        return cond(disj(value_expr, negate(has_value)) if otherwise else value_expr)
     # event.get(k, default): a missing key gives the default, a null value gives None
     if f.transforms:
         raise Unsupported("isinstance()", f"type of {f.dotted} with a default")
-    missing_matches = isinstance(_sample(f.default, x.plain), types)
-    outcomes = {"value": matches, "null": none_matches, "missing": missing_matches}
-    parts = []
-    if outcomes["value"]:
-        parts.append(has_value)
-    if outcomes["null"]:
+    missing_matches = _default_matches(x, types)
+    parts = [value_expr]
+    if none_matches:
         parts.append(conj(Predicate(base, "present"), Predicate(base, "null")))
-    if outcomes["missing"]:
+    if missing_matches:
         parts.append(negate(Predicate(base, "present")))
     return cond(disj(*parts))
 
 
-def _sample(v, plain: bool = False):
-    """A default as Python holds it (defaults are frozen to tuples in the model)."""
-    if isinstance(v, tuple):
-        return [] if plain else _SequenceStandIn()
-    return v
+def _default_matches(x: Sym, types) -> bool:
+    """isinstance() of a default as the rule wrote it: get()/deep_get() hand it back as is (a
+    plain list or dict; the model freezes both to a tuple, so a container must agree on both)."""
+    default = x.field.default
+    if isinstance(x.raw_default, (list, dict)) and _freeze(x.raw_default) == default:
+        return isinstance(x.raw_default, types)
+    if not isinstance(default, tuple):
+        return isinstance(default, types)
+    as_list, as_dict = isinstance([], types), isinstance({}, types)
+    if as_list != as_dict:
+        raise Unsupported("isinstance()", "type of a list or dict default")
+    return as_list
 
 
 def _any_all(kind: str):

@@ -1,0 +1,134 @@
+"""Unit tests of the Python frontend on type tests (isinstance), enrichment reads and library
+calls on event values. Small rules written here; the real rule is the oracle on every event."""
+from __future__ import annotations
+
+from pyrule_harness import agrees_on, condition, extract
+
+from translator.evaluator import evaluate
+from translator.model import Field, Predicate, expr_from_dict, expr_to_dict
+
+
+def check(tmp_path, src, events, **kw):
+    out = extract(tmp_path, src, events=events, **kw)
+    assert agrees_on(tmp_path, out, events) == []
+    return out
+
+
+def test_is_type_predicate_follows_python_kinds():
+    p = Predicate(Field(("v",)), "is_type", ("bool", "int"))
+    assert [evaluate(p, {"v": x}) for x in (1, True, 1.0, "1", None, [1], {"a": 1})] == \
+        [True, True, False, False, False, False, False]
+    assert evaluate(p, {}) is False
+    assert evaluate(Predicate(Field(("v",)), "is_type", ("null",)), {}) is True
+    assert expr_from_dict(expr_to_dict(p)) == p
+
+
+def test_isinstance_of_a_field_absent_from_the_tests_is_a_type_test(tmp_path):
+    src = '''
+    def failed(status):
+        if not status:
+            return False
+        code = status.get("code")
+        if not isinstance(code, int):
+            return False
+        return code >= 400
+    def rule(event):
+        return failed(event.deep_get("response", "status"))
+    '''
+    events = [{"response": {"status": {"code": 403}}}, {"response": {"status": {"code": "403"}}},
+              {"response": {"status": {"code": 403.0}}}, {"response": {"status": {"code": True}}},
+              {"response": {"status": {}}}, {}]
+    out = extract(tmp_path, src, events=[{"x": 1}])  # the tests never show the code
+    assert agrees_on(tmp_path, out, events) == []
+    assert out.status == "exact", out.reasons
+    assert 'is_type ["int", "bool"]' in condition(out)
+
+
+def test_isinstance_of_a_field_of_mixed_type_forks_on_the_kind(tmp_path):
+    src = '''
+    import json
+    from collections.abc import Mapping
+    def details(event):
+        d = event.get("details", {})
+        if isinstance(d, (str, bytes)):
+            try:
+                return json.loads(d)
+            except ValueError:
+                return {}
+        return d
+    def rule(event):
+        kind = event.deep_get("spec", "kind", default="<none>")
+        if isinstance(kind, Mapping):
+            kind = kind.get("value", "<none>")
+        return kind == "big" and details(event).get("who") == "x"
+    '''
+    events = [{"spec": {"kind": "big"}, "details": '{"who": "x"}'},
+              {"spec": {"kind": {"value": "big"}}, "details": {"who": "x"}},
+              {"spec": {"kind": {"value": "small"}}, "details": {"who": "x"}},
+              {"spec": {"kind": "big"}, "details": "not json"},
+              {"spec": {"kind": "big"}, "details": '{"who": "y"}'},
+              {"spec": {"kind": ["big"]}, "details": {"who": "x"}},
+              {"spec": {"kind": "big"}}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert "is_type" in condition(out)
+
+
+def test_isinstance_with_a_get_default_keeps_missing_and_null_apart(tmp_path):
+    src = '''
+    def rule(event):
+        v = event.get("v", "none")
+        return isinstance(v, (list, type(None))) or v == "x"
+    '''
+    events = [{"v": [1]}, {"v": None}, {}, {"v": "x"}, {"v": "y"}, {"v": 3}, {"v": {"a": 1}},
+              {"w": 1}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+
+
+def test_isinstance_of_a_container_default_uses_the_default_as_written(tmp_path):
+    # get(k, []) and get(k, {}) are both an empty tuple in the model: the rule's own default
+    # (a plain list, as get() hands it back) decides
+    src = '''
+    def rule(event):
+        v = event.get("v", [])
+        w = event.deep_get("w", "x", default={})
+        return isinstance(v, list) and not isinstance(w, dict)
+    '''
+    events = [{"v": [1]}, {"v": "a"}, {}, {"v": None}, {"w": {"x": {}}}, {"w": {"x": 1}},
+              {"v": [], "w": {"x": "1"}}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+
+
+def test_enrichment_is_read_where_panther_puts_it(tmp_path):
+    src = '''
+    def rule(event):
+        country = event.deep_get("p_enrichment", "geo", "ip", "country", default="")
+        return country.lower() in ("kp", "ir")
+    '''
+    events = [{"ip": "1.2.3.4", "p_enrichment": {"geo": {"ip": {"country": "KP"}}}},
+              {"ip": "1.2.3.4", "p_enrichment": {"geo": {"ip": {"country": "FR"}}}},
+              {"ip": "1.2.3.4"}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert "p_enrichment.geo.ip.country" in condition(out)
+    assert any("enrichment" in n for n in out.notes)
+
+
+def test_loop_whose_body_cannot_be_followed_is_reported_not_dropped(tmp_path):
+    # no element's body returns a value the tracer could follow: the loop is not a no-op
+    src = '''
+    def table(event):
+        enrichment = event.deep_get("p_enrichment", default={})
+        for name in enrichment.keys():
+            for row in enrichment.get(name, {}).values():
+                if row.get("bad"):
+                    return name
+        return None
+    def rule(event):
+        return table(event) is not None
+    '''
+    out = extract(tmp_path, src, events=[{"p_enrichment": {"t": {"ip": {"bad": True}}}}])
+    assert out.status != "exact"
+    assert any("get(): a key that is not a constant" in r for r in out.reasons), out.reasons
