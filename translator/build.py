@@ -6,12 +6,12 @@ outputs.sync_outputs (atomic, stale files removed). Verdicts per rule x target f
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .backends import get_backend
 from .backends.base import BuildOptions, Finding, Output, Translation
-from .model import Rule
+from .model import Rule, _thaw
 from .pipeline import Cache, Compiled, key_of
 
 
@@ -52,17 +52,33 @@ def translate_one(backend, rule: Rule, mappings, options: BuildOptions) -> Trans
         return Translation(rule.id, backend.name, error=f"{type(exc).__name__}: {exc}")
 
 
+def with_rules(options: BuildOptions, rules: list[Rule]) -> BuildOptions:
+    """``options`` knowing every loaded rule (correlation rules lower their sub-rules)."""
+    return replace(options, rules={r.id: r for r in rules})
+
+
+def _content_hash(rule: Rule, rules_by_id: dict) -> str:
+    """What a rule's translation depends on: its own files, and a correlation rule's
+    sub-rules (their detection and alert context make its steps)."""
+    if rule.correlation is None:
+        return rule.source_hash
+    subs = sorted({s["rule_id"] for s in _thaw(rule.correlation)["steps"]})
+    return key_of(rule.source_hash, *(rules_by_id[r].source_hash if r in rules_by_id else "-"
+                                      for r in subs))
+
+
 def build(compiled: Compiled, targets: list[str], mappings, mapping_hash: str,
           options: BuildOptions, cache: Cache) -> BuildResult:
     result = BuildResult()
     opts_key = json.dumps({"strict": options.strict, "dialect": options.dialect,
                            "since": options.since, "extra": options.extra}, sort_keys=True)
+    options = with_rules(options, compiled.rules)
     for target in targets:
         backend = get_backend(target)
         per_target = []
         for rule in compiled.rules:
-            key = key_of("translate", target, rule.source_hash, compiled.support_hash,
-                         mapping_hash, opts_key)
+            key = key_of("translate", target, _content_hash(rule, options.rules),
+                         compiled.support_hash, mapping_hash, opts_key)
             hit = cache.get("translate", key)
             if hit is not None:
                 t = _translation_from_json(hit)

@@ -298,6 +298,9 @@ def translate(rule: Rule, mappings, options: BuildOptions | None = None) -> Tran
 
     # The build hands a MappingSet; tests may hand a ready SqlMapping.
     mapping = MappingSql(mappings, "athena", variant) if isinstance(mappings, MappingSet) else mappings
+    if rule.correlation is not None:
+        from .athena_correlation import translate_correlation
+        return translate_correlation(rule, mapping, options)
     try:
         q = build_query(rule, mapping, options.since or None,
                         error_level="raise" if options.strict else "warn")

@@ -76,3 +76,5 @@ class BuildOptions:
     dialect: str = ""  # SQL dialect for athena (athena default)
     since: str = ""  # time window override
     extra: dict = field(default_factory=dict)
+    # Every loaded rule by id: correlation rules build their steps from their sub-rules.
+    rules: dict = field(default_factory=dict, compare=False, repr=False)

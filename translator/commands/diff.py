@@ -87,7 +87,8 @@ def diff_cmd(paths, base, head, targets, mapping_files, fmt, jobs):
             outputs = {}
             for rule in rules.values():
                 for target in chosen:
-                    t = translate_one(get_backend(target), rule, mappings, BuildOptions())
+                    t = translate_one(get_backend(target), rule, mappings,
+                                      BuildOptions(rules=rules))
                     for o in t.outputs:
                         outputs[(rule.id, o.path)] = o.text
             sides[side] = (rules, outputs)

@@ -33,7 +33,7 @@ def verify_cmd(paths, targets, mapping_files, jobs, json_path, failures_only):
     """
     from ..backends import get_backend
     from ..backends.base import BuildOptions
-    from ..build import translate_one
+    from ..build import translate_one, with_rules
     from ..testing import run_tests
     from .common import prepare
 
@@ -44,7 +44,7 @@ def verify_cmd(paths, targets, mapping_files, jobs, json_path, failures_only):
     for target in chosen:
         backend = get_backend(target)
         for rule in compiled.rules:
-            tr = translate_one(backend, rule, mappings, BuildOptions())
+            tr = translate_one(backend, rule, mappings, with_rules(BuildOptions(), compiled.rules))
             cell = {"verdict": tr.verdict, "status": "-" if not tr.outputs else "unchecked"}
             if tr.outputs and checkers[target] is not None:
                 try:
