@@ -135,6 +135,10 @@ def _apply(name: str, value: Any, args: tuple) -> Any:
         if len(args) > 1 and (got is MISSING or (got is None and len(args) > 2 and args[2])):
             got = args[1]
         return got
+    if name == "ip_network":
+        if not isinstance(value, (str, int)):  # bool is an int to ipaddress too
+            raise TypeError(name)
+        return ipaddress.ip_network(value, *args)
     if name == "pluck":
         if not isinstance(value, list):
             raise TypeError(name)
@@ -191,7 +195,13 @@ def _network(text: str):
     return ipaddress.ip_network(text, strict=False)
 
 
+_NETWORKS = (ipaddress.IPv4Network, ipaddress.IPv6Network)
+
+
 def _ip(value: Any):
+    """An address parsed from text, or a network the ip_network transform built."""
+    if isinstance(value, _NETWORKS):
+        return value
     if not isinstance(value, str):
         raise ValueError("not an address")
     return ipaddress.ip_address(value.strip())
@@ -272,6 +282,9 @@ def _predicate(p: Predicate, event: Any, element: Any) -> bool:
         if op == "cidr":
             addr = _ip(v)
             nets = operand if isinstance(operand, (tuple, list)) else (operand,)
+            if isinstance(addr, _NETWORKS):
+                return any(addr.version == _network(n).version and addr.subnet_of(_network(n))
+                           for n in nets)
             return any(addr.version == _network(n).version and addr in _network(n) for n in nets)
         if op == "is_ip":
             _ip(v)

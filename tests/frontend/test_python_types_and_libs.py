@@ -132,3 +132,71 @@ def test_loop_whose_body_cannot_be_followed_is_reported_not_dropped(tmp_path):
     out = extract(tmp_path, src, events=[{"p_enrichment": {"t": {"ip": {"bad": True}}}}])
     assert out.status != "exact"
     assert any("get(): a key that is not a constant" in r for r in out.reasons), out.reasons
+
+
+IP_EVENTS = [{"src": s, "dst": d} for s, d in [
+    ("8.8.8.8", "10.0.0.1"), ("8.8.8.8", "8.8.4.4"), ("10.1.2.3", "10.0.0.1"),
+    ("100.64.1.1", "10.0.0.1"), ("8.8.8.0/24", "192.168.0.0/16"), ("8.8.8.1/24", "10.0.0.1"),
+    ("2001:4860::8888", "fd00::1"), ("not an ip", "10.0.0.1"), ("", "10.0.0.1"),
+    (None, "10.0.0.1"), (167772161, "10.0.0.1")]] + [{"dst": "10.0.0.1"}, {}]
+
+
+def test_ip_network_of_a_field_keeps_pythons_network_semantics(tmp_path):
+    src = '''
+    from ipaddress import ip_network
+    def rule(event):
+        src = event.get("src") or "0.0.0.0/32"
+        if not ip_network(src).is_global:
+            return False
+        dst = event.get("dst") or "1.0.0.0/32"
+        return ip_network(dst).is_private
+    '''
+    out = check(tmp_path, src, IP_EVENTS)
+    assert out.status == "exact", out.reasons
+    assert "ip_network(src)" in condition(out)
+
+
+def test_ip_network_subnet_of_a_constant_network(tmp_path):
+    src = '''
+    from ipaddress import ip_network
+    ALLOWED = {ip_network("10.0.0.0/8"), ip_network("fd00::/8")}
+    def inside(supernet, subnet):
+        if supernet.network_address.version != subnet.network_address.version:
+            return False
+        return subnet.subnet_of(supernet)
+    def rule(event):
+        if "src" not in event:
+            return False
+        net = ip_network(event.get("src"), strict=False)
+        return not any(inside(allowed, net) for allowed in ALLOWED)
+    '''
+    out = check(tmp_path, src, IP_EVENTS + [{"src": "10.9.0.0/16"}, {"src": "fd00::/7"}])
+    assert out.status == "exact", out.reasons
+
+
+def test_is_loopback_of_an_address(tmp_path):
+    src = '''
+    import ipaddress
+    def rule(event):
+        try:
+            ip = ipaddress.ip_address(event.get("ip", ""))
+        except ValueError:
+            return False
+        return not (ip.is_private or ip.is_loopback)
+    '''
+    events = [{"ip": x} for x in ("127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1", "8.8.8.8",
+                                  "10.0.0.1", "2001:4860::8888", "x")] + [{}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+
+
+def test_loopback_networks_are_pythons_is_loopback():
+    import ipaddress
+
+    from translator.frontends.python.ipaddrs import LOOPBACK_NETWORKS
+    p = Predicate(Field(("ip",)), "cidr", LOOPBACK_NETWORKS)
+    samples = ["127.0.0.0", "127.255.255.255", "126.255.255.255", "128.0.0.0", "0.0.0.0", "::",
+               "::1", "::2", "::ffff:127.0.0.1", "::ffff:128.0.0.1", "::127.0.0.1", "fe80::1",
+               "::1%eth0", "64:ff9b::7f00:1", "2002:7f00:1::"]
+    for a in samples:
+        assert evaluate(p, {"ip": a}) == ipaddress.ip_address(a).is_loopback, a

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import fnmatch as _fnmatch
 import functools
-import ipaddress as _ip
 import json as _json
 import re as _re
 import sys
@@ -23,6 +22,7 @@ from . import state
 from .errors import PathLimit, Timeout, TracerError, Unsupported, TRACED_FILES, as_rule_error
 from .event import SymbolicEvent
 from .explore import Explorer, conj, disj, fold, negate, opaque_of
+from .ipaddrs import IP_CALLS, SymIP
 from .symbolic import (Cond, Lazy, Opaque, Sym, SymMatch, SymStr, Symbolic, cond, decide,
                        guard_value, is_true, resolve, truthy)
 
@@ -434,59 +434,6 @@ def sub(obj, key):
 
 
 # --------------------------------------------------------------------------- calls
-class SymIP(Symbolic):
-    """An ``ipaddress`` address object made from a field."""
-
-    __slots__ = ("field",)
-
-    def __init__(self, field: Field):
-        self.field = field
-
-    def truthy(self):
-        return negate(FALSE)
-
-    def describe(self):
-        return f"IP address of {self.field}"
-
-    @property
-    def is_private(self):
-        return cond(Predicate(self.field, "ip_private"))
-
-    @property
-    def is_global(self):
-        return cond(Predicate(self.field, "ip_public"))
-
-    def in_network(self, net):
-        nets = net if isinstance(net, (list, tuple, set, frozenset)) else [net]
-        if not all(isinstance(n, (_ip.IPv4Network, _ip.IPv6Network)) for n in nets):
-            raise Unsupported("ipaddress", "address compared with something not a network")
-        return cond(Predicate(self.field, "cidr", tuple(sorted(str(n) for n in nets))))
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise Unsupported(f"ipaddress.{name}", f"{name} of an IP address from the event")
-
-    def __str__(self):
-        raise Unsupported("ipaddress", "text of an IP address object")
-
-    def __eq__(self, other):
-        raise Unsupported("ipaddress", "comparing IP address objects")
-
-    __hash__ = Symbolic.__hash__
-
-
-def _ip_of(op: str, exc: type):
-    def make(value, *rest):
-        value = resolve(value)
-        if not isinstance(value, Sym) or rest:
-            raise Unsupported("ipaddress", f"address of {_desc(value)}")
-        if not decide(Predicate(value.field, op)):
-            raise as_rule_error(exc(f"{value.field.dotted} is not an IP address"))
-        return SymIP(value.field)
-    return make
-
-
 _RE_FLAGS = [("IGNORECASE", _re.IGNORECASE), ("MULTILINE", _re.MULTILINE),
              ("DOTALL", _re.DOTALL), ("VERBOSE", _re.VERBOSE), ("ASCII", _re.ASCII)]
 
@@ -715,9 +662,7 @@ _INTERCEPT: dict = {
     _json.loads: _json_loads, _fnmatch.fnmatch: _glob, _fnmatch.fnmatchcase: _glob,
     _re.match: functools.partial(_regex, "match"), _re.search: functools.partial(_regex, "search"),
     _re.fullmatch: functools.partial(_regex, "fullmatch"),
-    _ip.ip_address: _ip_of("is_ip", ValueError),
-    _ip.IPv4Address: _ip_of("is_ipv4", _ip.AddressValueError),
-    _ip.IPv6Address: _ip_of("is_ipv6", _ip.AddressValueError),
+    **IP_CALLS,
     _time.time: _wallclock("time.time"),
 }
 _ALWAYS = {_time.time: "time.time", _time.time_ns: "time.time_ns"}

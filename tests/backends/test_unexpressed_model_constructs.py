@@ -1,0 +1,34 @@
+"""Model constructs no backend expresses yet: the ``is_type`` predicate (Python isinstance() on
+an event value) and the ``ip_network`` transform. Every backend reports them on the rule (a
+Finding) until it learns to express them: never a crash, never a drop."""
+from __future__ import annotations
+
+import pytest
+
+from translator.backends import TARGETS, get_backend
+from translator.mapping import load_mappings
+from translator.model import All, Field, Not, Predicate, Rule
+
+MS = load_mappings()
+CODE_IS_INT = Predicate(Field(("responseElements", "code")), "is_type", ("bool", "int"))
+NAME = Predicate(Field(("eventName",)), "eq", "CreateUser")
+
+
+SRC_NETWORK = Field(("sourceIPAddress",)).with_transform("ip_network")
+UNEXPRESSED = [
+    ("is_type", All((NAME, CODE_IS_INT))),
+    ("is_type", All((NAME, Not(CODE_IS_INT)))),
+    ("ip_network", All((NAME, Predicate(SRC_NETWORK, "ip_public")))),
+    ("ip_network", All((NAME, Not(Predicate(SRC_NETWORK, "cidr", ("10.0.0.0/8",)))))),
+]
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("construct, detection", UNEXPRESSED)
+def test_construct_is_reported_by_every_backend(target, construct, detection):
+    rule = Rule(id="Test.Unexpressed", display_name="t", log_types=("AWS.CloudTrail",),
+                detection=detection)
+    t = get_backend(target).translate(rule, MS)
+    assert not t.error
+    reported = [str(f) for f in t.findings if f.severity in ("partial", "unsupported")]
+    assert t.verdict != "exact" and any(construct in f for f in reported), (t.verdict, reported)
