@@ -75,4 +75,11 @@ def agrees_on(tmp: Path, out, events) -> list:
     return bad
 
 
-__all__ = ["extract", "condition", "agrees_on", "state"]
+def check(tmp: Path, rule_src: str, events, **kw):
+    """Extract the rule and assert that it agrees with the real rule on ``events``."""
+    out = extract(tmp, rule_src, events=events, **kw)
+    assert agrees_on(tmp, out, events) == []
+    return out
+
+
+__all__ = ["extract", "condition", "agrees_on", "check", "state"]

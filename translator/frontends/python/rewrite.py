@@ -103,6 +103,8 @@ class Rewriter(ast.NodeTransformer):
         ``T.loop(it, body, pure)``, so that a loop over an event array can be summarised into
         an any() quantifier. Only when that changes nothing: no else, no rebinding of names
         used outside the body, no yield/await."""
+        # judged on the code as written: the rewrite below wraps calls (x.add(...) -> call(...))
+        mutates = self._mutates_outer(node, _names_bound(node.body) | _names_bound([node.target]))
         self.generic_visit(node)
         if not self.functions or node.orelse or _has(node, (ast.Yield, ast.YieldFrom, ast.Await,
                                                             ast.Global, ast.Nonlocal)):
@@ -119,7 +121,7 @@ class Rewriter(ast.NodeTransformer):
         outside = _names_outside(func, node)
         if inside & (outside | params):
             return node  # a body binding is visible outside the loop (or shadows one)
-        pure = not self._mutates_outer(node, inside)
+        pure = not mutates
         self.loops += 1
         name = f"_rulec_loop_{self.loops}"
         arg = "_rulec_elem"

@@ -261,7 +261,8 @@ class Sym(Symbolic):
                 return c
             g = c.field
             return Sym(Field(g.path, g.default, g.default_on_null, g.transforms[:-1]
-                             + (Transform("get", (key, _freeze(default))),), g.root, g.udm), c.origin)
+                             + (Transform("get", (key, _freeze(default))),), g.root, g.udm), c.origin,
+                       raw_default=default)
         if default is not None:
             return Sym(Field(c.field.path, _freeze(default), False, (), c.field.root), c.origin,
                        raw_default=default)

@@ -22,6 +22,7 @@ from . import state
 from .errors import PathLimit, Timeout, TracerError, Unsupported, TRACED_FILES, as_rule_error
 from .event import SymbolicEvent
 from .explore import Explorer, conj, disj, fold, negate, opaque_of
+from .iteration import iteration_source
 from .ipaddrs import IP_CALLS, SymIP
 from .symbolic import (Cond, Lazy, Opaque, Sym, SymMatch, SymStr, Symbolic, cond, decide,
                        guard_value, is_true, resolve, truthy)
@@ -286,14 +287,9 @@ def quant(kind: str, iterable, body, where=None):
 
 
 def _quantifier(kind: str, arr: Sym, body, where) -> Any:
-    f = arr.field
-    if kind == "all":
-        # all() over null raises in Python, but all() over an empty array is True
-        guard_value(f, f"{kind}() iteration")
-    if f.default == () and not f.default_on_null:
-        f = Field(f.path, root=f.root, transforms=f.transforms, udm=f.udm)  # missing = empty
-    elif f.default is not state.MISSING and f.default is not None:
-        raise Unsupported(f"{kind}()", f"{kind}() over {arr.describe()} with a non-empty default")
+    f = iteration_source(arr, f"{kind}()")
+    if isinstance(f, list):
+        return quant(kind, f, body, where)
     elem = _element_sym(arr)
 
     def run():
@@ -305,6 +301,7 @@ def _quantifier(kind: str, arr: Sym, body, where) -> Any:
 
     sub = Explorer(max_paths=64)
     outcomes = sub.run(run, on_value=lambda v: v if v is _SKIP else truthy(v))
+    _refuse_raising_elements(f, outcomes, f"{kind}()")
 
     def leaf(o):
         if o.kind == "unsupported":
@@ -320,6 +317,22 @@ def _quantifier(kind: str, arr: Sym, body, where) -> Any:
 
 
 _SKIP = object()
+
+
+def _refuse_raising_elements(f: Field, outcomes: list, what: str) -> None:
+    """Python stops at the first element whose body raises, and the rule raises (no alert)
+    unless an earlier element already decided the result: the elements' order decides, which
+    no query can express. Events with such an element are refused (on this path only); on the
+    others the quantifier is exact."""
+    errors = [o for o in outcomes if o.kind == "error"]
+    if not errors:
+        return
+    raising = fold(outcomes, lambda o: TRUE_ if o.kind == "error" else FALSE)
+    if decide(Quantifier("any", f, raising)):
+        exc = errors[0].value
+        raise Unsupported(what, f"the body raises on some elements of {f.dotted} "
+                          f"({type(exc).__name__}: {exc}), and which element comes first "
+                          "decides the result")
 
 
 # --------------------------------------------------------------------------- for loops
@@ -357,12 +370,9 @@ def _loop_over_field(arr: Sym, body, pure: bool):
     out (several would make the result depend on the elements' order)."""
     if not pure:
         raise Unsupported("for loop", f"loop over {arr.describe()} that changes outer state")
-    f = arr.field
-    guard_value(f, "for loop")
-    if f.default == ():  # missing (and with deep_get/deep_walk null) iterate as []
-        f = Field(f.path, root=f.root, transforms=f.transforms, udm=f.udm)
-    elif f.default is not state.MISSING and f.default is not None:
-        raise Unsupported("for loop", f"loop over {arr.describe()} with a non-empty default")
+    f = iteration_source(arr, "for loop")
+    if isinstance(f, list):
+        return loop(f, body, pure)
     elem = _element_sym(arr)
 
     def kind(r):
@@ -383,12 +393,14 @@ def _loop_over_field(arr: Sym, body, pure: bool):
                 not any(o.value[1] is v or (type(o.value[1]) is type(v) and o.value[1] == v)
                         for v in returns):
             returns.append(o.value[1])
-    if any(o.kind == "error" for o in outcomes):
-        state.current().note("for loop: elements on which the body raises count as not matching")
+    _refuse_raising_elements(f, outcomes, "for loop")
+    unsupported = [o for o in outcomes if o.kind == "unsupported"]
+    if not returns and unsupported:
+        # what the body does past an unsupported construct is unknown: it may return
+        reached = fold(outcomes, lambda o: TRUE_ if o.kind == "unsupported" else FALSE)
+        if decide(Quantifier("any", f, reached)):
+            raise unsupported[0].value
     if not returns:
-        stuck = next((o.value for o in outcomes if o.kind == "unsupported"), None)
-        if stuck is not None:  # an element on which the body could return: not known
-            raise stuck
         return GO_ON  # a pure body that never returns: the loop has no effect
     if len(returns) > 1 or any(o.kind == "value" and o.value[0] == "break" for o in outcomes):
         raise Unsupported("for loop", "which element comes first decides the result")

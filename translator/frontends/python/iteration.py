@@ -1,0 +1,82 @@
+"""What a loop (``for``, ``any()``/``all()``) over an event value iterates over.
+
+Python iterates the value the rule holds: the field's value, or the default that replaced it
+(``event.get("a", [{}])`` iterates ``[{}]`` when ``a`` is missing), and raises on None. The
+loop over the field itself becomes a Quantifier (whose missing array is empty); a default
+that applies is a concrete list and runs as plain Python.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ...model import MISSING, Field, Predicate, Transform
+from . import state
+from .errors import Unsupported, as_rule_error
+from .symbolic import Sym, decide
+
+# Values a rule can iterate without knowing their elements: Python would iterate the
+# characters of a text and the keys of an object, which no Quantifier over an array means.
+_NOT_ARRAYS = {"str": "text (iterating its characters)", "dict": "an object (iterating its keys)",
+               "number": "a number (not iterable)", "bool": "a bool (not iterable)"}
+
+
+def iteration_source(arr: Sym, what: str) -> Field | list:
+    """The array Field to quantify over, or the concrete default list the rule iterates
+    instead (on this path). Forks on the default applying; None raises as in Python."""
+    f = arr.field
+    last = f.transforms[-1] if f.transforms else None
+    if last is None and f.default not in (MISSING, None, ()):
+        bare, on_null = Field(f.path, root=f.root, udm=f.udm), f.default_on_null
+    elif last is not None and last.name == "get" and len(last.args) > 1 \
+            and last.args[1] not in (None, ()):
+        on_null = len(last.args) > 2 and bool(last.args[2])
+        bare = Field(f.path, f.default, f.default_on_null,
+                     f.transforms[:-1] + (Transform("get", last.args[:1]),), f.root, f.udm)
+    else:
+        bare = None
+    if bare is not None:
+        if not decide(Predicate(bare, "present")):
+            return _concrete(arr, what)
+        if on_null and not decide(Predicate(bare, "exists")):
+            return _concrete(arr, what)
+        f = bare
+    if not decide_has_value(f):
+        raise as_rule_error(TypeError(f"{what} over None ({f.dotted} is null)"))
+    if f.default == () and not f.transforms:
+        f = Field(f.path, root=f.root, udm=f.udm)  # missing (and null if so) iterate as []
+    _check_is_array(arr, f, what)
+    return f
+
+
+def decide_has_value(f: Field) -> bool:
+    """False on the path where Python would iterate None."""
+    if f.transforms and f.transforms[-1].name == "get" and len(f.transforms[-1].args) == 1:
+        return decide(Predicate(f, "exists"))  # dict.get() gives None for a missing key
+    if not state.is_value_maybe_none(f):
+        return True
+    return decide(Predicate(f, "exists"))
+
+
+def _bare(f: Field) -> Field:
+    return Field(f.path, root=f.root, transforms=f.transforms, udm=f.udm)
+
+
+def _concrete(arr: Sym, what: str) -> list:
+    raw = arr.raw_default
+    if raw is None or isinstance(raw, (str, bytes)) or not hasattr(raw, "__iter__"):
+        raise Unsupported(what, f"loop over {arr.describe()} whose default is not a list")
+    return copy.deepcopy(list(raw))
+
+
+def _check_is_array(arr: Sym, f: Field, what: str) -> None:
+    """A Quantifier iterates arrays only: refuse fields the tests show holding other values."""
+    if f.transforms:
+        return  # split/keys/values/pluck give lists; json/get documents: checked by shape
+    kinds = state.current().field_types(Field(arr.origin)) - {"null", "list"}
+    for kind in sorted(kinds):
+        if kind in _NOT_ARRAYS:
+            raise Unsupported(what, f"{f.dotted} is {_NOT_ARRAYS[kind]} in the tests' events")
+
+
+__all__ = ["iteration_source"]
