@@ -2,8 +2,7 @@
 -- rule: Slack.AuditLogs.AppSensitiveScopes
 -- source: rules/slack/slack_app_sensitive_scopes.yml (sha256 75b13cee087fe89c1f8aa62ba774ed4a0b51ab0caa5dd775663b3f4f41bea2ef)
 -- dialect: athena
--- verdict: partial
--- not translated: any() at slack_app_sensitive_scopes.py:18: any() over field details.new_scopes with a non-empty default
+-- verdict: exact
 -- caveat: JSON keys are matched case-sensitively in SQL; Python falls back to a case-insensitive key lookup
 SELECT
   p_event_time AS p_event_time,
@@ -57,6 +56,13 @@ WHERE
         TRY_CAST(JSON_EXTRACT(details, '$.new_scopes') AS ARRAY(JSON)),
         x1 -> JSON_EXTRACT_SCALAR(x1, '$') = 'admin'
       )
-      OR NULL /* rulec: not translated: any() at slack_app_sensitive_scopes.py:18: any() over field details.new_scopes with a non-empty default */
+      OR ANY_MATCH(
+        TRY_CAST(JSON_EXTRACT(details, '$.new_scopes') AS ARRAY(JSON)),
+        x1 -> JSON_EXTRACT_SCALAR(x1, '$') LIKE 'admin%' ESCAPE '\'
+        OR JSON_EXTRACT_SCALAR(x1, '$') LIKE 'files:read%' ESCAPE '\'
+        OR JSON_EXTRACT_SCALAR(x1, '$') LIKE 'channels:history%' ESCAPE '\'
+        OR JSON_EXTRACT_SCALAR(x1, '$') LIKE 'groups:history%' ESCAPE '\'
+        OR JSON_EXTRACT_SCALAR(x1, '$') LIKE 'im:history%' ESCAPE '\'
+      )
     )
   );
