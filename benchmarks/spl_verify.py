@@ -7,8 +7,9 @@ Splunk events and compared with ExpectedResult and the reference evaluator.
 
 Prints verdict counts, parse results, test agreement (exact rules and all), the share of exact
 rules whose SPL agrees on all their tests, the reasons for partial/unsupported verdicts, and
-every disagreement with its cause (model also wrong = the canonical model disagrees with
-ExpectedResult too: a frontend matter, not the SPL's).
+every failure (disagreement, test not executed, exact rule without tests) grouped by its cause
+(model also wrong = the canonical model disagrees with ExpectedResult too: a frontend matter,
+not the SPL's). Without --details only exact rules' failures are listed.
 """
 from __future__ import annotations
 
@@ -31,6 +32,19 @@ from translator.verify.spl import verify_rule  # noqa: E402
 def _kind(construct: str, reason: str) -> str:
     text = re.sub(r"'[^']*'|\"[^\"]*\"|\([^)]*\)$", "…", f"{construct}: {reason}")
     return re.sub(r"\b[\w.{}\[\]]+\.[\w.{}\[\]]+\b", "<field>", text)[:110]
+
+
+def _cause(res) -> str:
+    """Why a test's SPL result differs from its ExpectedResult."""
+    if res.matched is None:
+        return "not executed: " + res.error.split(":")[0]
+    if res.evaluator is not None and res.evaluator != res.expected:
+        return "the canonical model disagrees with ExpectedResult too (frontend)"
+    if res.collisions:
+        return "the test gives different values to Panther fields that are one Splunk field"
+    if res.evaluator is None:
+        return "the reference evaluator cannot evaluate the model; SPL differs from ExpectedResult"
+    return "SPL differs from the reference evaluator (backend bug)"
 
 
 def main(argv: list[str]) -> None:
@@ -58,7 +72,8 @@ def main(argv: list[str]) -> None:
         v = verify_rule(rule, t, mappings)
         parsed += v.syntax_ok
         if not v.syntax_ok:
-            disagreements.append(f"{rule.id} PARSE: {v.syntax_errors}")
+            disagreements.append(("SPL does not parse (backend bug)",
+                                  f"{rule.id} [{t.verdict}]: {v.syntax_errors}"))
             continue
         all_agree = bool(v.tests)
         for res in v.tests:
@@ -78,10 +93,15 @@ def main(argv: list[str]) -> None:
             if not agrees and (t.verdict == "exact" or details):
                 why = res.error or (f"spl={res.matched} expected={res.expected} "
                                     f"evaluator={res.evaluator}")
-                disagreements.append(f"{rule.id} [{t.verdict}] {res.name!r}: {why}")
+                if res.collisions:
+                    why += " (" + "; ".join(res.collisions) + ")"
+                disagreements.append((_cause(res), f"{rule.id} [{t.verdict}] {res.name!r}: "
+                                                   f"{why}"))
         if t.verdict == "exact" and v.tests:
             exact_rules_with_tests += 1
             exact_rules_all_agree += all_agree
+        elif t.verdict == "exact":
+            disagreements.append(("no tests: nothing to check", f"{rule.id} [exact]"))
     seconds = time.perf_counter() - started
     print(f"rules: {len(rules)} (+{len(compiled.rules) - len(rules)} not streaming rules) "
           f"in {seconds:.1f}s")
@@ -99,9 +119,12 @@ def main(argv: list[str]) -> None:
     print("\nreasons for partial/unsupported (top 25):")
     for k, n in causes.most_common(25):
         print(f"  {n:5d}  {k}")
-    print(f"\ndisagreements ({len(disagreements)}):")
-    for line in disagreements:
-        print("  " + line)
+    print(f"\nfailures ({len(disagreements)}{'' if details else ', exact rules'}) by cause:")
+    for cause in sorted({c for c, _ in disagreements}):
+        lines = [line for c, line in disagreements if c == cause]
+        print(f"  {cause} ({len(lines)}):")
+        for line in lines:
+            print("    " + line)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from translator.model import (
     All, AnyOf, Const, Field, MitreRef, Not, Opaque, Predicate, Quantifier, Rule, RuleTest,
     Template,
 )
-from translator.verify.spl import check, splunk_event
+from translator.verify.spl import check, collisions, splunk_event
 
 MS = load_mappings()
 CT = "AWS.CloudTrail"
@@ -144,6 +144,48 @@ def test_exists_null_truthy():
     agrees(Not(P("errorCode", "truthy")), events)
     for falsy in ((), "", 0):  # deep_get(event, "errorCode", default=[]) and friends
         agrees(Not(Predicate(F("errorCode", default=falsy), "truthy")), events)
+
+
+def test_keys_are_read_in_the_schema_spelling():
+    # PantherEvent keys are case-insensitive: a rule traced on a test that writes "eventname"
+    # reads the log's eventName, and Splunk's field names are the log's own
+    detection = All((P("eventname", "eq", "RunInstances"),
+                     P("requestparameters.userData", "truthy")))
+    t = BACKEND.translate(rule_of(detection), MS)
+    assert "'eventName'==" in t.query and '"requestParameters.userData"' in t.query
+    assert not any("unmapped" in f.construct for f in t.findings)
+    hits = agrees(detection, [
+        {"eventName": "RunInstances", "requestParameters": {"userData": "x"}},
+        {"eventname": "RunInstances", "requestparameters": {"userData": "x"}},
+        {"eventName": "RunInstances", "requestParameters": {"userData": ""}},
+        {"eventName": "StopInstances", "requestParameters": {"userData": "x"}},
+    ])
+    assert hits == [True, True, False, False]
+
+
+def test_presence_of_a_renamed_field_reads_where_splunk_holds_it():
+    # the CrowdStrike add-on's ImageFileName is Panther's event.ImageFileName; its truthiness
+    # (JSON type unknown below the free-form event) is read from _raw at the renamed place
+    detection = P("event.ImageFileName", "truthy")
+    hits = agrees(detection, [{"event": {"ImageFileName": "at.exe"}}, {"event": {}},
+                              {"event": {"ImageFileName": ""}}],
+                  log_type="Crowdstrike.FDREvent")
+    assert hits == [True, False, False]
+
+
+def test_text_comparison_of_a_bool_field_never_holds():
+    # Splunk extracts JSON true as "true"; Python's True == "true" is False
+    for detection in (P("success", "eq", "true"), P("success", "in", ("true", "yes"))):
+        t = BACKEND.translate(rule_of(detection, log_types=("Gravitational.TeleportAudit",)), MS)
+        assert any("schema types the field bool" in f.reason for f in t.findings)
+        assert agrees(detection, [{"success": True}, {"success": False}],
+                      log_type="Gravitational.TeleportAudit") == [False, False]
+
+
+def test_collisions_name_fields_a_test_gives_different_values():
+    ev = {"event_platform": "Win", "event": {"event_platform": "Mac", "aid": "a"}, "aid": "a"}
+    assert collisions(MS, "Crowdstrike.FDREvent", ev) == (
+        "event_platform: event_platform='Win', event.event_platform='Mac'",)
 
 
 def test_quantifiers_over_array_leaves():

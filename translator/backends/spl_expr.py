@@ -226,18 +226,25 @@ class Lowering:
             self.findings.append(f)
 
     # ----------------------------------------------------------------- fields
+    def spelled(self, path: tuple) -> tuple:
+        """``path`` with its keys in the schema's spelling: Panther reads keys
+        case-insensitively (a rule traced on ``protopayload`` reads the log's ``protoPayload``);
+        Splunk field names are the log's own, exact."""
+        return self.mappings.schema(self.log_type).canonical(tuple(path))
+
     def resolve(self, field: Field, extra: tuple = ()) -> ResolvedField:
         if field.root == "element":
             if self._element is None:
                 raise Inexpressible(f"element field {field}", "outside a quantifier")
-            r = self.mappings.resolve_field(self.log_type, "splunk", field,
-                                            element_of=self._element[0])
+            array_path = self._element[0]
+            full = self.spelled(array_path + (EACH,) + tuple(field.path) + extra)
+            r = self.mappings.resolve(self.log_type, "splunk", full)
         else:
             path = tuple(field.path)
             if not path and field.udm:
                 r = self.mappings.resolve_field(self.log_type, "splunk", field)
             else:
-                r = self.mappings.resolve(self.log_type, "splunk", path + extra)
+                r = self.mappings.resolve(self.log_type, "splunk", self.spelled(path + extra))
         if isinstance(r, Unmapped):
             if self.strict or r.fallback is None:
                 raise Inexpressible(f"field {field.dotted}", r.message)
@@ -399,7 +406,7 @@ class Lowering:
         """A predicate on a field the source fixes (p_log_type): decided now, in Python."""
         if p.field.root != "event" or not p.field.path:
             return None
-        r = self.mappings.resolve(self.log_type, "splunk", tuple(p.field.path))
+        r = self.mappings.resolve(self.log_type, "splunk", self.spelled(p.field.path))
         if isinstance(r, ResolvedField) and r.column_type == "constant":
             from ..evaluator import evaluate
             event: dict = {}
@@ -449,6 +456,8 @@ class Lowering:
             if not items:
                 return "false()"
             if all(isinstance(i, str) for i in items):
+                if self._bool_never_text(v, p):
+                    return "false()"
                 vals = [i.lower() if not p.case_sensitive else i for i in items]
                 return f"({guard} AND in({x}, {', '.join(eval_string(s) for s in vals)}))"
             if all(isinstance(i, (int, float)) and not isinstance(i, bool) for i in items):
@@ -529,9 +538,21 @@ class Lowering:
         if isinstance(val, str):
             if v.kind == "number":
                 return "false()"  # Python: a number never equals a string
+            if self._bool_never_text(v, p):
+                return "false()"
             s = val.lower() if not p.case_sensitive else val
             return f"({guard} AND {x}=={eval_string(s)})"
         raise Inexpressible(f"comparison with {type(val).__name__}", "not a scalar")
+
+    def _bool_never_text(self, v: Value, p: Predicate) -> bool:
+        """A field the schema types bool holds JSON true/false, which Python never finds equal
+        to a text; Splunk extracts JSON true as the text "true", so ``'f'=="true"`` would match
+        where the rule does not."""
+        if v.type != "bool" or v.kind != "text":
+            return False
+        self.warn(f"{p.field.dotted} {p.op} text", "the schema types the field bool: Python "
+                  "never finds a bool equal to a text, so this comparison is false")
+        return True
 
     def _affix(self, op: str, x: str, s: str) -> str:
         plain = not any(c in s for c in "%_\\") and not any(ord(c) < 32 for c in s)
@@ -650,7 +671,7 @@ class Lowering:
             raise Inexpressible("nested quantifier", "Splunk flattens nested arrays")
         if q.field.transforms or q.field.default is not MISSING_SENTINEL:
             raise Inexpressible(f"quantifier over {q.field}", "with transforms or defaults")
-        array_path = tuple(q.field.path)
+        array_path = self.spelled(q.field.path)
         leaf_fields = []
         from ..model import walk
         for node in walk(q.where):
@@ -669,7 +690,8 @@ class Lowering:
                                 f"{len(leaves)} element fields; Splunk keeps one multivalue "
                                 "field per leaf, so elements cannot be matched on several")
         (leaf,) = leaves
-        element = self.mappings.resolve(self.log_type, "splunk", array_path + (EACH,) + leaf)
+        element = self.mappings.resolve(self.log_type, "splunk",
+                                        self.spelled(array_path + (EACH,) + leaf))
         if isinstance(element, Unmapped):
             if self.strict or element.fallback is None or "does not hold" in element.reason:
                 raise Inexpressible(f"array {q.field.dotted}", element.message)

@@ -101,6 +101,24 @@ def _set_label(record: dict, name: str, key: str, value: Any) -> None:
     node.setdefault(key, text)
 
 
+def schema_spelling(ms: MappingSet, log_type: str, event: Any, path: tuple = ()) -> Any:
+    """``event`` with its keys spelled as the log type's schema spells them. Panther reads keys
+    case-insensitively, so a test event may write ``protopayload`` for the log's
+    ``protoPayload``; the log a target ingests has the schema's spelling. Keys the schema does
+    not list (inside free-form JSON) keep theirs; of two keys that fold together the first
+    wins."""
+    schema = ms.schema(log_type)
+    if isinstance(event, dict):
+        out: dict = {}
+        for key, value in event.items():
+            spelled = schema.canonical(path + (str(key),))[-1] if schema else key
+            out.setdefault(spelled, schema_spelling(ms, log_type, value, path + (spelled,)))
+        return out
+    if isinstance(event, list):
+        return [schema_spelling(ms, log_type, v, path + (EACH,)) for v in event]
+    return event
+
+
 def with_standard_fields(ms: MappingSet, log_type: str, event: dict) -> dict:
     """The event as Panther stores it: p_log_type, and p_event_time from the log type's own
     timestamp field when the test event does not carry it."""

@@ -23,7 +23,7 @@ from typing import Iterable
 from ..backends.kql import Lowered, lower_rule, query_tables
 from ..evaluator import NotEvaluable, evaluate
 from ..mapping import MappingSet, load_mappings, project_event
-from ..mapping.project import with_standard_fields
+from ..mapping.project import schema_spelling, with_standard_fields
 from ..model import Rule
 
 KUSTO_DIR = Path(__file__).resolve().parent / "kusto"
@@ -194,22 +194,6 @@ def _duckdb_columns(cols: list) -> list | str:
     return out
 
 
-def _schema_spelling(ms: MappingSet, log_type: str, event, path: tuple = ()):
-    """The event with keys in the schema's spelling: Panther reads keys case-insensitively, so a
-    test event may write ``protopayload`` for the log's ``protoPayload``; the log itself (what
-    Sentinel ingests) has the schema's spelling."""
-    schema = ms.schema(log_type)
-    if isinstance(event, dict):
-        out = {}
-        for key, value in event.items():
-            canon = schema.canonical(path + (key,))[-1] if isinstance(key, str) else key
-            out.setdefault(canon, _schema_spelling(ms, log_type, value, path + (canon,)))
-        return out
-    if isinstance(event, list):
-        return [_schema_spelling(ms, log_type, v, path + (i,)) for i, v in enumerate(event)]
-    return event
-
-
 def log_type_of(rule: Rule, event) -> str:
     if isinstance(event, dict) and event.get("p_log_type") in (rule.log_types or ()):
         return event["p_log_type"]
@@ -270,7 +254,7 @@ def _run_tests(rule: Rule, lowered: Lowered, ms: MappingSet, con, schemas: dict,
                 results.append(TestResult(test.name, test.expected_result, None,
                                           error=f"log type {lt} has no Sentinel table in this query"))
                 continue
-            row = project_event(lt, "sentinel", _schema_spelling(ms, lt, event), mappings=ms) \
+            row = project_event(lt, "sentinel", schema_spelling(ms, lt, event), mappings=ms) \
                 if isinstance(event, dict) else {}
         except Exception as exc:  # noqa: BLE001 - a bad test event is this test's error
             results.append(TestResult(test.name, test.expected_result, None, error=f"projection: {exc}"))

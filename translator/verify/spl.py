@@ -2,15 +2,18 @@
 (translator/engines/spl_eval, written from Splunk's documentation), and every Test of the rule
 runs through it on the Splunk event the mapping's reverse projection makes of the test log.
 
-The Splunk event: the projected flat record (``a.b``, ``a{}.c`` multivalue, ``sourcetype``,
-``index``), plus the test log's own leaves at their documented fallback names for paths the
-mapping cannot place but does not declare absent (the backend writes those names with a
-warning), and ``_raw`` the event's JSON (wrapped under the source's name prefix, ``data.`` for
-add-ons that wrap events). A rule with a Threshold runs on Threshold copies of the event (and
+The Splunk event: the test log with its keys in the schema's spelling (Panther reads keys
+case-insensitively; the ingested log has the schema's spelling), projected to the flat record
+(``a.b``, ``a{}.c`` multivalue, ``sourcetype``, ``index``), plus the log's own leaves at their
+documented fallback names for paths the mapping cannot place but does not declare absent (the
+backend writes those names with a warning), and ``_raw`` the event's JSON as Splunk extracts
+those fields from it: wrapped under the source's name prefix (``data.`` for add-ons that wrap
+events), a field the mapping renames at the path its Splunk name spells. A rule with a Threshold runs on Threshold copies of the event (and
 must not alert on one fewer): Panther's unit tests check rule(), not the count.
 """
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +22,9 @@ from ..backends.base import Translation
 from ..backends.spl import MAPPING_TARGET, effective_detection
 from ..engines.spl_eval import SplError, parse, run
 from ..evaluator import NotEvaluable, evaluate
-from ..mapping import EACH, MappingError, MappingSet, Unmapped
-from ..mapping.project import project_event
+from ..mapping import EACH, MappingError, MappingSet, ResolvedField, Unmapped
+from ..mapping.naming import flat_name
+from ..mapping.project import project_event, schema_spelling
 from ..model import Rule
 from .base import EngineReport, TestCheck
 
@@ -36,6 +40,9 @@ class TestResult:
     matched: bool | None
     evaluator: bool | None = None
     error: str = ""
+    # Panther fields the mapping puts in one Splunk field that this test gives different
+    # values: the target cannot hold such an event (one of the values is lost)
+    collisions: tuple = ()
 
 
 @dataclass
@@ -58,7 +65,38 @@ def _leaves(path: tuple, value: Any):
         yield path, value
 
 
+def raw_document(mappings: MappingSet, log_type: str, event: dict) -> Any:
+    """The JSON Splunk holds in ``_raw`` for ``event`` (keys already in the schema's spelling).
+    Splunk names a JSON field by its path, so a field the mapping renames (the CrowdStrike
+    add-on's top-level ``ImageFileName`` for Panther's ``event.ImageFileName``) sits where its
+    Splunk name points; ``spath(_raw, name)`` then reads the same value as the field."""
+    tm = mappings.target_mapping(log_type, MAPPING_TARGET)
+    prefix = tm.name_prefix if tm else ""
+    doc: Any = copy.deepcopy(event)
+    for entry in tm.entries if tm else ():
+        path, name = tuple(entry.path), entry.name
+        if name.startswith("_") or "{}" in name or name == prefix + flat_name(path)[0] \
+                or any(not isinstance(s, str) or s == EACH for s in path):
+            continue  # Splunk's own fields (_time), arrays, names that are the path already
+        parent = doc
+        for step in path[:-1]:
+            parent = parent.get(step) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict) or path[-1] not in parent:
+            continue
+        value = parent.pop(path[-1])
+        node = doc
+        steps = name[len(prefix):].split(".") if name.startswith(prefix) else name.split(".")
+        for step in steps[:-1]:
+            node = node.setdefault(step, {}) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.setdefault(steps[-1], value)
+    for part in reversed([p for p in prefix.split(".") if p]):
+        doc = {part: doc}
+    return doc
+
+
 def splunk_event(mappings: MappingSet, log_type: str, event: dict) -> dict:
+    event = schema_spelling(mappings, log_type, event)
     record = project_event(mappings, log_type, MAPPING_TARGET, event)
     for path, value in _leaves((), event):
         r = mappings.resolve(log_type, MAPPING_TARGET, path)
@@ -71,12 +109,25 @@ def splunk_event(mappings: MappingSet, log_type: str, event: dict) -> dict:
                 cur.append(value)
         else:
             record.setdefault(name, value)
-    tm = mappings.target_mapping(log_type, MAPPING_TARGET)
-    raw: Any = event
-    for part in reversed([p for p in (tm.name_prefix if tm else "").split(".") if p]):
-        raw = {part: raw}
-    record["_raw"] = json.dumps(raw, sort_keys=True)
+    record["_raw"] = json.dumps(raw_document(mappings, log_type, event), sort_keys=True)
     return record
+
+
+def collisions(mappings: MappingSet, log_type: str, event: dict) -> tuple[str, ...]:
+    """Splunk fields that two Panther fields of ``event`` map to with different values
+    (``event.event_platform`` and ``event_platform`` are both the CrowdStrike add-on's
+    ``event_platform``): real logs agree on them, a test event may not."""
+    event = schema_spelling(mappings, log_type, event)
+    seen: dict = {}
+    for path, value in _leaves((), event):
+        if EACH in path or isinstance(value, (dict, list)):
+            continue
+        r = mappings.resolve(log_type, MAPPING_TARGET, path)
+        if isinstance(r, ResolvedField) and r.name and not r.steps:
+            seen.setdefault(r.name, {}).setdefault(".".join(path), value)
+    return tuple(f"{name}: " + ", ".join(f"{p}={v!r}" for p, v in by_path.items())
+                 for name, by_path in sorted(seen.items())
+                 if len(by_path) > 1 and len({json.dumps(v) for v in by_path.values()}) > 1)
 
 
 def _log_type(rule: Rule, event: Any) -> str:
@@ -114,7 +165,9 @@ def verify_rule(rule: Rule, translation: Translation, mappings: MappingSet) -> V
             result.tests.append(TestResult(test.name, test.expected_result, None, ev,
                                            f"{type(exc).__name__}: {exc}"))
             continue
-        result.tests.append(TestResult(test.name, test.expected_result, matched, ev))
+        clash = collisions(mappings, _log_type(rule, event), event) if matched != ev else ()
+        result.tests.append(TestResult(test.name, test.expected_result, matched, ev,
+                                       collisions=clash))
     return result
 
 

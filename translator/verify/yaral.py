@@ -18,7 +18,7 @@ from typing import Any
 from ..backends.base import Translation
 from ..evaluator import NotEvaluable, evaluate
 from ..mapping import EACH, MappingError, MappingSet, Unmapped, project_event
-from ..mapping.project import _set_label
+from ..mapping.project import _set_label, schema_spelling
 from ..mapping.udm import lookup
 from ..model import Rule
 from ..testing import effective_detection
@@ -70,23 +70,8 @@ def tree_sitter_gaps(text: str) -> str:
     return ""
 
 
-def canonical_keys(mappings: MappingSet, log_type: str, event: Any, path: tuple = ()) -> Any:
-    """``event`` with keys spelled as the log type's schema spells them: Panther reads keys
-    case-insensitively (``protopayload`` is ``protoPayload``), a UDM parser by schema name."""
-    schema = mappings.schema(log_type)
-    if isinstance(event, dict):
-        out = {}
-        for k, v in event.items():
-            spelled = schema.canonical(path + (str(k),))[-1] if schema else k
-            out.setdefault(spelled, canonical_keys(mappings, log_type, v, path + (spelled,)))
-        return out
-    if isinstance(event, list):
-        return [canonical_keys(mappings, log_type, v, path + (EACH,)) for v in event]
-    return event
-
-
 def udm_record(mappings: MappingSet, log_type: str, event: dict) -> dict:
-    event = canonical_keys(mappings, log_type, event)
+    event = schema_spelling(mappings, log_type, event)
     record = project_event(log_type, "chronicle", event, mappings=mappings)
     for path, value in _leaves((), event):
         r = mappings.resolve(log_type, "chronicle", path)
