@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 import click
 
@@ -64,5 +66,18 @@ def main():
     Splunk SPL and Athena SQL, and proves each translation by running the rules' own tests."""
 
 
+def entry() -> None:
+    """The ``rulec`` command. Rule code that iterates over a set runs in an order that depends
+    on Python's string-hash seed, and outputs must be the same bytes in every run: rulec runs
+    with a fixed seed, re-executing itself once when PYTHONHASHSEED is not 0."""
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.environ["PYTHONHASHSEED"] = "0"
+        try:
+            os.execv(sys.executable, [sys.executable, "-m", "translator", *sys.argv[1:]])
+        except OSError:  # no re-exec possible (embedded interpreter): run unseeded
+            pass
+    main(prog_name="rulec")
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()

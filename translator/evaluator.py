@@ -20,6 +20,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from .runtime.event import freeze
 from .model import (
     MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier,
 )
@@ -87,18 +88,24 @@ _STR_METHODS = {
 }
 
 
+# Transforms whose result is a plain Python value, no longer PantherEvent's read-only view.
+_UNWRAPPING = frozenset({"json", "pluck", "split", "keys", "values"})
+
+
 def apply_transforms(value: Any, transforms: tuple) -> Any:
+    wrapped = True  # lists/objects read from the event are PantherEvent's immutable views
     for t in transforms:
         if value is ERROR:
             return ERROR
         try:
-            value = _apply(t.name, value, t.args)
+            value = _apply(t.name, value, t.args, wrapped)
         except (TypeError, ValueError, AttributeError, IndexError, KeyError):
             return ERROR
+        wrapped = wrapped and t.name not in _UNWRAPPING
     return value
 
 
-def _apply(name: str, value: Any, args: tuple) -> Any:
+def _apply(name: str, value: Any, args: tuple, wrapped: bool = False) -> Any:
     if name in _STR_METHODS:
         if not isinstance(value, str):
             raise TypeError(name)
@@ -107,7 +114,9 @@ def _apply(name: str, value: Any, args: tuple) -> Any:
         # Python would see None from event.get(): str(None) == "None", len(None) raises.
         value = None
     if name == "str":
-        return str(value)  # Python's own text: True, None, [1, 2], {'a': 1}
+        # Python's own text: True, None, [1, 2], {'a': 1}; an event's list or object is
+        # PantherEvent's view, whose text is "ImmutableList((1, 2))".
+        return str(freeze(value) if wrapped else value)
     if name == "int":
         if isinstance(value, str):
             return int(value.strip(), *args)

@@ -24,6 +24,11 @@ def _base(p: Predicate):
     return (f.root, f.path, f.default, f.default_on_null)
 
 
+def _prefix(p: Predicate, fact: Predicate) -> bool:
+    n = len(p.field.transforms)
+    return fact.field.transforms[:n] == p.field.transforms
+
+
 def implied(expr: Expr, facts: dict) -> bool | None:
     if expr in facts:
         return facts[expr]
@@ -61,9 +66,11 @@ def _from_fact(p: Predicate, fact: Any, holds: bool) -> bool | None:
             return False
         if p.op == "exists" and None not in fact.value:
             return True
-    if p.op == "exists" and holds and _base(p) == _base(fact) and (
-            fact.op in _NEEDS_VALUE or (_scalar_eq(fact) and fact.value is not None
-                                        and not fact.field.transforms)
+    # A value seen through transforms T exists only if it exists through every prefix of T
+    # (int(x) succeeding implies x exists, not the other way round).
+    if p.op == "exists" and holds and _base(p) == _base(fact) and _prefix(p, fact) and (
+            fact.op in _NEEDS_VALUE or fact.op == "exists"
+            or (_scalar_eq(fact) and fact.value is not None and not fact.field.transforms)
             or (fact.op == "is_type" and "null" not in fact.value)):
         return True
     if p.op == "is_type" and fact.op == "is_type" and _same_value(p, fact):
@@ -72,8 +79,6 @@ def _from_fact(p: Predicate, fact: Any, holds: bool) -> bool | None:
             return True
         if (holds and not known & kinds) or (not holds and kinds <= known):
             return False
-    if p.op == "exists" and holds and fact.op == "exists" and _base(p) == _base(fact):
-        return True
     if p.op == "null" and _same_value(p, fact) and fact.op == "exists":
         return not holds
     if p.op == "exists" and _same_value(p, fact) and fact.op == "null":

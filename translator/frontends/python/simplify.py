@@ -23,9 +23,11 @@ def simplify(e: Expr) -> Expr:
 def _simp(e: Expr) -> Expr:
     if isinstance(e, Not):
         inner = _simp(e.item)
-        if isinstance(inner, Predicate) and inner.op == "null":
+        # not null == exists only where the value cannot fail to compute: not exists(int(x))
+        # also holds when int() raises, where null(int(x)) is False (a raising test).
+        if isinstance(inner, Predicate) and inner.op == "null" and not inner.field.transforms:
             return Predicate(inner.field, "exists")
-        if isinstance(inner, Predicate) and inner.op == "exists":
+        if isinstance(inner, Predicate) and inner.op == "exists" and not inner.field.transforms:
             return Predicate(inner.field, "null")
         return negate(inner)
     if isinstance(e, Quantifier):
@@ -56,6 +58,12 @@ def _implies_exists(p: Expr, guard: Predicate) -> bool:
         return any(_implies_exists(x, guard) for x in p.items)
     if not isinstance(p, Predicate) or p is guard or _base(p.field) != _base(guard.field):
         return False
+    guard_t = guard.field.transforms
+    if guard_t:  # exists(int(x)) is implied by a value test of int(x) (or of int(x) transformed)
+        if p.field.transforms[:len(guard_t)] != guard_t:
+            return False
+        return p.op in _NEEDS_VALUE or (p.op == "eq" and p.value is not None) or (
+            p.op == "in" and isinstance(p.value, tuple) and None not in p.value)
     if p.op in _NEEDS_VALUE:
         return True
     if p.op == "eq" and p.value is not None and not p.field.transforms:
@@ -73,7 +81,7 @@ def _clean_all(items: list) -> Expr:
             return FALSE
     kept = []
     for x in items:
-        if isinstance(x, Predicate) and x.op == "exists" and not x.field.transforms and \
+        if isinstance(x, Predicate) and x.op == "exists" and \
                 any(_implies_exists(y, x) for y in items):
             continue
         # Not(truthy) beside a value-requiring test of the same field cannot hold together

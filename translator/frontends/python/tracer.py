@@ -255,6 +255,15 @@ def _element_sym(arr: Sym) -> Sym:
     return Sym(Field((), root="element"), arr.origin + (0,))
 
 
+def _stable_order(iterable):
+    """A set iterates in an order that depends on the process' string-hash seed; every order
+    is one the real rule may run in, so take a fixed one: the extraction (and every output
+    built from it) is then the same in every run."""
+    if isinstance(iterable, (set, frozenset)):
+        return sorted(iterable, key=lambda v: (type(v).__name__, repr(v)))
+    return iterable
+
+
 def quant(kind: str, iterable, body, where=None):
     """``any(body(x) for x in iterable if where(x))`` (``all`` likewise)."""
     iterable = resolve(iterable)
@@ -263,7 +272,7 @@ def quant(kind: str, iterable, body, where=None):
     if isinstance(iterable, Symbolic):
         raise Unsupported(f"{kind}()", f"{kind}() over {iterable.describe()}")
     parts: list = []
-    for x in iterable:
+    for x in _stable_order(iterable):
         if where is not None:
             w = where(x)
             if isinstance(w, Symbolic):
@@ -354,7 +363,7 @@ def loop(iterable, body, pure: bool):
         return _loop_over_field(it, body, pure)
     if isinstance(it, Symbolic):
         iter(it)  # raises Unsupported naming the value
-    for x in it:
+    for x in _stable_order(it):
         r = body(x)
         if r is None or r is CONTINUE:
             continue
@@ -493,13 +502,33 @@ def _conv(name: str):
                 guard_value(x.field, f"{name}()")
             if args and name != "int":
                 raise Unsupported(f"{name}()", "extra arguments")
-            return Sym(x.field.with_transform(name, *args), x.origin)
+            converted = x.field.with_transform(name, *args)
+            if name != "str":
+                _guard_conversion(x, converted)
+            return Sym(converted, x.origin)
         if name == "str" and isinstance(x, SymStr):
             return x
         if isinstance(x, Symbolic):
             raise Unsupported(f"{name}()", f"{name}() of {x.describe()}")
         return real(*(() if x is None and not args and not kw else (x,)), *args, **kw)
     return conv
+
+
+def _guard_conversion(x: Sym, converted: Field) -> None:
+    """int()/float() raise on text that is not a number, on lists and objects, and the rule's
+    own ``except`` may catch that: fork on the conversion succeeding (a converted value is never
+    null, so ``exists`` on it means "converted"), unless the tests' events hold only numbers
+    (or booleans) there."""
+    f = x.field
+    if not f.transforms and f.root == "event":
+        kinds = state.current().field_types(Field(x.origin)) - {"null"}
+        default_ok = f.default is state.MISSING or f.default is None or \
+            isinstance(f.default, (int, float))
+        if kinds and kinds <= {"number", "bool"} and default_ok:
+            return
+    if not decide(Predicate(converted, "exists")):
+        name = converted.transforms[-1].name
+        raise as_rule_error(ValueError(f"{name}() of {f.dotted}: not a number"))
 
 
 def _bool(x=False):

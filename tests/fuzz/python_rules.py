@@ -1,0 +1,201 @@
+"""Random Panther-style Python rules and events for differential fuzzing of the Python frontend.
+
+Each generated rule is valid Python built from the idioms of real Panther rules (event.get with
+and without defaults, deep_get, subscripts, `in` on strings and lists, string methods, regex,
+fnmatch, len/int/str, any/all over list fields, helper functions, early returns, try/except),
+with hostile literal values (quotes, backslashes, wildcards, regex metacharacters, newlines,
+unicode). Events draw their values from the same pool, so comparisons hit as often as they miss,
+and vary types (missing, null, text, numbers, booleans, lists, objects) per field.
+
+The property checked by tests/fuzz/test_frontend_differential.py and benchmarks/fuzz_frontend.py:
+an extraction never disagrees with the real rule on an event (verdict ``mismatch``) and never
+fails with a tracer-internal error; it may honestly be partial or unsupported.
+"""
+from __future__ import annotations
+
+import random
+
+VALUES = ["admin", "Admin", "ADMIN", "root", "", " ", "a'b", 'a"b', "a\\b", "50%_off", "*", "?x",
+          "a.b", "(x)", "[y]", "new\nline", "tab\there", "é", "日本", "\x00z", "') or 1=1 --",
+          "| delete", '"; drop', "DeleteBucket", "deletebucket", "Create", "10.0.0.1",
+          "192.168.1.20", "8.8.8.8", "::1"]
+REGEXES = [r"^a", r"[0-9]+", r"\.", r"(?i)admin", r"b$", r"^(root|admin)$"]
+GLOBS = ["*min", "a?b", "[!a]*", "*.*", "*%*"]
+NUMBERS = [0, 1, 2, 5, 10, -3, 100]
+STRING_FIELDS = [("name",), ("user", "role"), ("action",)]
+NUMBER_FIELDS = [("count",), ("user", "age")]
+LIST_FIELD = ("items",)
+
+
+class RuleGen:
+    def __init__(self, rnd: random.Random):
+        self.r = rnd
+
+    # ------------------------------------------------------------------ values
+    def value(self) -> str:
+        return repr(self.r.choice(VALUES))
+
+    def values(self) -> str:
+        picked = self.r.sample(VALUES, self.r.randint(1, 4))
+        return repr(picked) if self.r.random() < 0.5 else repr(tuple(picked))
+
+    def default(self) -> str:
+        return self.r.choice(["", ", ''", ", 'none'", ", None", ", 'admin'"])
+
+    # ------------------------------------------------------------------ field reads
+    def string_read(self) -> str:
+        path = self.r.choice(STRING_FIELDS)
+        if len(path) == 1:
+            return self.r.choice([f"event.get({path[0]!r}{self.default()})",
+                                  f"event.get({path[0]!r}{self.default()})",
+                                  f"event.deep_get({path[0]!r}{self.default().replace(', ', ', default=', 1)})"])
+        keys = ", ".join(repr(k) for k in path)
+        return self.r.choice([f"event.deep_get({keys}{self.default().replace(', ', ', default=', 1)})",
+                              f"event.get({path[0]!r}, {{}}).get({path[1]!r}{self.default()})"])
+
+    def number_read(self) -> str:
+        path = self.r.choice(NUMBER_FIELDS)
+        keys = ", ".join(repr(k) for k in path)
+        return self.r.choice([f"event.deep_get({keys}, default=0)", f"event.deep_get({keys})"])
+
+    # ------------------------------------------------------------------ conditions
+    def condition(self, depth: int = 0) -> str:
+        r = self.r
+        if depth < 2 and r.random() < 0.3:
+            op = r.choice(["and", "or"])
+            return f"({self.condition(depth + 1)} {op} {self.condition(depth + 1)})"
+        if depth < 2 and r.random() < 0.1:
+            return f"not {self.condition(depth + 1)}"
+        s = self.string_read()
+        kind = r.randrange(16)
+        if kind == 0:
+            return f"{s} == {self.value()}"
+        if kind == 1:
+            return f"{s} != {self.value()}"
+        if kind == 2:
+            return f"{s} in {self.values()}"
+        if kind == 3:
+            return f"{s} not in {self.values()}"
+        if kind == 4:
+            return f"{self.value()} in ({s} or '')"
+        if kind == 5:
+            meth = r.choice(["startswith", "endswith"])
+            return f"str({s}).{meth}({self.value()})"
+        if kind == 6:
+            return f"({s} or '').lower() == {self.value()}.lower()"
+        if kind == 7:
+            pattern = r.choice(REGEXES)
+            return f"re.search({pattern!r}, str({s}))"
+        if kind == 8:
+            pattern = r.choice(GLOBS)
+            return f"fnmatch.fnmatch(str({s}), {pattern!r})"
+        if kind == 9:
+            return f"not {s}"
+        if kind == 10:
+            return f"{s} is None"
+        if kind == 11:
+            return f"len(str({s})) > {r.choice([0, 1, 3, 5])}"
+        if kind == 12:
+            n = self.number_read()
+            return f"({n} or 0) {r.choice(['>', '>=', '<', '<=', '==', '!='])} {r.choice(NUMBERS)}"
+        if kind == 13:
+            q = r.choice(["any", "all"])
+            inner = r.choice([f"item.get('kind') == {self.value()}",
+                              f"str(item.get('kind', '')).startswith({self.value()})",
+                              f"item.get('n', 0) > {r.choice(NUMBERS)}"])
+            return (f"{q}({inner} for item in event.get('items', []) or [] "
+                    f"if isinstance(item, dict))")
+        if kind == 14:
+            return f"{self.value()} in (event.get('tags') or [])"
+        return f"{s} and {self.value()} in str({s})"
+
+    # ------------------------------------------------------------------ statements
+    def body(self, indent: str = "    ") -> list[str]:
+        r = self.r
+        lines: list[str] = []
+        for _ in range(r.randint(0, 3)):
+            kind = r.randrange(5)
+            if kind == 0:
+                lines.append(f"{indent}if {self.condition()}:")
+                lines.append(f"{indent}    return {r.choice(['True', 'False'])}")
+            elif kind == 1:
+                lines.append(f"{indent}value = {self.string_read()}")
+                lines.append(f"{indent}if value {r.choice(['==', '!='])} {self.value()}:")
+                lines.append(f"{indent}    return {r.choice(['True', 'False'])}")
+            elif kind == 2:
+                lines.append(f"{indent}if helper(event):")
+                lines.append(f"{indent}    return {r.choice(['True', 'False'])}")
+            elif kind == 3:
+                lines.append(f"{indent}for item in event.get('items') or []:")
+                lines.append(f"{indent}    if isinstance(item, dict) and item.get('kind') == {self.value()}:")
+                lines.append(f"{indent}        return {r.choice(['True', 'False'])}")
+            else:
+                lines.append(f"{indent}try:")
+                lines.append(f"{indent}    number = int(event.get('count', 0) or 0)")
+                lines.append(f"{indent}except (TypeError, ValueError):")
+                lines.append(f"{indent}    number = 0")
+                lines.append(f"{indent}if number {r.choice(['>', '<', '=='])} {r.choice(NUMBERS)}:")
+                lines.append(f"{indent}    return {r.choice(['True', 'False'])}")
+        lines.append(f"{indent}return bool({self.condition()})")
+        return lines
+
+    def source(self) -> str:
+        head = ["import fnmatch", "import re", "", "",
+                "def helper(event):", f"    return {self.condition()}", "", "",
+                "def rule(event):"]
+        return "\n".join(head + self.body()) + "\n"
+
+    # ------------------------------------------------------------------ events
+    def scalar(self):
+        r = self.r.random()
+        if r < 0.55:
+            return self.r.choice(VALUES)
+        if r < 0.7:
+            return self.r.choice(NUMBERS)
+        if r < 0.8:
+            return self.r.choice([True, False])
+        if r < 0.9:
+            return None
+        return self.r.choice([[self.r.choice(VALUES)], {"k": self.r.choice(VALUES)}])
+
+    def event(self) -> dict:
+        r = self.r
+        ev: dict = {}
+        for path in STRING_FIELDS + NUMBER_FIELDS:
+            if r.random() < 0.2:
+                continue
+            value = r.choice(NUMBERS) if path in NUMBER_FIELDS and r.random() < 0.8 else self.scalar()
+            node = ev
+            for step in path[:-1]:
+                node = node.setdefault(step, {}) if isinstance(node.get(step, {}), dict) else {}
+            node[path[-1]] = value
+        if r.random() < 0.7:
+            ev["items"] = [{"kind": r.choice(VALUES), "n": r.choice(NUMBERS)}
+                           if r.random() < 0.85 else self.scalar()
+                           for _ in range(r.randint(0, 3))]
+        if r.random() < 0.5:
+            ev["tags"] = r.sample(VALUES, r.randint(0, 3))
+        return ev
+
+
+def generate(seed: int, count: int, events_per_rule: int = 8):
+    """[(rule source, [events])] — deterministic for a seed."""
+    rnd = random.Random(seed)
+    gen = RuleGen(rnd)
+    return [(gen.source(), [gen.event() for _ in range(events_per_rule)]) for _ in range(count)]
+
+
+def write_tree(root, seed: int, count: int, events_per_rule: int = 8) -> None:
+    """A Panther rules tree of ``count`` generated rules (YAML + Python) under ``root``."""
+    import json
+    from pathlib import Path
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for i, (source, events) in enumerate(generate(seed, count, events_per_rule)):
+        (root / f"fuzz_{i}.py").write_text(source, encoding="utf-8")
+        tests = [{"Name": f"event {j}", "ExpectedResult": False,
+                  "Log": json.loads(json.dumps(ev))} for j, ev in enumerate(events)]
+        meta = {"AnalysisType": "rule", "RuleID": f"Fuzz.{seed}.{i}", "Filename": f"fuzz_{i}.py",
+                "Enabled": True, "LogTypes": ["Custom.Fuzz"], "Severity": "Low", "Tests": tests}
+        # JSON is YAML: no yaml dump quirks between the generator and the loader
+        (root / f"fuzz_{i}.yml").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
