@@ -153,7 +153,8 @@ class SymbolicEvent(Mapping):
                 return Sym(Field(f.path, udm=name))
             if name in model.methods:
                 method = model.methods[name]
-                return method(SymbolicEvent(self._data_model_for, is_method_arg=True))
+                from .tracer import call  # the tracer imports this module
+                return call(method, SymbolicEvent(self._data_model_for, is_method_arg=True))
         # p_udm, then the event itself, then the default (PantherEvent.udm's second mode).
         a = Sym(_field(("p_udm",) + keys))
         if decide(a.truthy()):

@@ -30,6 +30,7 @@ class Explorer:
         self.prefix: list[bool] = []
         self.trail: list[tuple[Expr, bool]] = []
         self.facts: dict = {}
+        self.base_facts: dict = {}  # known on every path (a summary's caller's path)
 
     def decide(self, expr: Expr) -> bool:
         if isinstance(expr, Const):
@@ -43,6 +44,8 @@ class Explorer:
             raise PathLimit("decisions", f"more than {self.max_decisions} decisions on one path")
         self.trail.append((expr, choice))
         self.facts[expr] = choice
+        if isinstance(expr, Not):  # facts about a predicate are looked up under its own key
+            self.facts[expr.item] = not choice
         return choice
 
     def _advance(self) -> bool:
@@ -67,7 +70,7 @@ class Explorer:
         outcomes: list[Outcome] = []
         try:
             while True:
-                self.trail, self.facts = [], {}
+                self.trail, self.facts = [], dict(self.base_facts)
                 try:
                     out = Outcome("value", on_value(fn()))
                 except (PathLimit, Timeout):

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from ...model import (FALSE, TRUE, MISSING, DynamicSeverity, Expr, Field, Predicate, Rule, Template,
                       walk, Opaque as OpaqueNode)
-from . import state
+from . import state, summary
 from .errors import TracerError
 from .event import SymbolicEvent
 from .explore import Explorer, Outcome, conj, disj, fold, opaque_of
@@ -138,6 +138,7 @@ class Extractor:
         extra = mode != "rule"
         explorer = Explorer(MAX_EXTRA_PATHS if extra else self.max_paths)
         res = FunctionResult()
+        summary.begin(fn)
         try:
             outcomes = explorer.run(lambda: fn(SymbolicEvent(dm)), on_value=leaf_value,
                                     truncate=extra)

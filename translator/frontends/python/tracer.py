@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...model import FALSE, Field, Predicate, Quantifier, _freeze
-from . import state
+from . import state, summary
 from .errors import PathLimit, Timeout, TracerError, Unsupported, TRACED_FILES, as_rule_error
 from .event import SymbolicEvent
 from .explore import Explorer, conj, disj, fold, negate, opaque_of
@@ -788,11 +788,20 @@ def _call_in_mode(f, args, kw):
     """In alert_context mode a helper that cannot be followed yields an opaque value instead
     of failing the whole context (its other keys still name output fields)."""
     if state.current().mode != "context" or not _traced(f):
-        return f(*args, **kw)
+        return _call_user(f, args, kw)
     try:
-        return f(*args, **kw)
+        return _call_user(f, args, kw)
     except TracerError as exc:
         return Opaque(exc.describe())
+
+
+def _call_user(f, args, kw):
+    """Rule, helper and data-model code is summarized when pure (see summary.py)."""
+    if _traced(f) and not getattr(f, "__module__", "").startswith(_THIS_PACKAGE):
+        value = summary.call_user_code(f, args, kw)
+        if value is not summary.DIRECT:
+            return value
+    return f(*args, **kw)
 
 
 __all__ = ["not_", "and_", "or_", "in_", "not_in", "is_", "is_not", "reraise", "fmt", "fstr",
