@@ -20,7 +20,7 @@ from translator.model import Rule
 from translator.pipeline import Cache, compile_paths
 
 REPO = Path(__file__).resolve().parents[2]
-TARGETS = ["athena"]
+TARGETS = ["athena", "kql"]
 
 
 def runner(target: str):
@@ -136,7 +136,7 @@ def rule_outputs(draw, rule: Rule):
 
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("name", sorted(SHAPES))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_engine_agrees_with_reference_evaluator(target, name, data):
     rule = rule_of(name)
@@ -167,7 +167,7 @@ def test_own_correlation_rules_verified(target, own_rules):
     for rule in correlations:
         t = translate_one(get_backend(target), rule, mappings, options)
         assert t.outputs, t.findings
-        report = check(rule, t, mappings)
+        report = check(rule, t, mappings, options=options)
         assert report.syntax_ok is not False, report.syntax_errors
         assert report.executed and len(report.tests) == len(rule.tests), report.notes
         assert all(x.agrees for x in report.tests), [x for x in report.tests if not x.agrees]

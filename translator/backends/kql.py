@@ -147,32 +147,12 @@ def lower_rule(rule: Rule, ms: MappingSet, strict: bool = False) -> Lowered:
         return out
     branches: list[Branch] = []
     for log_type in rule.log_types or ():
-        try:
-            table = ms.source(log_type, TARGET).get("table")
-        except MappingError as exc:
-            out.findings.append(Finding(f"log type {log_type}", str(exc), "unsupported"))
+        lowered_branch = lower_branch(ms, log_type, detection, strict, out)
+        if lowered_branch is None:
             continue
-        lowerer = ExprLowerer(ms, log_type, strict)
-        try:
-            lowering = lowerer.lower(detection)
-        except Inexpressible as exc:
-            out.findings.extend(lowerer.findings)
-            out.findings.append(Finding(exc.construct, exc.reason, exc.severity))
-            continue
-        out.findings.extend(f for f in lowering.findings if f not in out.findings)
-        b = Branch(log_type, table)
-        drop = []
-        for q in lowering.quantifiers:
-            b.lines.append(q.stage())
-            drop += [q.hits, q.count]
-        b.lines.append(f"| where {lowering.condition}")
-        if drop:
-            b.lines.append(f"| project-away {', '.join(drop)}")
+        b, lowerer = lowered_branch
         _alert_columns(rule, ms, lowerer, b, out)
         branches.append(b)
-        out.tables[table] = log_type
-        out.columns[table] = {name: KUSTO_TYPES.get(t, "dynamic") for name, t in lowerer.columns.items()
-                              if t not in ("constant", "composite")}
     if not branches:
         if not rule.log_types:
             out.findings.append(Finding("LogTypes", "the rule names no log type", "unsupported"))
@@ -193,6 +173,39 @@ def lower_rule(rule: Rule, ms: MappingSet, strict: bool = False) -> Lowered:
         body.append(f"| where Events >= {rule.threshold}")
     out.query = "\n".join(body)
     return out
+
+
+def lower_branch(ms: MappingSet, log_type: str, detection, strict: bool,
+                 out: Lowered) -> tuple[Branch, ExprLowerer] | None:
+    """The detection over one log type's table (its findings, table and columns recorded in
+    ``out``); None when the log type has no table or the detection no KQL form."""
+    try:
+        table = ms.source(log_type, TARGET).get("table")
+    except MappingError as exc:
+        out.findings.append(Finding(f"log type {log_type}", str(exc), "unsupported"))
+        return None
+    lowerer = ExprLowerer(ms, log_type, strict)
+    try:
+        lowering = lowerer.lower(detection)
+    except Inexpressible as exc:
+        out.findings.extend(lowerer.findings)
+        out.findings.append(Finding(exc.construct, exc.reason, exc.severity))
+        return None
+    out.findings.extend(f for f in lowering.findings if f not in out.findings)
+    b = Branch(log_type, table)
+    drop = []
+    for q in lowering.quantifiers:
+        b.lines.append(q.stage())
+        drop += [q.hits, q.count]
+    b.lines.append(f"| where {lowering.condition}")
+    if drop:
+        b.lines.append(f"| project-away {', '.join(drop)}")
+    out.tables[table] = log_type
+    # several rules (a correlation's steps) may read the same table: their columns add up
+    out.columns.setdefault(table, {}).update(
+        {name: KUSTO_TYPES.get(t, "dynamic") for name, t in lowerer.columns.items()
+         if t not in ("constant", "composite")})
+    return b, lowerer
 
 
 def _alert_columns(rule: Rule, ms: MappingSet, lowerer: ExprLowerer, b: Branch, out: Lowered) -> None:
@@ -364,6 +377,9 @@ class KqlBackend:
                   options: BuildOptions | None = None) -> Translation:
         ms = mappings or load_mappings()
         options = options or BuildOptions()
+        if rule.correlation is not None:
+            from .kql_correlation import translate_correlation
+            return translate_correlation(rule, ms, options)
         lowered = lower_rule(rule, ms, options.strict)
         findings = list(lowered.findings)
         if not lowered.query:

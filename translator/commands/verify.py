@@ -41,14 +41,17 @@ def verify_cmd(paths, targets, mapping_files, jobs, json_path, failures_only):
     tests = {r.rule_id: r for r in run_tests(compiled.rules, compiled.loaded, jobs=jobs)}
     checkers = {t: _checker(t) for t in chosen}
     matrix: dict[str, dict[str, dict]] = {}
+    options = with_rules(BuildOptions(), compiled.rules)
     for target in chosen:
         backend = get_backend(target)
         for rule in compiled.rules:
-            tr = translate_one(backend, rule, mappings, with_rules(BuildOptions(), compiled.rules))
+            tr = translate_one(backend, rule, mappings, options)
             cell = {"verdict": tr.verdict, "status": "-" if not tr.outputs else "unchecked"}
             if tr.outputs and checkers[target] is not None:
+                # a correlation rule's check reads its sub-rules (their tables, for analysis)
+                more = {"options": options} if rule.correlation is not None else {}
                 try:
-                    report = checkers[target](rule, tr, mappings)
+                    report = checkers[target](rule, tr, mappings, **more)
                     cell.update(report.to_dict())
                 except Exception as exc:  # noqa: BLE001 - a checker bug is this cell's failure
                     cell.update(status="fail", notes=[f"checker error: {type(exc).__name__}: {exc}"])

@@ -355,12 +355,49 @@ def engine_versions() -> str:
     return f"Kusto.Language {kusto} (node) + duckdb-kql {md.version('duckdb-kql')}"
 
 
-def check(rule: Rule, translation, mappings: MappingSet):
+def run_correlation(plan, tm) -> bool:
+    """Whether the KQL correlation layer fires on one test's matches (``TestMatches``): the
+    backend's own text over ``datatable`` step sources, "now" at the test's latest match, run
+    in duckdb-kql."""
+    import duckdb_kql
+
+    from ..backends.kql_correlation import correlation_query, datatable_lets
+    from .correlation import NotExecutable
+
+    now = f"datetime({tm.now.isoformat(sep=' ')})"
+    query = datatable_lets(plan, tm) + "\n" + correlation_query(plan, now)
+    try:
+        return bool(duckdb_kql.kql(_connection(), query).fetchall())
+    except duckdb_kql.KqlUnsupportedError as exc:
+        raise NotExecutable(f"duckdb-kql lacks a construct: {str(exc).splitlines()[0]}") from None
+
+
+def _check_correlation(rule: Rule, translation, mappings: MappingSet, options):
+    """Kusto.Language analyses the whole emitted query (the sub-rules' tables registered);
+    the correlation layer runs in duckdb-kql on each test's matches (``run_correlation``)."""
+    from ..backends.kql_correlation import lower_correlation
+    from .correlation import check_correlation
+
+    why = kusto_ready()
+    errors = None
+    if not why and options is not None and translation.query:
+        _plan, lowered = lower_correlation(rule, mappings, options)
+        diags = _shared_session().analyse(translation.query, query_tables(mappings, lowered))
+        errors = [f"{d.get('code')}: {d.get('message')}" for d in diags]
+    report = check_correlation(rule, "kql", engine_versions(), run_correlation, errors)
+    if why:
+        report.notes.append(f"Kusto.Language analysis not run: {why}")
+    return report
+
+
+def check(rule: Rule, translation, mappings: MappingSet, options=None):
     """``rulec verify``'s protocol (translator/verify/base.py): Kusto.Language errors are
     syntax errors; tests executed in duckdb-kql; constructs duckdb-kql lacks leave the rule
     verified by analysis only. Without node the analysis is reported as not run."""
     from .base import EngineReport, TestCheck
 
+    if rule.correlation is not None:
+        return _check_correlation(rule, translation, mappings, options)
     why = kusto_ready()
     session = None if why else _shared_session()
     v = verify_rules([rule], mappings, session=session, analysis=session is not None)[0]
