@@ -239,23 +239,53 @@ class Rewriter(ast.NodeTransformer):
 
 
 def _names_outside(func, loop) -> set:
-    """Names read or bound in ``func`` outside ``loop``."""
-    out = set()
+    """Names read or bound in ``func`` outside ``loop`` as the same variables the loop binds.
+
+    Not counted: a name local to a nested function (a loop rewritten before this one is
+    such a function), or the target of another ``for`` loop read only in that loop's body:
+    each iteration there rebinds it before use, so a value left by ``loop`` is never seen."""
+    out: set = set()
+
+    def visit(node, shadowed: frozenset):
+        if node is loop:
+            return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and node is not func:
+            if not isinstance(node, ast.Lambda):
+                out.add(node.name)
+            shadowed = shadowed | _locals_of(node)
+        elif isinstance(node, ast.ClassDef):
+            out.add(node.name)
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and not _contains(node, loop):
+            visit(node.iter, shadowed)
+            rebound = shadowed | _names_bound([node.target])
+            for child in [node.target] + node.body:
+                visit(child, rebound)
+            for child in node.orelse:
+                visit(child, shadowed)
+            return
+        if isinstance(node, ast.Name) and node.id not in shadowed:
+            out.add(node.id)
+        for child in ast.iter_child_nodes(node):
+            visit(child, shadowed)
+
     for stmt in func.body:
-        for m in _walk_skipping(stmt, loop):
-            if isinstance(m, ast.Name):
-                out.add(m.id)
-            elif isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and m is not func:
-                out.add(m.name)
+        visit(stmt, frozenset())
     return out
 
 
-def _walk_skipping(node, skip):
-    if node is skip:
-        return
-    yield node
-    for child in ast.iter_child_nodes(node):
-        yield from _walk_skipping(child, skip)
+def _locals_of(fn) -> frozenset:
+    args = fn.args
+    names = {a.arg for a in args.args + args.kwonlyargs + args.posonlyargs}
+    names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    if isinstance(fn, ast.Lambda):
+        return frozenset(names)
+    declared = {n for node in ast.walk(fn) if isinstance(node, (ast.Global, ast.Nonlocal))
+                for n in node.names}
+    return frozenset((names | _names_bound(fn.body)) - declared)
+
+
+def _contains(node, inner) -> bool:
+    return any(n is inner for n in ast.walk(node))
 
 
 def rewrite_source(source: str, filename: str):
