@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ...model import MISSING, Field, Predicate, Transform
+from ...model import FALSE, MISSING, Expr, Field, Predicate, Quantifier, Transform
 from . import state
-from .errors import Unsupported, as_rule_error
-from .symbolic import Sym, decide
+from .errors import TracerError, Unsupported, as_rule_error
+from .explore import Explorer, fold, negate, opaque_of
+from .symbolic import Sym, Symbolic, decide, truthy
 
 # Values a rule can iterate without knowing their elements: Python would iterate the
 # characters of a text and the keys of an object, which no Quantifier over an array means.
@@ -79,4 +80,91 @@ def _check_is_array(arr: Sym, f: Field, what: str) -> None:
             raise Unsupported(what, f"{f.dotted} is {_NOT_ARRAYS[kind]} in the tests' events")
 
 
-__all__ = ["iteration_source"]
+
+
+# --------------------------------------------------------------------------- element runs
+class Elements:
+    """The elements a quantifier or loop ranges over: those of the array ``field`` that pass
+    ``keep``, each seen through ``view`` (a comprehension's filter and expression; None for
+    the elements themselves)."""
+
+    __slots__ = ("field", "origin", "keep", "view")
+
+    def __init__(self, field: Field, origin: tuple, keep=None, view=None):
+        self.field, self.origin, self.keep, self.view = field, origin, keep, view
+
+    def element(self) -> Sym:
+        return Sym(Field((), root="element"), self.origin + (0,))
+
+    def value(self):
+        """The element as the body sees it, or SKIP (filtered out, or not an element of
+        this path: a comprehension that raised on it raised before the loop ran)."""
+        elem = self.element()
+        try:
+            if self.keep is not None:
+                k = self.keep(elem)
+                if not (decide(truthy(k)) if isinstance(k, Symbolic) else k):
+                    return SKIP
+            return self.view(elem) if self.view is not None else elem
+        except TracerError:
+            raise
+        except Exception:  # noqa: BLE001 - the comprehension itself raised: refused earlier
+            return SKIP
+
+
+SKIP = object()
+
+
+def element_outcomes(elements: Elements, body, on_value) -> list:
+    """Run ``body(element value)`` on a symbolic element, once per path."""
+    def run():
+        v = elements.value()
+        return SKIP if v is SKIP else body(v)
+    return Explorer(max_paths=64).run(run, on_value=lambda v: v if v is SKIP else on_value(v))
+
+
+def refuse_raising_elements(f: Field, outcomes: list, what: str) -> None:
+    """Python stops at the first element whose body raises, and the rule raises (no alert)
+    unless an earlier element already decided the result: the elements' order decides, which
+    no query can express. Events with such an element are refused (on this path only); on the
+    others the quantifier is exact."""
+    errors = [o for o in outcomes if o.kind == "error"]
+    if not errors:
+        return
+    raising = fold(outcomes, lambda o: TRUE_ if o.kind == "error" else FALSE)
+    if decide(Quantifier("any", f, raising)):
+        exc = errors[0].value
+        raise Unsupported(what, f"the body raises on some elements of {f.dotted} "
+                          f"({type(exc).__name__}: {exc}), and which element comes first "
+                          "decides the result")
+
+
+def quantify(kind: str, elements: Elements, body, where=None) -> Expr:
+    """``any/all(body(x) for x in <elements> if where(x))`` as a Quantifier."""
+    def full(v):
+        if where is not None:
+            w = where(v)
+            if not (decide(truthy(w)) if isinstance(w, Symbolic) else w):
+                return SKIP
+        return body(v)
+
+    outcomes = element_outcomes(elements, full, truthy)
+    refuse_raising_elements(elements.field, outcomes, f"{kind}()")
+
+    def leaf(o):
+        if o.kind == "unsupported":
+            return opaque_of(o.value)
+        if o.kind == "error":
+            return FALSE
+        if o.value is SKIP:
+            return FALSE if kind == "any" else TRUE_
+        return o.value
+
+    return Quantifier(kind, elements.field, fold(outcomes, leaf))
+
+
+TRUE_ = negate(FALSE)
+
+
+__all__ = ["iteration_source", "Elements", "SKIP", "element_outcomes", "refuse_raising_elements",
+           "quantify"]

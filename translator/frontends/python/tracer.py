@@ -22,7 +22,8 @@ from . import state, summary
 from .errors import PathLimit, Timeout, TracerError, Unsupported, TRACED_FILES, as_rule_error
 from .event import SymbolicEvent
 from .explore import Explorer, conj, disj, fold, negate, opaque_of
-from .iteration import iteration_source
+from .iteration import (SKIP, Elements, element_outcomes, iteration_source, quantify,
+                        refuse_raising_elements)
 from .ipaddrs import IP_CALLS, SymIP
 from .symbolic import (Cond, Lazy, Opaque, Sym, SymMatch, SymStr, Symbolic, cond, decide,
                        guard_value, is_true, resolve, truthy)
@@ -251,10 +252,6 @@ def fstr(*parts):
 
 
 # --------------------------------------------------------------------------- quantifiers
-def _element_sym(arr: Sym) -> Sym:
-    return Sym(Field((), root="element"), arr.origin + (0,))
-
-
 def _stable_order(iterable):
     """A set iterates in an order that depends on the process' string-hash seed; every order
     is one the real rule may run in, so take a fixed one: the extraction (and every output
@@ -299,49 +296,7 @@ def _quantifier(kind: str, arr: Sym, body, where) -> Any:
     f = iteration_source(arr, f"{kind}()")
     if isinstance(f, list):
         return quant(kind, f, body, where)
-    elem = _element_sym(arr)
-
-    def run():
-        if where is not None:
-            w = where(elem)
-            if not (decide(truthy(w)) if isinstance(w, Symbolic) else w):
-                return _SKIP
-        return body(elem)
-
-    sub = Explorer(max_paths=64)
-    outcomes = sub.run(run, on_value=lambda v: v if v is _SKIP else truthy(v))
-    _refuse_raising_elements(f, outcomes, f"{kind}()")
-
-    def leaf(o):
-        if o.kind == "unsupported":
-            return opaque_of(o.value)
-        if o.kind == "error":
-            return FALSE
-        if o.value is _SKIP:
-            return FALSE if kind == "any" else negate(FALSE)
-        return o.value
-
-    expr = fold(outcomes, leaf)
-    return cond(Quantifier(kind, f, expr))
-
-
-_SKIP = object()
-
-
-def _refuse_raising_elements(f: Field, outcomes: list, what: str) -> None:
-    """Python stops at the first element whose body raises, and the rule raises (no alert)
-    unless an earlier element already decided the result: the elements' order decides, which
-    no query can express. Events with such an element are refused (on this path only); on the
-    others the quantifier is exact."""
-    errors = [o for o in outcomes if o.kind == "error"]
-    if not errors:
-        return
-    raising = fold(outcomes, lambda o: TRUE_ if o.kind == "error" else FALSE)
-    if decide(Quantifier("any", f, raising)):
-        exc = errors[0].value
-        raise Unsupported(what, f"the body raises on some elements of {f.dotted} "
-                          f"({type(exc).__name__}: {exc}), and which element comes first "
-                          "decides the result")
+    return cond(quantify(kind, Elements(f, arr.origin), body, where))
 
 
 # --------------------------------------------------------------------------- for loops
@@ -374,16 +329,18 @@ def loop(iterable, body, pure: bool):
 
 
 def _loop_over_field(arr: Sym, body, pure: bool):
-    """``for e in <array field>:`` -- each element runs the same body, so the loop returns
-    ``v`` iff some element's body returns ``v``: an any() quantifier, when one value can come
-    out (several would make the result depend on the elements' order)."""
     if not pure:
         raise Unsupported("for loop", f"loop over {arr.describe()} that changes outer state")
     f = iteration_source(arr, "for loop")
     if isinstance(f, list):
         return loop(f, body, pure)
-    elem = _element_sym(arr)
+    return loop_over_elements([Elements(f, arr.origin)], body)
 
+
+def loop_over_elements(parts: list, body):
+    """``for e in <array elements>:`` -- each element runs the same body, so the loop returns
+    ``v`` iff some element's body returns ``v``: an any() quantifier, when one value can come
+    out (several would make the result depend on the elements' order)."""
     def kind(r):
         if r is None or r is CONTINUE:
             return ("continue",)
@@ -394,33 +351,37 @@ def _loop_over_field(arr: Sym, body, pure: bool):
             raise Unsupported("for loop", "a loop returning a value computed from the element")
         return ("return", value)
 
-    sub = Explorer(max_paths=64)
-    outcomes = sub.run(lambda: body(elem), on_value=kind)
-    returns = []
-    for o in outcomes:
-        if o.kind == "value" and o.value[0] == "return" and \
-                not any(o.value[1] is v or (type(o.value[1]) is type(v) and o.value[1] == v)
-                        for v in returns):
-            returns.append(o.value[1])
-    _refuse_raising_elements(f, outcomes, "for loop")
-    unsupported = [o for o in outcomes if o.kind == "unsupported"]
-    if not returns and unsupported:
-        # what the body does past an unsupported construct is unknown: it may return
-        reached = fold(outcomes, lambda o: TRUE_ if o.kind == "unsupported" else FALSE)
-        if decide(Quantifier("any", f, reached)):
-            raise unsupported[0].value
+    runs = [(p, element_outcomes(p, body, kind)) for p in parts]
+    returns: list = []
+    for _, outcomes in runs:
+        for o in outcomes:
+            if o.kind == "value" and o.value is not SKIP and o.value[0] == "return" and \
+                    not any(o.value[1] is v or (type(o.value[1]) is type(v) and o.value[1] == v)
+                            for v in returns):
+                returns.append(o.value[1])
+    for p, outcomes in runs:
+        refuse_raising_elements(p.field, outcomes, "for loop")
+    for p, outcomes in runs:
+        unsupported = [o for o in outcomes if o.kind == "unsupported"]
+        if not returns and unsupported:
+            # what the body does past an unsupported construct is unknown: it may return
+            reached = fold(outcomes, lambda o: TRUE_ if o.kind == "unsupported" else FALSE)
+            if decide(Quantifier("any", p.field, reached)):
+                raise unsupported[0].value
     if not returns:
         return GO_ON  # a pure body that never returns: the loop has no effect
-    if len(returns) > 1 or any(o.kind == "value" and o.value[0] == "break" for o in outcomes):
+    if len(returns) > 1 or any(o.kind == "value" and o.value is not SKIP and o.value[0] == "break"
+                               for _, outcomes in runs for o in outcomes):
         raise Unsupported("for loop", "which element comes first decides the result")
     value = returns[0]
 
     def leaf(o):
         if o.kind == "unsupported":
             return opaque_of(o.value)
-        return TRUE_ if o.kind == "value" and o.value[0] == "return" else FALSE
-    where = fold(outcomes, leaf)
-    if decide(Quantifier("any", f, where)):
+        return TRUE_ if o.kind == "value" and o.value is not SKIP and o.value[0] == "return" \
+            else FALSE
+    hit = disj(*[Quantifier("any", p.field, fold(outcomes, leaf)) for p, outcomes in runs])
+    if decide(hit):
         return (RETURN, value)
     return GO_ON
 
@@ -432,7 +393,7 @@ TRUE_ = negate(FALSE)
 MAX_LOOKUP_KEYS = 64
 
 
-def lookup(mapping, key, default=_SKIP):
+def lookup(mapping, key, default=SKIP):
     """``mapping[key]`` / ``mapping.get(key, default)`` with a field value as key: one branch
     per key of the (constant) mapping."""
     keys = list(mapping.keys())
@@ -442,7 +403,7 @@ def lookup(mapping, key, default=_SKIP):
     for k in keys:
         if decide(Predicate(key.field, "eq", k)):
             return mapping[k]
-    if default is _SKIP:
+    if default is SKIP:
         raise as_rule_error(KeyError(key.field.dotted))
     return default
 
