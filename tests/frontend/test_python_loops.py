@@ -121,3 +121,92 @@ def test_iterating_a_text_field_is_refused(tmp_path):
     out = extract(tmp_path, src, events=[{"name": "abc"}, {"name": ["x"]}])
     assert out.status == "unsupported"
     assert any("name is text (iterating its characters)" in r for r in out.reasons)
+
+
+def test_list_comprehension_over_field_and_its_truthiness(tmp_path):
+    src = '''
+    def rule(event):
+        added = [s for s in event.deep_get("change", "new", default=[])
+                 if s not in event.deep_get("change", "old", default=[])]
+        return bool(added)
+    '''
+    events = [{"change": {"new": ["a", "b"], "old": ["a"]}}, {"change": {"new": ["a"], "old": ["a", "b"]}},
+              {"change": {"new": [], "old": []}}, {"change": {"new": ["x"]}}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert "any(change.new[*]: change.old not has element)" in condition(out)
+
+
+def test_mapped_lists_concatenated_then_any(tmp_path):
+    src = '''
+    OPEN = {"0.0.0.0/0", "::/0"}
+    def rule(event):
+        v4 = [r.get("cidrIp") for r in event.deep_get("ranges", "v4", default=[])]
+        v6 = [r.get("cidrIpv6") for r in event.deep_get("ranges", "v6", default=[])]
+        return any(cidr in OPEN for cidr in v4 + v6)
+    '''
+    events = [{"ranges": {"v4": [{"cidrIp": "10.0.0.0/8"}, {"cidrIp": "0.0.0.0/0"}]}},
+              {"ranges": {"v6": [{"cidrIpv6": "::/0"}]}}, {"ranges": {"v4": [{}]}}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    text = condition(out)
+    assert "any(ranges.v4[*]: .cidrIp in" in text and "any(ranges.v6[*]: .cidrIpv6 in" in text
+
+
+def test_set_intersection_with_constants_and_length(tmp_path):
+    src = '''
+    ADMIN = ["UserModify", "TokenRead"]
+    def rule(event):
+        perms = set(event.get("permissions", []))
+        return len(set(ADMIN).intersection(perms)) > 0
+    '''
+    events = [{"permissions": ["UserModify"]}, {"permissions": ["Read"]}, {"permissions": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert condition(out).endswith('any(permissions[*]: element in ["TokenRead", "UserModify"])')
+
+
+def test_set_inequality_of_two_arrays(tmp_path):
+    src = '''
+    def rule(event):
+        return set(event.deep_get("new", "methods", default=[])) != set(event.deep_get("old", "methods", default=[]))
+    '''
+    events = [{"new": {"methods": ["sms", "totp"]}, "old": {"methods": ["totp", "sms"]}},
+              {"new": {"methods": ["sms"]}, "old": {"methods": ["sms", "totp"]}},
+              {"new": {"methods": ["sms", "sms"]}, "old": {"methods": ["sms"]}}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+
+
+def test_counting_beyond_empty_is_reported(tmp_path):
+    src = '''
+    def rule(event):
+        return len([t for t in event.get("threats", []) if t.get("status") == "active"]) >= 3
+    '''
+    out = extract(tmp_path, src, events=[{"threats": [{"status": "active"}]}])
+    assert out.status == "unsupported"
+    assert any("counting elements beyond none/some" in r for r in out.reasons)
+
+
+def test_comprehension_raising_on_an_element_raises_whatever_the_order(tmp_path):
+    # a list comprehension runs on every element first: a null name raises the rule on any
+    # event holding one, which is expressible (unlike a loop that may return earlier)
+    src = '''
+    def rule(event):
+        names = [s.get("name").lower() for s in event.get("steps", [])]
+        return "checkout" in names
+    '''
+    events = [{"steps": [{"name": "Checkout"}]}, {"steps": [{"name": "Checkout"}, {"name": None}]},
+              {"steps": [{"name": "build"}]}, {"steps": []}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+
+
+def test_first_item_of_a_generator_is_reported(tmp_path):
+    src = '''
+    def rule(event):
+        first = next((e.get("resource") for e in event.get("entries", []) if e.get("ok")), None)
+        return first == "bucket"
+    '''
+    out = extract(tmp_path, src, events=[{"entries": [{"ok": True, "resource": "bucket"}]}])
+    assert out.status == "unsupported" and any("next()" in r for r in out.reasons)

@@ -88,10 +88,12 @@ class Elements:
     ``keep``, each seen through ``view`` (a comprehension's filter and expression; None for
     the elements themselves)."""
 
-    __slots__ = ("field", "origin", "keep", "view")
+    __slots__ = ("field", "origin", "keep", "view", "eager")
 
-    def __init__(self, field: Field, origin: tuple, keep=None, view=None):
+    def __init__(self, field: Field, origin: tuple, keep=None, view=None, eager: bool = False):
         self.field, self.origin, self.keep, self.view = field, origin, keep, view
+        # a list/set comprehension already ran on every element: on this path none raises
+        self.eager = eager
 
     def element(self) -> Sym:
         return Sym(Field((), root="element"), self.origin + (0,))
@@ -108,8 +110,10 @@ class Elements:
             return self.view(elem) if self.view is not None else elem
         except TracerError:
             raise
-        except Exception:  # noqa: BLE001 - the comprehension itself raised: refused earlier
-            return SKIP
+        except Exception:  # noqa: BLE001 - the comprehension itself raised
+            if self.eager:
+                return SKIP  # such elements are not there on this path (see symlists)
+            raise
 
 
 SKIP = object()

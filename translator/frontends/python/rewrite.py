@@ -209,6 +209,35 @@ class Rewriter(ast.NodeTransformer):
             args.append(_lambda(cond, name))
         return _call("quant", args, node)
 
+    def _comprehension(self, node, kind: str):
+        """``[elt for x in it if c]`` (set, generator likewise) -> __T.comp(kind, it, lambda
+        x: elt, lambda x: c): over an event array it becomes a symbolic collection."""
+        if len(node.generators) != 1:
+            self.generic_visit(node)
+            return node
+        comp = node.generators[0]
+        if comp.is_async or not isinstance(comp.target, ast.Name) or \
+                _has(node, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await)):
+            self.generic_visit(node)
+            return node
+        name = comp.target.id
+        args = [ast.copy_location(ast.Constant(kind), node), self.visit(comp.iter),
+                _lambda(self.visit(node.elt), name)]
+        if comp.ifs:
+            ifs = [self.visit(i) for i in comp.ifs]
+            cond = ifs[0] if len(ifs) == 1 else _call("and_", [_lambda(i) for i in ifs], node)
+            args.append(_lambda(cond, name))
+        return _call("comp", args, node)
+
+    def visit_ListComp(self, node: ast.ListComp):
+        return self._comprehension(node, "list")
+
+    def visit_SetComp(self, node: ast.SetComp):
+        return self._comprehension(node, "set")
+
+    def visit_GeneratorExp(self, node: ast.GeneratorExp):
+        return self._comprehension(node, "gen")
+
     def visit_JoinedStr(self, node: ast.JoinedStr):
         parts = []
         for v in node.values:

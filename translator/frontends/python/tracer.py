@@ -25,6 +25,7 @@ from .explore import Explorer, conj, disj, fold, negate, opaque_of
 from .iteration import (SKIP, Elements, element_outcomes, iteration_source, quantify,
                         refuse_raising_elements)
 from .ipaddrs import IP_CALLS, SymIP
+from .symlists import SymList, collect
 from .symbolic import (Cond, Lazy, Opaque, Sym, SymMatch, SymStr, Symbolic, cond, decide,
                        guard_value, is_true, resolve, truthy)
 
@@ -116,6 +117,8 @@ def _scalar_tuple(items) -> tuple | None:
 
 def in_(a, b):
     a, b = resolve(a), resolve(b)
+    if isinstance(b, SymList):
+        return b.contains(a)
     if isinstance(b, SymbolicEvent):
         return b.__contains__(a)
     if isinstance(b, Sym):
@@ -266,6 +269,9 @@ def quant(kind: str, iterable, body, where=None):
     iterable = resolve(iterable)
     if isinstance(iterable, Sym):
         return _quantifier(kind, iterable, body, where)
+    if isinstance(iterable, SymList):
+        parts = [quantify(kind, p, body, where) for p in iterable.parts]
+        return cond(disj(*parts) if kind == "any" else conj(*parts))
     if isinstance(iterable, Symbolic):
         raise Unsupported(f"{kind}()", f"{kind}() over {iterable.describe()}")
     parts: list = []
@@ -316,6 +322,10 @@ def loop(iterable, body, pure: bool):
     it = resolve(iterable)
     if isinstance(it, Sym):
         return _loop_over_field(it, body, pure)
+    if isinstance(it, SymList):
+        if not pure:
+            raise Unsupported("for loop", f"loop over {it.describe()} that changes outer state")
+        return loop_over_elements(list(it.parts), body)
     if isinstance(it, Symbolic):
         iter(it)  # raises Unsupported naming the value
     for x in _stable_order(it):
@@ -445,6 +455,8 @@ def _glob(name, pat):
 
 def _len(x):
     x = resolve(x)
+    if isinstance(x, SymList):
+        return x.count()
     if isinstance(x, Sym):
         guard_value(x.field, "len()")
         return Sym(x.field.with_transform("len"), x.origin)
@@ -658,7 +670,32 @@ def _wallclock(name: str):
     return f
 
 
+def comp(kind: str, iterable, view, keep=None):
+    """A rewritten list/set comprehension or generator expression (one ``for``)."""
+    return collect(kind, iterable, view, keep)
+
+
+def _collector(kind: str, real):
+    def make(*args, **kw):
+        if len(args) == 1 and not kw:
+            return collect(kind, args[0])
+        return real(*(resolve(a) for a in args), **kw)
+    return make
+
+
+def _set_method(owner, name: str, args: tuple):
+    """``{constants}.intersection(arr)`` / ``.isdisjoint(arr)`` with an event array."""
+    (other,) = args
+    items = collect("set", other)
+    if not isinstance(items, SymList):
+        return getattr(owner, name)(items)
+    common = items.intersect(owner)
+    return common if name == "intersection" else cond(negate(common.truthy()))
+
+
 _INTERCEPT: dict = {
+    list: _collector("list", list), set: _collector("set", set), tuple: _collector("tuple", tuple),
+    frozenset: _collector("frozenset", frozenset), sorted: _collector("sorted", sorted),
     len: _len, str: _conv("str"), int: _conv("int"), float: _conv("float"), bool: _bool,
     isinstance: _isinstance, any: _any_all("any"), all: _any_all("all"),
     _json.loads: _json_loads, _fnmatch.fnmatch: _glob, _fnmatch.fnmatchcase: _glob,
@@ -725,6 +762,9 @@ def call(f, *args, **kw):
             return f(*args, **kw)
         if isinstance(owner, dict) and f.__name__ == "get" and args and isinstance(args[0], Sym):
             return lookup(owner, *args)
+        if isinstance(owner, (set, frozenset)) and f.__name__ in ("intersection", "isdisjoint") \
+                and len(args) == 1 and not kw:
+            return _set_method(owner, f.__name__, args)
         if isinstance(owner, (list, dict, set)) and f.__name__ in (
                 "append", "extend", "insert", "add", "update", "setdefault", "__setitem__",
                 "pop", "get", "remove", "discard", "count", "index"):
