@@ -4,9 +4,7 @@
 -- dialect: athena
 -- verdict: partial
 -- not translated: operator is_type has no SQL form yet
--- not translated: iteration at aws_iam_policy_grants_full_access.py:17: iterating over field get(json(requestParameters.policyDocument), 'Statement', ())
--- not translated: iteration at aws_iam_policy_grants_full_access.py:17: iterating over field get(get(json(requestParameters.policyDocument), 'Statement', ()), 'Action')
--- not translated: iteration at aws_iam_policy_grants_full_access.py:17: iterating over field get(get(json(requestParameters.policyDocument), 'Statement', ()), 'Resource')
+-- not translated: get() with a non-text default before other transforms
 -- caveat: JSON keys are matched case-sensitively in SQL; Python falls back to a case-insensitive key lookup
 -- caveat: json.loads() accepts NaN/Infinity, which SQL JSON parsers reject
 -- caveat: a struct/array value in the title/dedup string is rendered as JSON
@@ -81,11 +79,11 @@ WHERE
     AND (
       (
         NULL /* rulec: not translated: operator is_type has no SQL form yet */
-        AND NULL /* rulec: not translated: iteration at aws_iam_policy_grants_full_access.py:17: iterating over field get(json(requestParameters.policyDocument), 'Statement', ()) */
+        AND NULL /* rulec: not translated: get() with a non-text default before other transforms */
       )
       OR (
         NOT COALESCE(
-          NULL /* rulec: not translated: iteration at aws_iam_policy_grants_full_access.py:17: iterating over field get(json(requestParameters.policyDocument), 'Statement', ()) */,
+          NULL /* rulec: not translated: get() with a non-text default before other transforms */,
           FALSE
         )
         AND (
@@ -105,11 +103,65 @@ WHERE
               AND JSON_FORMAT(
                 JSON_EXTRACT(
                   TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
+                  '$.Statement.Resource'
+                )
+              ) <> 'null'
+            )
+            AND (
+              STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
+              AND ANY_MATCH(
+                TRY_CAST(JSON_EXTRACT(
+                  TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
+                  '$.Statement.Resource'
+                ) AS ARRAY(JSON)),
+                x1 -> JSON_EXTRACT_SCALAR(x1, '$') = '*'
+              )
+            )
+          )
+          OR (
+            NOT COALESCE(
+              STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
+              AND JSON_FORMAT(
+                JSON_EXTRACT(
+                  TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
+                  '$.Statement.Resource'
+                )
+              ) <> 'null',
+              FALSE
+            )
+            AND (
+              STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
+              AND (
+                STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
+                AND JSON_EXTRACT_SCALAR(
+                  TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
+                  '$.Statement.Resource'
+                ) = '*'
+              )
+            )
+          )
+        )
+        AND (
+          (
+            (
+              STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
+              AND JSON_FORMAT(
+                JSON_EXTRACT(
+                  TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
                   '$.Statement.Action'
                 )
               ) <> 'null'
             )
-            AND NULL /* rulec: not translated: iteration at aws_iam_policy_grants_full_access.py:17: iterating over field get(get(json(requestParameters.policyDocument), 'Statement', ()), 'Action') */
+            AND (
+              STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
+              AND ANY_MATCH(
+                TRY_CAST(JSON_EXTRACT(
+                  TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
+                  '$.Statement.Action'
+                ) AS ARRAY(JSON)),
+                x1 -> JSON_EXTRACT_SCALAR(x1, '$') = '*'
+              )
+            )
           )
           OR (
             NOT COALESCE(
@@ -130,42 +182,6 @@ WHERE
                   TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
                   '$.Statement.Action'
                 ) = '*'
-              )
-            )
-            AND (
-              (
-                (
-                  STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
-                  AND JSON_FORMAT(
-                    JSON_EXTRACT(
-                      TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
-                      '$.Statement.Resource'
-                    )
-                  ) <> 'null'
-                )
-                AND NULL /* rulec: not translated: iteration at aws_iam_policy_grants_full_access.py:17: iterating over field get(get(json(requestParameters.policyDocument), 'Statement', ()), 'Resource') */
-              )
-              OR (
-                NOT COALESCE(
-                  STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
-                  AND JSON_FORMAT(
-                    JSON_EXTRACT(
-                      TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
-                      '$.Statement.Resource'
-                    )
-                  ) <> 'null',
-                  FALSE
-                )
-                AND (
-                  STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
-                  AND (
-                    STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
-                    AND JSON_EXTRACT_SCALAR(
-                      TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
-                      '$.Statement.Resource'
-                    ) = '*'
-                  )
-                )
               )
             )
           )

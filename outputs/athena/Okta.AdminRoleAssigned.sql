@@ -5,10 +5,17 @@
 -- verdict: exact
 -- caveat: case folding: Python lower-cases a word-final Σ to ς and upper-cases ß to SS; SQL maps them code point by code point
 -- caveat: JSON keys are matched case-sensitively in SQL; Python falls back to a case-insensitive key lookup
+-- caveat: a struct/array value in the title/dedup string is rendered as JSON
 SELECT
   p_event_time AS p_event_time,
   'Okta Administrator Role Assigned' AS alert_title,
-  'Okta.AdminRoleAssigned' AS alert_dedup
+  'Okta.AdminRoleAssigned' AS alert_dedup,
+  actor.alternateid AS "actor.alternateId",
+  eventtype AS "eventType",
+  outcome.result AS "outcome.result",
+  client.ipaddress AS "client.ipAddress",
+  client.useragent.rawuseragent AS "client.userAgent.rawUserAgent",
+  JSON_FORMAT(CAST(authenticationcontext AS JSON)) AS "authenticationContext"
 FROM panther_logs.okta_systemlog
 WHERE
   p_event_time >= CURRENT_TIMESTAMP - INTERVAL '60' MINUTE

@@ -3,10 +3,17 @@
 -- source: rules/okta/okta_mfa_reset_by_admin.yml (sha256 5456599620da3fa3b86f68b24509dba506755b0c4622e779b2e7fe9eba0a6bb6)
 -- dialect: athena
 -- verdict: exact
+-- caveat: a struct/array value in the title/dedup string is rendered as JSON
 SELECT
   p_event_time AS p_event_time,
   'Okta User MFA Factors Reset or Removed' AS alert_title,
-  'Okta.MFAResetByAdmin' AS alert_dedup
+  'Okta.MFAResetByAdmin' AS alert_dedup,
+  actor.alternateid AS "actor.alternateId",
+  eventtype AS "eventType",
+  outcome.result AS "outcome.result",
+  client.ipaddress AS "client.ipAddress",
+  client.useragent.rawuseragent AS "client.userAgent.rawUserAgent",
+  JSON_FORMAT(CAST(authenticationcontext AS JSON)) AS "authenticationContext"
 FROM panther_logs.okta_systemlog
 WHERE
   p_event_time >= CURRENT_TIMESTAMP - INTERVAL '60' MINUTE

@@ -3,6 +3,7 @@
 -- source: rules/okta/okta_sign_in_through_proxy.yml (sha256 deda65a83e03daaeb9483d05520ff2f31e40b4482c5e1b4ee770acb9afff55b3)
 -- dialect: athena
 -- verdict: exact
+-- caveat: a struct/array value in the title/dedup string is rendered as JSON
 SELECT
   p_event_time AS p_event_time,
   CONCAT(
@@ -12,7 +13,13 @@ SELECT
     COALESCE(securitycontext.asorg, '<UNKNOWN_ASN>'),
     ')'
   ) AS alert_title,
-  COALESCE(actor.alternateid, '') AS alert_dedup
+  COALESCE(actor.alternateid, '') AS alert_dedup,
+  actor.alternateid AS "actor.alternateId",
+  eventtype AS "eventType",
+  outcome.result AS "outcome.result",
+  client.ipaddress AS "client.ipAddress",
+  client.useragent.rawuseragent AS "client.userAgent.rawUserAgent",
+  JSON_FORMAT(CAST(authenticationcontext AS JSON)) AS "authenticationContext"
 FROM panther_logs.okta_systemlog
 WHERE
   p_event_time >= CURRENT_TIMESTAMP - INTERVAL '360' MINUTE
