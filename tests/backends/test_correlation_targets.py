@@ -20,7 +20,7 @@ from translator.model import Rule
 from translator.pipeline import Cache, compile_paths
 
 REPO = Path(__file__).resolve().parents[2]
-TARGETS = ["athena", "kql"]
+TARGETS = ["athena", "kql", "spl"]
 
 
 def runner(target: str):

@@ -230,3 +230,39 @@ def test_table_keeps_listed_fields():
 def test_grammar_errors(query):
     with pytest.raises(SplError):
         parse(query)
+
+
+# ---------------------------------------------------------------- multi-event commands
+EVENTS = [{"s": "0", "_time": "100", "k": "a"}, {"s": "1", "_time": "160", "k": "a"},
+          {"s": "1", "_time": "170", "k": "b"}, {"s": "0", "_time": "50"}]
+
+
+def test_multisearch_runs_each_subsearch_over_all_events():
+    rows = run('| multisearch [search s="0" | eval step="A"] [search k="a" | eval step="B"] '
+               '| stats count by step', EVENTS)
+    assert rows == [{"step": "A", "count": 2}, {"step": "B", "count": 2}]
+
+
+def test_multisearch_must_come_first_with_two_subsearches():
+    with pytest.raises(SplError):
+        run('search s="0" | multisearch [search s="0"] [search s="1"]', EVENTS)
+    with pytest.raises(SplError):
+        run('| multisearch [search s="0"]', EVENTS)
+
+
+def test_join_inner_unlimited_skips_rows_without_the_field():
+    rows = run('search s="0" | eval T0=_time | join type=inner max=0 k '
+               '[search s="1" | eval T1=_time | fields T1, k] | where T1 >= T0', EVENTS)
+    assert [(r["k"], r["T0"], r["T1"]) for r in rows] == [("a", "100", "160")]
+    with pytest.raises(SplError):
+        run('search s="0" | join type=outer k [search s="1"]', EVENTS)
+
+
+def test_stats_sum_and_no_by_over_no_events():
+    assert run('search s="0" | eval m=if(k="a", 1, 0) | stats sum(m) as m', EVENTS) == [{"m": 1}]
+    # without a by clause stats answers one row even over no events: count 0, sum empty
+    assert run('search s="9" | eval m=1 | stats sum(m) as m count', EVENTS) == [{"count": 0}]
+
+
+def test_addition_with_a_zero_operand():
+    assert run('search s="0" k="a" | eval x=1 + 0', EVENTS)[0]["x"] == 1

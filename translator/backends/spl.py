@@ -75,6 +75,9 @@ class SplBackend:
     def translate(self, rule: Rule, mappings: MappingSet, options: BuildOptions | None = None
                   ) -> Translation:
         options = options or BuildOptions()
+        if rule.correlation is not None:
+            from .spl_correlation import translate_correlation
+            return translate_correlation(self, rule, mappings, options)
         if rule.analysis_type != "rule":
             return self._none(rule, f"{rule.analysis_type} (the SPL backend translates "
                                     "streaming rules)")
@@ -84,6 +87,25 @@ class SplBackend:
         if not rule.log_types:
             return self._none(rule, "the rule has no LogTypes")
         findings: list[Finding] = []
+        branches, failed, first = self.branches(rule, expr, mappings, options, findings)
+        if not branches:
+            return Translation(rule.id, NAME, (), tuple(findings + failed))
+        for f in failed:  # other log types are searched: this one is left out
+            findings.append(Finding(f.construct, f.reason + "; this log type is left out of "
+                                    "the search", "partial"))
+        query = self._query(rule, branches, first, findings)
+        stanza = self._stanza(rule, query, findings)
+        verdict = Translation(rule.id, NAME, (Output("", stanza),), tuple(findings)).verdict
+        text = render("spl_savedsearch.conf.j2", rule=rule, body=stanza, verdict=verdict,
+                      findings=[" ".join(str(f).split()) for f in findings],
+                      source_file=_relative(rule.source_file), version=__version__)
+        return Translation(rule.id, NAME, (Output(f"{NAME}/{rule.id}.conf", text),),
+                           tuple(findings), query=query)
+
+    def branches(self, rule: Rule, expr, mappings: MappingSet, options: BuildOptions,
+                 findings: list) -> tuple[list, list, Lowering | None]:
+        """Per log type: (source attributes, search terms, exact condition); the log types
+        that failed (findings), and the first Lowering (for alert columns)."""
         branches: list = []
         failed: list[Finding] = []
         first: Lowering | None = None
@@ -109,19 +131,7 @@ class SplBackend:
                    if k in ("index", "sourcetype") and search_string(str(v))]
             branches.append((src, low.search_terms(expr), cond))
             first = first or low
-        if not branches:
-            return Translation(rule.id, NAME, (), tuple(findings + failed))
-        for f in failed:  # other log types are searched: this one is left out
-            findings.append(Finding(f.construct, f.reason + "; this log type is left out of "
-                                    "the search", "partial"))
-        query = self._query(rule, branches, first, findings)
-        stanza = self._stanza(rule, query, findings)
-        verdict = Translation(rule.id, NAME, (Output("", stanza),), tuple(findings)).verdict
-        text = render("spl_savedsearch.conf.j2", rule=rule, body=stanza, verdict=verdict,
-                      findings=[" ".join(str(f).split()) for f in findings],
-                      source_file=_relative(rule.source_file), version=__version__)
-        return Translation(rule.id, NAME, (Output(f"{NAME}/{rule.id}.conf", text),),
-                           tuple(findings), query=query)
+        return branches, failed, first
 
     def _none(self, rule: Rule, why: str) -> Translation:
         return Translation(rule.id, NAME, (), (Finding("rule", why, "unsupported"),))
@@ -144,21 +154,25 @@ class SplBackend:
         cond = parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
         return cond, dropped
 
-    def _query(self, rule: Rule, branches: list, low: Lowering, findings: list) -> str:
+    @staticmethod
+    def head(branches: list) -> str:
+        """``search <sources and terms> | where <condition>`` over the branches."""
         def terms(src, extra):
             return " ".join([f"{k}={search_string(v)}" for k, v in src] + list(extra))
 
         if len(branches) == 1:
             src, extra, cond = branches[0]
-            head = f"search {terms(src, extra)} | where {cond}"
-        else:
-            # several log types: one search over all sources, each condition tied to its source
-            ors = " OR ".join(f"({terms(src, extra)})" for src, extra, _ in branches)
-            conds = []
-            for src, _extra, cond in branches:
-                test = " AND ".join(f"{field_ref(k)}=={eval_string(v)}" for k, v in src)
-                conds.append(f"({test} AND {cond})" if test else cond)
-            head = f"search {ors} | where {' OR '.join(conds)}"
+            return f"search {terms(src, extra)} | where {cond}"
+        # several log types: one search over all sources, each condition tied to its source
+        ors = " OR ".join(f"({terms(src, extra)})" for src, extra, _ in branches)
+        conds = []
+        for src, _extra, cond in branches:
+            test = " AND ".join(f"{field_ref(k)}=={eval_string(v)}" for k, v in src)
+            conds.append(f"({test} AND {cond})" if test else cond)
+        return f"search {ors} | where {' OR '.join(conds)}"
+
+    def _query(self, rule: Rule, branches: list, low: Lowering, findings: list) -> str:
+        head = self.head(branches)
         title = self._template(rule.title, low, findings, "title") if rule.title else \
             eval_string(rule.display_name or rule.id)
         if rule.dedup_key:
@@ -222,11 +236,16 @@ class SplBackend:
             out.append(r.name)
         return out
 
-    def _stanza(self, rule: Rule, query: str, findings: list) -> str:
-        cron, period, note = cron_for(rule.dedup_period_minutes)
-        if note:
-            findings.append(Finding("schedule", note, "warning"))
-        window = max(int(rule.dedup_period_minutes or 60), 1)
+    def _stanza(self, rule: Rule, query: str, findings: list, cron: str = "",
+                window: int = 0, suppress: bool = True) -> str:
+        """The savedsearches.conf stanza; ``cron``/``window`` default to the rule's dedup
+        period (a correlation rule passes its Schedule and LookbackWindowMinutes, and alerts
+        per result row: it has no dedup field to suppress on)."""
+        if not cron:
+            cron, _period, note = cron_for(rule.dedup_period_minutes)
+            if note:
+                findings.append(Finding("schedule", note, "warning"))
+        window = window or max(int(rule.dedup_period_minutes or 60), 1)
         annotations: dict = {}
         techniques = sorted({m.technique for m in rule.mitre if m.technique})
         if techniques:
@@ -246,9 +265,9 @@ class SplBackend:
             ("action.notable.param.rule_title", conf_value(rule.display_name or rule.id)),
             ("action.notable.param.severity", ES_SEVERITY.get(rule.severity, "informational")),
             ("alert.severity", str(SEVERITY.get(rule.severity, 2))),
-            ("alert.suppress", "1"),
-            ("alert.suppress.fields", "dedup"),
-            ("alert.suppress.period", f"{window}m"),
+            ("alert.suppress", "1" if suppress else "0"),
+            ("alert.suppress.fields", "dedup" if suppress else ""),
+            ("alert.suppress.period", f"{window}m" if suppress else ""),
             ("alert.track", "1"),
             ("counttype", "number of events"),
             ("cron_schedule", cron),

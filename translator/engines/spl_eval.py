@@ -5,7 +5,8 @@ test events.
 Commands: ``search`` (field=value with ``*`` wildcards, case-insensitive values and
 case-sensitive field names, ``!=``, ``NOT``, ``AND``/``OR``/implicit AND, ``IN (...)``,
 numeric ``< > <= >=``, bare terms against ``_raw``), ``where``, ``eval``, ``stats`` (count,
-min, max, values, by), ``table``, ``fields``.
+min, max, sum, values, by), ``table``, ``fields``, ``multisearch [..] [..]`` (first command)
+and ``join type=inner max=0 fields [..]`` (Search Reference, "multisearch", "join").
 Sources: Splunk Search Reference 9.x, "search" command
 (https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/search),
 SPL2 search command examples ("Using the NOT or != comparisons"), "Evaluation functions",
@@ -27,6 +28,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import time
 import urllib.parse
 from dataclasses import dataclass, field as dc_field
 from typing import Any
@@ -73,8 +75,8 @@ def _unquote(text: str) -> str:
 
 
 def split_pipes(query: str) -> list[str]:
-    """Commands separated by ``|`` outside quotes."""
-    parts, buf, i, quote = [], [], 0, None
+    """Commands separated by ``|`` outside quotes and subsearch brackets."""
+    parts, buf, i, quote, depth = [], [], 0, None, 0
     while i < len(query):
         ch = query[i]
         if quote:
@@ -88,7 +90,12 @@ def split_pipes(query: str) -> list[str]:
         elif ch in "\"'":
             quote = ch
             buf.append(ch)
-        elif ch == "|":
+        elif ch in "[]":
+            depth += 1 if ch == "[" else -1
+            if depth < 0:
+                raise SplError("unbalanced ] (subsearch)")
+            buf.append(ch)
+        elif ch == "|" and depth == 0:
             parts.append("".join(buf))
             buf = []
         else:
@@ -96,6 +103,8 @@ def split_pipes(query: str) -> list[str]:
         i += 1
     if quote:
         raise SplError(f"unterminated {quote} quote")
+    if depth:
+        raise SplError("unterminated [ (subsearch)")
     parts.append("".join(buf))
     return [p.strip() for p in parts]
 
@@ -499,6 +508,7 @@ FUNCTIONS: dict = {
     "isnull": lambda v: v is None,
     "isnotnull": lambda v: v is not None,
     "null": lambda: None,
+    "now": lambda: int(time.time()),  # the search's start time, epoch seconds
     "true": lambda: True,
     "false": lambda: False,
     "in": _f_in,
@@ -573,7 +583,8 @@ def evaluate(n: Node, row: dict) -> Any:
         return None
     if op == "/" and ny == 0 or op == "%" and ny == 0:
         return None
-    return {"+": nx + ny, "-": nx - ny, "*": nx * ny, "/": nx / ny, "%": nx % ny}[op]
+    return {"+": lambda: nx + ny, "-": lambda: nx - ny, "*": lambda: nx * ny,
+            "/": lambda: nx / ny, "%": lambda: nx % ny}[op]()
 
 
 # =========================================================================== search
@@ -771,7 +782,7 @@ def _split_commas(text: str) -> list[str]:
     return out
 
 
-_STATS_AGG = re.compile(r"(count|min|max|values)(?:\(([^)]*)\))?(?:\s+as\s+([A-Za-z_][A-Za-z0-9_]*))?",
+_STATS_AGG = re.compile(r"(count|min|max|sum|values)(?:\(([^)]*)\))?(?:\s+as\s+([A-Za-z_][A-Za-z0-9_]*))?",
                         re.IGNORECASE)
 
 
@@ -782,8 +793,24 @@ def parse_command(text: str, first: bool) -> Command:
     name, rest = m.group(1), m.group(2)
     if name == "search":
         return Command("search", SearchParser(rest).parse())
+    if name == "multisearch":
+        if not first or not text.startswith("multisearch"):
+            raise SplError("multisearch must be the first command")
+        subs = _subsearches(rest)
+        if len(subs) < 2:
+            raise SplError("multisearch needs at least two subsearches")
+        return Command("multisearch", [parse(sub) for sub in subs])
     if first:
-        raise SplError("the first command must be search")
+        raise SplError("the first command must be search or multisearch")
+    if name == "join":
+        jm = re.match(r"((?:\s*(?:type|max)=\S+)*)\s*(.*?)\s*(\[.*\])\s*\Z", rest, re.DOTALL)
+        if not jm:
+            raise SplError("join: expected [type=...] [max=...] fields [subsearch]")
+        opts = dict(o.split("=", 1) for o in jm.group(1).split())
+        if opts.get("type", "inner") != "inner" or opts.get("max") != "0":
+            raise SplError("join: only type=inner max=0 is evaluated")
+        (sub,) = _subsearches(jm.group(3))
+        return Command("join", (_names(jm.group(2)), parse(sub)))
     if name == "where":
         return Command("where", parse_eval(rest))
     if name == "eval":
@@ -816,6 +843,30 @@ def parse_command(text: str, first: bool) -> Command:
     raise SplError(f"command {name!r} is outside the evaluated subset")
 
 
+def _subsearches(text: str) -> list[str]:
+    """The bracketed subsearches of ``[...] [...]`` (nothing else allowed around them)."""
+    out, depth, start, quote = [], 0, 0, None
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote and text[i - 1] != "\\":
+                quote = None
+        elif ch == '"':
+            quote = ch
+        elif ch == "[":
+            if depth == 0:
+                start = i + 1
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                out.append(text[start:i].strip())
+        elif depth == 0 and not ch.isspace():
+            raise SplError(f"expected [subsearch], got {text[i:i + 20]!r}")
+    if depth:
+        raise SplError("unterminated [ (subsearch)")
+    return out
+
+
 @dataclass
 class Pipeline:
     commands: list
@@ -824,6 +875,8 @@ class Pipeline:
 def parse(query: str) -> Pipeline:
     """Parse a search string; raises SplError on any grammar error."""
     parts = split_pipes(query)
+    if len(parts) > 1 and not parts[0] and parts[1].startswith("multisearch"):
+        parts = parts[1:]  # "| multisearch ...": a generating command starts the search
     if not parts or not parts[0]:
         raise SplError("empty search")
     return Pipeline([parse_command(p, i == 0) for i, p in enumerate(parts)])
@@ -852,9 +905,32 @@ def run(query: str | Pipeline, events: list[dict]) -> list[dict]:
     """The result rows of the search over ``events`` (flat records)."""
     pipe = parse(query) if isinstance(query, str) else query
     rows = [event_row(e) for e in events]
-    for cmd in pipe.commands:
+    return _run_commands(pipe.commands, rows)
+
+
+def _run_commands(commands: list, rows: list[dict]) -> list[dict]:
+    events = rows
+    for cmd in commands:
         if cmd.name == "search":
             rows = [r for r in rows if search_match(cmd.arg, r)]
+        elif cmd.name == "multisearch":
+            # every subsearch runs over the same events; results are interleaved by _time
+            # (Splunk's multisearch), here concatenated then ordered newest first
+            rows = [r for sub in cmd.arg for r in _run_commands(sub.commands, events)]
+            rows.sort(key=lambda r: -(_num(r.get("_time")) or 0))
+        elif cmd.name == "join":
+            # join type=inner max=0: each result row with every subsearch row whose join
+            # fields are all present and equal; the subsearch's values win (overwrite=true)
+            names, sub = cmd.arg
+            right = _run_commands(sub.commands, events)
+            out = []
+            for r in rows:
+                if any(r.get(n) is None for n in names):
+                    continue
+                for o in right:
+                    if all(o.get(n) is not None and o.get(n) == r.get(n) for n in names):
+                        out.append({**r, **o})
+            rows = out
         elif cmd.name == "where":
             rows = [r for r in rows if evaluate(cmd.arg, r) is True]
         elif cmd.name == "eval":
@@ -889,6 +965,8 @@ def _stats(arg, rows: list[dict]) -> list[dict]:
             key.append(json.dumps(r[b]))
         else:
             groups.setdefault(tuple(key), []).append(r)
+    if not by and not groups:
+        groups[()] = []  # without a by clause stats always answers one row (count 0)
     out = []
     for key, members in sorted(groups.items()):
         row = {b: json.loads(k) for b, k in zip(by, key)}
@@ -901,6 +979,11 @@ def _stats(arg, rows: list[dict]) -> list[dict]:
                 continue
             if fn == "values":
                 row[alias] = _mvresult(sorted(set(_text(v) for v in vals)))
+            elif fn == "sum":
+                nums = [_num(v) for v in vals]
+                if any(n is None for n in nums):
+                    raise SplError(f"stats sum({f}): a value is not a number")
+                row[alias] = sum(nums)
             else:
                 nums = [_num(v) for v in vals]
                 pick = (min if fn == "min" else max)

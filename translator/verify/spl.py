@@ -171,8 +171,30 @@ def verify_rule(rule: Rule, translation: Translation, mappings: MappingSet) -> V
     return result
 
 
-def check(rule: Rule, translation: Translation, mappings: MappingSet) -> EngineReport:
+def run_correlation(plan, tm) -> bool:
+    """Whether the SPL correlation layer fires on one test's matches (``TestMatches``): the
+    backend's own search over step searches of the test's matches (one event each), "now" at
+    the test's latest match, run in the SPL evaluator."""
+    from ..backends.spl_correlation import correlation_search, test_events, test_searches
+    from .correlation import NotExecutable
+
+    events, now = test_events(plan, tm)
+    try:
+        return bool(run(correlation_search(plan, test_searches(plan), now), events))
+    except SplError as exc:
+        raise NotExecutable(f"SPL evaluator: {exc}") from None
+
+
+def check(rule: Rule, translation: Translation, mappings: MappingSet, options=None) -> EngineReport:
     """``rulec verify``'s protocol (translator/verify/base.py)."""
+    if rule.correlation is not None:
+        from .correlation import check_correlation
+        try:
+            parse(translation.query)
+            errors = []
+        except SplError as exc:
+            errors = [str(exc)]
+        return check_correlation(rule, "spl", ENGINE, run_correlation, errors)
     v = verify_rule(rule, translation, mappings)
     report = EngineReport(rule.id, "spl", ENGINE, syntax_ok=v.syntax_ok,
                           syntax_errors=list(v.syntax_errors))
