@@ -31,7 +31,7 @@ class FuzzReport:
 def run(root, seed: int, count: int, jobs: int = 2) -> FuzzReport:
     write_tree(root, seed, count)
     loaded = load_tree([root])
-    report = FuzzReport(load_errors=[str(d) for d in loaded.diagnostics if d.severity == "error"])
+    report = FuzzReport(load_errors=[str(d) for d in loaded.diagnostics if d.level == "error"])
     results = extract_tree(loaded.rules, loaded, jobs=jobs)
     for res in results:
         report.rules += 1

@@ -13,6 +13,7 @@ fails with a tracer-internal error; it may honestly be partial or unsupported.
 """
 from __future__ import annotations
 
+import json
 import random
 
 VALUES = ["admin", "Admin", "ADMIN", "root", "", " ", "a'b", 'a"b', "a\\b", "50%_off", "*", "?x",
@@ -66,48 +67,44 @@ class RuleGen:
             return f"({self.condition(depth + 1)} {op} {self.condition(depth + 1)})"
         if depth < 2 and r.random() < 0.1:
             return f"not {self.condition(depth + 1)}"
-        s = self.string_read()
-        kind = r.randrange(16)
-        if kind == 0:
-            return f"{s} == {self.value()}"
-        if kind == 1:
-            return f"{s} != {self.value()}"
-        if kind == 2:
-            return f"{s} in {self.values()}"
-        if kind == 3:
-            return f"{s} not in {self.values()}"
-        if kind == 4:
-            return f"{self.value()} in ({s} or '')"
-        if kind == 5:
-            meth = r.choice(["startswith", "endswith"])
-            return f"str({s}).{meth}({self.value()})"
-        if kind == 6:
-            return f"({s} or '').lower() == {self.value()}.lower()"
-        if kind == 7:
-            pattern = r.choice(REGEXES)
-            return f"re.search({pattern!r}, str({s}))"
-        if kind == 8:
-            pattern = r.choice(GLOBS)
-            return f"fnmatch.fnmatch(str({s}), {pattern!r})"
-        if kind == 9:
-            return f"not {s}"
-        if kind == 10:
-            return f"{s} is None"
-        if kind == 11:
-            return f"len(str({s})) > {r.choice([0, 1, 3, 5])}"
-        if kind == 12:
-            n = self.number_read()
-            return f"({n} or 0) {r.choice(['>', '>=', '<', '<=', '==', '!='])} {r.choice(NUMBERS)}"
-        if kind == 13:
-            q = r.choice(["any", "all"])
-            inner = r.choice([f"item.get('kind') == {self.value()}",
-                              f"str(item.get('kind', '')).startswith({self.value()})",
-                              f"item.get('n', 0) > {r.choice(NUMBERS)}"])
-            return (f"{q}({inner} for item in event.get('items', []) or [] "
-                    f"if isinstance(item, dict))")
-        if kind == 14:
-            return f"{self.value()} in (event.get('tags') or [])"
-        return f"{s} and {self.value()} in str({s})"
+        return self.r.choice(self.ATOMS)(self, self.string_read())
+
+    # One entry per idiom: (generator, string-field read) -> condition text.
+    ATOMS = [
+        lambda g, s: f"{s} == {g.value()}",
+        lambda g, s: f"{s} != {g.value()}",
+        lambda g, s: f"{s} in {g.values()}",
+        lambda g, s: f"{s} not in {g.values()}",
+        lambda g, s: f"{s} in {set(g.r.sample(VALUES, 3))!r}",
+        lambda g, s: f"{g.value()} in ({s} or '')",
+        lambda g, s: f"str({s}).{g.r.choice(['startswith', 'endswith'])}({g.value()})",
+        lambda g, s: f"str({s}).startswith(({g.value()}, {g.value()}))",
+        lambda g, s: f"({s} or '').lower() == {g.value()}.lower()",
+        lambda g, s: f"re.search({g.r.choice(REGEXES)!r}, str({s}))",
+        lambda g, s: f"re.match({g.r.choice(REGEXES)!r}, str({s}), re.IGNORECASE)",
+        lambda g, s: f"fnmatch.fnmatch(str({s}), {g.r.choice(GLOBS)!r})",
+        lambda g, s: f"not {s}",
+        lambda g, s: f"{s} is None",
+        lambda g, s: f"isinstance({s}, {g.r.choice(['str', 'list', 'dict', '(int, float)'])})",
+        lambda g, s: f"len(str({s})) > {g.r.choice([0, 1, 3, 5])}",
+        lambda g, s: f"str({s}).split('.')[-1] == {g.value()}",
+        lambda g, s: f'f"{{{s}}}:x" == {g.value()} + ":x"',
+        lambda g, s: f"any(word in str({s}) for word in {g.values()})",
+        lambda g, s: f"{s} and {g.value()} in str({s})",
+        lambda g, s: (f"({g.number_read()} or 0) {g.r.choice(['>', '>=', '<', '<=', '==', '!='])} "
+                      f"{g.r.choice(NUMBERS)}"),
+        lambda g, s: f"{g.value()} in (event.get('tags') or [])",
+        lambda g, s: f"len(event.get('tags') or []) > {g.r.choice([0, 1, 2])}",
+        lambda g, s: f"{g.value()} in event.deep_walk('items', 'kind', default=[])",
+        lambda g, s: f"event.deep_walk('items', 'kind') == {g.value()}",
+        lambda g, s: f"parsed_kind(event) == {g.value()}",
+        lambda g, s: f"private_ip(event)",
+        lambda g, s: (f"{g.r.choice(['any', 'all'])}("
+                      + g.r.choice([f"item.get('kind') == {g.value()}",
+                                    f"str(item.get('kind', '')).startswith({g.value()})",
+                                    f"item.get('n', 0) > {g.r.choice(NUMBERS)}"])
+                      + " for item in event.get('items', []) or [] if isinstance(item, dict))"),
+    ]
 
     # ------------------------------------------------------------------ statements
     def body(self, indent: str = "    ") -> list[str]:
@@ -140,8 +137,19 @@ class RuleGen:
         return lines
 
     def source(self) -> str:
-        head = ["import fnmatch", "import re", "", "",
+        head = ["import fnmatch", "import ipaddress", "import json", "import re", "", "",
                 "def helper(event):", f"    return {self.condition()}", "", "",
+                "def parsed_kind(event):",
+                "    try:",
+                "        doc = json.loads(event.get('doc', '{}'))",
+                "    except (TypeError, ValueError):",
+                f"        return {self.value()}",
+                "    return doc.get('kind') if isinstance(doc, dict) else None", "", "",
+                "def private_ip(event):",
+                "    try:",
+                "        return ipaddress.ip_address(event.get('ip', '')).is_private",
+                "    except ValueError:",
+                f"        return {self.r.choice(['True', 'False'])}", "", "",
                 "def rule(event):"]
         return "\n".join(head + self.body()) + "\n"
 
@@ -175,6 +183,12 @@ class RuleGen:
                            for _ in range(r.randint(0, 3))]
         if r.random() < 0.5:
             ev["tags"] = r.sample(VALUES, r.randint(0, 3))
+        if r.random() < 0.6:
+            ev["doc"] = r.choice([json.dumps({"kind": r.choice(VALUES)}), "not json", "[1]",
+                                  json.dumps({"other": 1}), self.scalar()])
+        if r.random() < 0.6:
+            ev["ip"] = r.choice(["10.0.0.1", "8.8.8.8", "192.168.1.20", "::1", "fe80::1",
+                                 "2001:4860::8888", "999.1.1.1", "", self.scalar()])
         return ev
 
 
