@@ -26,6 +26,8 @@ def main() -> None:
     start = time.monotonic()
     report = run(root / "rules", args.seed, args.n, args.jobs)
     print(report.summary())
+    for reason, n in report.reasons.most_common(12):
+        print(f"  {n:5d}  {reason}")
     for f, why in report.failures:
         print(f"FAIL {f}: {why}")
     for e in report.load_errors[:20]:

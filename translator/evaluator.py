@@ -211,9 +211,11 @@ def _ip(value: Any):
     """An address parsed from text, or a network the ip_network transform built."""
     if isinstance(value, _NETWORKS):
         return value
-    if not isinstance(value, str):
+    # exactly ipaddress.ip_address(): text without surrounding blanks, or an integer (a JSON
+    # true is the integer 1, address 0.0.0.1)
+    if not isinstance(value, (str, int)):
         raise ValueError("not an address")
-    return ipaddress.ip_address(value.strip())
+    return ipaddress.ip_address(value)
 
 
 def json_kind(value: Any) -> str:

@@ -20,6 +20,7 @@ class FuzzReport:
     tests: collections.Counter = field(default_factory=collections.Counter)
     failures: list = field(default_factory=list)  # (rule file, what went wrong)
     load_errors: list = field(default_factory=list)
+    reasons: collections.Counter = field(default_factory=collections.Counter)  # first reason
 
     def summary(self) -> str:
         v = ", ".join(f"{k} {n}" for k, n in sorted(self.verdicts.items()))
@@ -38,6 +39,9 @@ def run(root, seed: int, count: int, jobs: int = 2) -> FuzzReport:
         report.verdicts[res.verdict] += 1
         for t in res.tests:
             report.tests[t.status] += 1
+        if res.verdict != "exact" and res.reasons:
+            # "file.py:12: construct: why" -> "construct: why" (the same idiom in any file)
+            report.reasons[res.reasons[0].split(": ", 1)[-1][:110]] += 1
         if res.verdict == "mismatch":
             bad = [(t.name, t.real, t.model) for t in res.tests if t.status == "disagree"]
             report.failures.append((res.source_file, f"mismatch on {bad}"))

@@ -188,7 +188,7 @@ class RuleGen:
                                   json.dumps({"other": 1}), self.scalar()])
         if r.random() < 0.6:
             ev["ip"] = r.choice(["10.0.0.1", "8.8.8.8", "192.168.1.20", "::1", "fe80::1",
-                                 "2001:4860::8888", "999.1.1.1", "", self.scalar()])
+                                 "2001:4860::8888", "999.1.1.1", " 10.0.0.1", "", self.scalar()])
         return ev
 
 
