@@ -199,7 +199,7 @@ def test_cidr_and_private_addresses():
 
 def test_ipv4_shape_is_exact():
     check(P("sourceIPAddress", "is_ipv4"),
-          [({"sourceIPAddress": "10.1.2.3"}, True), ({"sourceIPAddress": " 1.2.3.4 "}, True),
+          [({"sourceIPAddress": "10.1.2.3"}, True), ({"sourceIPAddress": " 1.2.3.4 "}, False),  # ipaddress rejects blanks
            ({"sourceIPAddress": "256.1.1.1"}, False), ({"sourceIPAddress": "01.1.1.1"}, False),
            ({"sourceIPAddress": "host.example"}, False)])
 

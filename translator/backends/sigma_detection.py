@@ -394,9 +394,8 @@ class Lowering:
         return self.inexpressible(f"{p.field} {op}", f"no Sigma modifier for {op}", positive)
 
     def ip_shape(self, p: Predicate, name: str, positive: bool) -> Node:
-        """``ipaddress.ip_address(x)`` succeeds: IPv4 exactly as Python 3 parses it (after
-        ``strip()``); IPv6 by the shape of its text (reported)."""
-        ws = f"[{sigma_regex._SPACE_MEMBERS}]*"
+        """``ipaddress.ip_address(x)`` succeeds: IPv4 exactly as Python 3 parses it (no blanks
+        around it); IPv6 by the shape of its text (reported)."""
         octet = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
         v4 = rf"{octet}(?:\.{octet}){{3}}"
         v6 = r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%[^%]+)?"
@@ -407,7 +406,7 @@ class Lowering:
                                           "is an IPv6 address", positive)
             self.report(f"{p.field} {p.op}", "Sigma cannot parse IPv6 addresses: written as a "
                         "regex of the address's characters (matches some non-addresses)")
-        return Leaf(name, ("re",), tuple(rf"\A{ws}{shape}{ws}\z" for shape in shapes))
+        return Leaf(name, ("re",), tuple(rf"\A{shape}\z" for shape in shapes))
 
     def field_reference(self, p: Predicate, name: str, element_of: tuple, positive: bool) -> Node:
         other = self.field_name(replace(p.value, default=MISSING, default_on_null=False),
