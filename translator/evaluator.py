@@ -17,6 +17,7 @@ import ipaddress
 import json
 import os
 import re
+import shlex
 from functools import lru_cache
 from typing import Any
 
@@ -144,6 +145,10 @@ def _apply(name: str, value: Any, args: tuple, wrapped: bool = False) -> Any:
         if len(args) > 1 and (got is MISSING or (got is None and len(args) > 2 and args[2])):
             got = args[1]
         return got
+    if name == "shlex_split":
+        if not isinstance(value, str):
+            raise TypeError(name)
+        return shlex.split(value)
     if name == "ip_network":
         if not isinstance(value, (str, int)):  # bool is an int to ipaddress too
             raise TypeError(name)

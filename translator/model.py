@@ -75,7 +75,8 @@ class Transform:
 
 TRANSFORMS = ("lower", "upper", "strip", "lstrip", "rstrip", "str", "int", "float", "len",
               "json", "split", "index", "keys", "values", "basename", "removeprefix",
-              "removesuffix", "replace", "bool", "pluck", "get", "ip_network")
+              "removesuffix", "replace", "bool", "pluck", "get", "ip_network",
+              "shlex_split")
 # "pluck" (args: a sub-path whose "*" steps fan out): from a list, the values at that sub-path of
 # each element, flattened, missing ones left out (a simple detection's ``a[*].b`` in a title).
 # "get" (args: key[, default[, default_on_null]]): the key of an object value, as Python's
@@ -84,6 +85,7 @@ TRANSFORMS = ("lower", "upper", "strip", "lstrip", "rstrip", "str", "int", "floa
 # "ip_network" (args: [strict]): Python's ``ipaddress.ip_network(value, strict)`` of a text or
 # integer value (a failure is Python's ValueError); ip_private/ip_public/is_ipv4/is_ipv6 then
 # test the network's is_private/is_global/version, and cidr that it is a subnet_of a network.
+# "shlex_split": Python's ``shlex.split(text)`` (shell-like words; bad quoting is a ValueError).
 
 
 @dataclass(frozen=True)

@@ -176,17 +176,17 @@ def test_json_parse_inside_try_is_not_swallowed(tmp_path):
 
 def test_library_call_on_field_is_reported_not_swallowed(tmp_path):
     src = '''
-    import shlex
+    import base64
     def rule(event):
         try:
-            parts = shlex.split(event.get("cmd", ""))
+            text = base64.b64decode(event.get("cmd", ""))
         except Exception:
             return False
-        return parts[0] == "rm"
+        return text == b"rm"
     '''
-    out = extract(tmp_path, src, events=[{"cmd": "rm -rf"}])
+    out = extract(tmp_path, src, events=[{"cmd": "cm0="}])
     assert out.status == "unsupported"
-    assert any("shlex.split" in r and "rule_under_test.py:5" in r for r in out.reasons)
+    assert any("b64decode" in r and "rule_under_test.py:5" in r for r in out.reasons), out.reasons
 
 
 @pytest.mark.parametrize("body, construct", [

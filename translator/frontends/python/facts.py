@@ -38,6 +38,8 @@ def implied(expr: Expr, facts: dict) -> bool | None:
     if not isinstance(expr, Predicate):
         return None
     for fact, holds in facts.items():
+        while isinstance(fact, Not):  # `not x` decided False is x decided True
+            fact, holds = fact.item, not holds
         r = _from_fact(expr, fact, holds)
         if r is not None:
             return r

@@ -281,7 +281,10 @@ class Sym(Symbolic):
             return Sym(Field(f.path, f.default, f.default_on_null,
                              f.transforms[:-1] + (Transform("split", (sep, key)),), f.root, f.udm),
                        self.origin)
-        c = self.child(key)
+        if isinstance(key, int) and f.transforms and f.transforms[-1].name == "shlex_split":
+            c = Sym(f.with_transform("index", key), self.origin + (key,))
+        else:
+            c = self.child(key)
         if not decide(Predicate(c.field, "present" if f.transforms else "exists")):
             raise as_rule_error((KeyError if isinstance(key, str) else IndexError)(key))
         return c

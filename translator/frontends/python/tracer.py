@@ -26,6 +26,7 @@ from .iteration import (SKIP, Elements, element_outcomes, iteration_source, quan
                         refuse_raising_elements)
 from .ipaddrs import IP_CALLS, SymIP
 from .symlists import SymList, collect
+from .textcalls import TEXT_CALLS
 from .symbolic import (Cond, Lazy, Opaque, Sym, SymMatch, SymStr, Symbolic, cond, decide,
                        guard_value, is_true, resolve, truthy)
 
@@ -161,7 +162,7 @@ def _in_field(a, b: Sym):
     guard_value(b.field, "'in'")
     f = b.field
     kinds = ctx.field_types(Field(b.origin)) - {"null"} if not f.transforms else set()
-    if f.transforms and f.transforms[-1].name in ("split", "keys", "values") \
+    if f.transforms and f.transforms[-1].name in ("split", "keys", "values", "shlex_split") \
             and len(f.transforms[-1].args) <= 1:
         kinds = {"list"}
     elif f.transforms and f.transforms[-1].name in ("lower", "upper", "strip", "str", "replace"):
@@ -570,7 +571,7 @@ def _isinstance_field(x: Sym, types) -> Any:
     plain = x.plain
     if f.transforms:
         last = f.transforms[-1]
-        if last.name == "split":  # str.split gives a real list; an indexed item is text
+        if last.name in ("split", "shlex_split"):  # a real list; an indexed item is text
             return isinstance("" if len(last.args) > 1 else [], types)
         if last.name in _FIXED_KIND:
             return isinstance(_kind_sample(_FIXED_KIND[last.name], True), types)
@@ -701,7 +702,7 @@ _INTERCEPT: dict = {
     _json.loads: _json_loads, _fnmatch.fnmatch: _glob, _fnmatch.fnmatchcase: _glob,
     _re.match: functools.partial(_regex, "match"), _re.search: functools.partial(_regex, "search"),
     _re.fullmatch: functools.partial(_regex, "fullmatch"),
-    **IP_CALLS,
+    **IP_CALLS, **TEXT_CALLS,
     _time.time: _wallclock("time.time"),
 }
 _ALWAYS = {_time.time: "time.time", _time.time_ns: "time.time_ns"}

@@ -1,0 +1,35 @@
+"""Library functions on event text that the model expresses as transforms (Python's own
+function runs in the evaluator)."""
+from __future__ import annotations
+
+import shlex
+
+from ...model import Predicate
+from . import state
+from .errors import Unsupported, as_rule_error
+from .symbolic import Sym, Symbolic, decide, resolve
+
+
+def _shlex_split(s, comments=False, posix=True):
+    s = resolve(s)
+    if not isinstance(s, Symbolic):
+        return shlex.split(s, comments, posix)
+    if not isinstance(s, Sym) or comments is not False or posix is not True:
+        raise Unsupported("shlex.split()", "shlex.split of "
+                          + (s.describe() if not isinstance(s, Sym) else "text with options"))
+    words = s.field.with_transform("shlex_split")
+    if not decide(Predicate(words, "exists")):
+        # Python's own failure on this path: bad quoting is a ValueError, a value that is not
+        # text an AttributeError (it is read as a stream); None reads standard input (< 3.12)
+        if state.is_value_maybe_none(s.field) and not decide(Predicate(s.field, "exists")):
+            raise Unsupported("shlex.split()", f"shlex.split of {s.field.dotted} when it is "
+                              "missing or null")
+        if decide(Predicate(s.field, "is_type", ("str",))):
+            raise as_rule_error(ValueError(f"{s.field.dotted}: no closing quotation"))
+        raise as_rule_error(AttributeError(f"{s.field.dotted} is not text"))
+    return Sym(words, s.origin)
+
+
+TEXT_CALLS = {shlex.split: _shlex_split}
+
+__all__ = ["TEXT_CALLS"]
