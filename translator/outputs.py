@@ -17,29 +17,73 @@ from typing import Iterable
 MANIFEST = ".rulec-manifest.json"
 
 
-def write_atomic(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` atomically; returns False when the file already held it."""
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
+def _stage(path: Path, data: bytes) -> str:
+    """Write ``data`` to a new temporary file next to ``path``; returns its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _unchanged(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def write_atomic(path: Path, text: str, durable: bool = True) -> bool:
+    """Write ``text`` to ``path`` atomically; returns False when the file already held it.
+    ``durable`` also flushes it to disk before the rename (not needed for a cache entry)."""
+    data = text.encode("utf-8")
+    if _unchanged(path, data):
+        return False
+    tmp = _stage(path, data)
+    try:
+        if durable:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
     return True
+
+
+def write_many_atomic(files: dict[Path, str]) -> tuple[int, int]:
+    """Write each changed file atomically, flushing them all to disk with one ``os.sync``
+    before the renames instead of one fsync per file (which cost ~4 ms each, 15 s for a
+    corpus build). Returns (written, unchanged)."""
+    staged: list[tuple[str, Path]] = []
+    unchanged = renamed = 0
+    try:
+        for path, text in files.items():
+            data = text.encode("utf-8")
+            if _unchanged(path, data):
+                unchanged += 1
+            else:
+                staged.append((_stage(path, data), path))
+        if staged:
+            os.sync()
+        for tmp, path in staged:
+            os.replace(tmp, path)
+            renamed += 1
+    finally:
+        for tmp, _ in staged[renamed:]:
+            _unlink(tmp)
+    return len(files) - unchanged, unchanged
 
 
 def read_manifest(out_dir: Path) -> set[str]:
@@ -55,12 +99,8 @@ def sync_outputs(out_dir: Path, files: dict[str, str], owned_prefixes: Iterable[
     out_dir.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(out_dir)
     prefixes = tuple(owned_prefixes)
-    written = unchanged = removed = 0
-    for rel, text in sorted(files.items()):
-        if write_atomic(out_dir / rel, text):
-            written += 1
-        else:
-            unchanged += 1
+    removed = 0
+    written, unchanged = write_many_atomic({out_dir / rel: text for rel, text in sorted(files.items())})
     for rel in sorted(previous - set(files)):
         if rel.startswith(prefixes):
             try:

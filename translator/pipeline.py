@@ -78,7 +78,8 @@ class Cache:
         from .outputs import write_atomic
 
         try:
-            write_atomic(self.root / kind / f"{key}.json", json.dumps(value))
+            # not flushed to disk: an entry lost in a crash is only recomputed
+            write_atomic(self.root / kind / f"{key}.json", json.dumps(value), durable=False)
         except OSError:
             pass  # a read-only cache directory only costs speed
 

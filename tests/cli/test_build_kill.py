@@ -28,13 +28,13 @@ DRIVER = textwrap.dedent("""
     # SIGKILL ourselves inside the KILL_AT-th file write: after the data reached the temporary
     # file, before the rename. Nothing gets to clean up, as with a real kill -9 or power loss.
     kill_at, calls = int(os.environ.get("KILL_AT", "0")), [0]
-    real_fsync = outputs.os.fsync
-    def fsync(fd):
+    real_replace = outputs.os.replace
+    def replace(src, dst):
         calls[0] += 1
         if calls[0] == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
-        real_fsync(fd)
-    outputs.os.fsync = fsync
+        real_replace(src, dst)
+    outputs.os.replace = replace
 
     class Big:
         # Large outputs so that a kill is likely to land inside a write.

@@ -253,18 +253,14 @@ def _one_line(text: str) -> str:
 
 def render(q: SqlQuery, dialect: str = "athena") -> tuple[str, list[str]]:
     """(file text, functions with no translation in ``dialect``)."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    from ..resources import templates_dir
+    from ..resources import template_environment
 
     missing: list[str] = []
     sql = ""
     if q.alert is not None:
         athena_text = q.alert.sql(dialect="athena", pretty=True)
         sql, missing = transpile(athena_text, dialect)
-    env = Environment(loader=FileSystemLoader(str(templates_dir())), undefined=StrictUndefined,
-                      keep_trailing_newline=True, autoescape=False)
-    text = env.get_template("athena.sql.j2").render(
+    text = template_environment().get_template("athena.sql.j2").render(
         rule_id=_one_line(q.rule.id), source_file=_one_line(q.rule.source_file or "-"),
         source_hash=_one_line(q.rule.source_hash or "-"), version=__version__, dialect=dialect,
         verdict=q.verdict if not missing else "partial",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import yaml
 
@@ -358,7 +359,9 @@ def _indent_block(text: str) -> str:
     return "\n".join(("  " + line) if line else "" for line in str(text).rstrip("\n").split("\n"))
 
 
+@lru_cache(maxsize=1)
 def _environment():
+    """Made once per process (see resources.template_environment), with the YAML filters."""
     import jinja2
 
     from ..resources import templates_dir

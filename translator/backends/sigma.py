@@ -375,13 +375,10 @@ def dump(doc: dict) -> str:
 
 
 def render(rule: Rule, body: str, findings: tuple, verdict: str) -> str:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from ..resources import template_environment
 
-    from ..resources import templates_dir
-    env = Environment(loader=FileSystemLoader(str(templates_dir())), undefined=StrictUndefined,
-                      keep_trailing_newline=True, autoescape=False)
     one_line = [" ".join(str(f).split()) for f in findings]
-    return env.get_template("sigma_rule.yml.j2").render(
+    return template_environment().get_template("sigma_rule.yml.j2").render(
         rule_id=rule.id, source_file=_relative(rule.source_file), source_hash=rule.source_hash,
         version=__version__, verdict=verdict, findings=one_line, body=body)
 

@@ -321,12 +321,9 @@ def _missing_text(f: Field) -> str:
 
 
 def render(template: str, **kw) -> str:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from ..resources import template_environment
 
-    from ..resources import templates_dir
-    env = Environment(loader=FileSystemLoader(str(templates_dir())), undefined=StrictUndefined,
-                      keep_trailing_newline=True, autoescape=False)
-    return env.get_template(template).render(**kw)
+    return template_environment().get_template(template).render(**kw)
 
 
 def _relative(path: str) -> str:

@@ -26,6 +26,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlglot import exp
@@ -75,6 +76,13 @@ class Untranslatable(Exception):
 _NUMBER_TYPES = {"BIGINT", "INT", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "DECIMAL", "UBIGINT",
                  "UINT", "USMALLINT", "UTINYINT"}
 _STRING_TYPES = {"VARCHAR", "CHAR", "TEXT", "NVARCHAR", "NCHAR"}
+
+
+@lru_cache(maxsize=1024)
+def _column_type(type_text: str) -> exp.DataType:
+    """A mapped column's parsed type, shared (read only, never put into a query tree):
+    CloudTrail's nested struct types take milliseconds to parse and recur in every rule."""
+    return exp.DataType.build(type_text, dialect="athena")
 
 
 def _kind_of(dtype: exp.DataType) -> str:
@@ -267,7 +275,7 @@ class Lowering:
             self.report(f"field {f.dotted} is not mapped for {self.log_type}")
             return None
         top_type = self.mapping.columns(self.log_type).get(sf.column) or sf.type
-        dtype = exp.DataType.build(top_type, dialect="athena")
+        dtype = _column_type(top_type)
         cur = Val(_kind_of(dtype), exp.column(sf.column, quoted=not _plain(sf.column)), dtype)
         if sf.steps:
             cur = self._navigate(cur, sf.steps, f.dotted)

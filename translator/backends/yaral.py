@@ -96,11 +96,8 @@ class YaralBackend:
         events = branches[0] if len(branches) == 1 else "(" + "\n    or ".join(branches) + ")"
         body = self._rule(rule, first, events, findings)
         verdict = Translation(rule.id, NAME, (Output("", body),), tuple(findings)).verdict
-        from jinja2 import Environment, FileSystemLoader, StrictUndefined
-        from ..resources import templates_dir
-        env = Environment(loader=FileSystemLoader(str(templates_dir())), undefined=StrictUndefined,
-                          keep_trailing_newline=True, autoescape=False)
-        text = env.get_template("yaral_rule.yaral.j2").render(
+        from ..resources import template_environment
+        text = template_environment().get_template("yaral_rule.yaral.j2").render(
             version=__version__, rule_id=rule.id, source_file=rule.source_file or "-",
             source_hash=rule.source_hash or "-", verdict=verdict,
             findings=[" ".join(str(f).split()) for f in findings], body=body)
