@@ -67,26 +67,74 @@ def _content_hash(rule: Rule, rules_by_id: dict) -> str:
                                       for r in subs))
 
 
+# Below this many translations to do, forking workers costs more than it saves.
+PARALLEL_MIN = 40
+
+# What forked translation workers read (inherited through fork, never pickled).
+_WORK: tuple | None = None
+
+
+def _translate_task(task: tuple[int, tuple[str, ...]]) -> tuple[int, list[Translation]]:
+    index, targets = task
+    rules, mappings, options = _WORK
+    return index, [translate_one(get_backend(t), rules[index], mappings, options) for t in targets]
+
+
+def _translate_all(rules: list[Rule], todo: dict[int, tuple[str, ...]], mappings,
+                   options: BuildOptions, jobs: int) -> dict[tuple[int, str], Translation]:
+    """Translate rule x target pairs, over ``jobs`` forked workers when there are enough.
+    Translation is rulec's own code (rule code never runs here), so plain workers suffice."""
+    global _WORK
+    done: dict[tuple[int, str], Translation] = {}
+    tasks = sorted(todo.items())
+    if jobs > 1 and sum(len(t) for _, t in tasks) >= PARALLEL_MIN:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        _WORK = (rules, mappings, options)
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                for index, translations in pool.map(_translate_task, tasks, chunksize=4):
+                    done.update(((index, t.target), t) for t in translations)
+        except BrokenProcessPool:
+            pass  # a worker died: what is left is translated here, where an error is visible
+        finally:
+            _WORK = None
+    for index, targets in tasks:
+        for target in targets:
+            if (index, target) not in done:
+                done[(index, target)] = translate_one(get_backend(target), rules[index],
+                                                      mappings, options)
+    return done
+
+
 def build(compiled: Compiled, targets: list[str], mappings, mapping_hash: str,
-          options: BuildOptions, cache: Cache) -> BuildResult:
+          options: BuildOptions, cache: Cache, jobs: int = 1) -> BuildResult:
     result = BuildResult()
     opts_key = json.dumps({"strict": options.strict, "dialect": options.dialect,
                            "since": options.since, "extra": options.extra}, sort_keys=True)
     options = with_rules(options, compiled.rules)
+    keys: dict[tuple[int, str], str] = {}
+    found: dict[tuple[int, str], Translation] = {}
+    todo: dict[int, tuple[str, ...]] = {}
     for target in targets:
-        backend = get_backend(target)
-        per_target = []
-        for rule in compiled.rules:
+        for i, rule in enumerate(compiled.rules):
             key = key_of("translate", target, _content_hash(rule, options.rules),
                          compiled.support_hash, mapping_hash, opts_key)
             hit = cache.get("translate", key)
             if hit is not None:
-                t = _translation_from_json(hit)
+                found[(i, target)] = _translation_from_json(hit)
             else:
-                t = translate_one(backend, rule, mappings, options)
-                if not t.error:
-                    cache.put("translate", key, _translation_to_json(t))
-            per_target.append(t)
+                keys[(i, target)] = key
+                todo[i] = todo.get(i, ()) + (target,)
+    for pair, t in _translate_all(compiled.rules, todo, mappings, options, jobs).items():
+        found[pair] = t
+        if not t.error:
+            cache.put("translate", keys[pair], _translation_to_json(t))
+    for target in targets:
+        backend = get_backend(target)
+        per_target = [found[(i, target)] for i in range(len(compiled.rules))]
         package = getattr(backend, "package", None)
         if package is not None:
             for out in package(per_target, options):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from sqlglot import exp
 
@@ -34,12 +35,29 @@ class SqlQuery:
 
     rule: Rule
     alert: exp.Expression | None = None  # the query a scheduled search runs
-    rows: exp.Expression | None = None  # detection only: no time window, no threshold
     reasons: list = field(default_factory=list)  # constructs not translated: partial
     caveats: list = field(default_factory=list)  # known edge differences on unusual data
     engine_gaps: list = field(default_factory=list)  # constructs DuckDB cannot check
     warnings: list = field(default_factory=list)  # output columns left out, etc.
     unsupported: str = ""  # why no query at all
+    # The row-level query is lowered on first use: engine checks need it, `rulec build` not.
+    rows_builder: Callable[[], exp.Expression] | None = field(default=None, repr=False)
+    _rows: exp.Expression | None = field(default=None, repr=False)
+    _alert_sql: str | None = field(default=None, repr=False)
+
+    @property
+    def rows(self) -> exp.Expression | None:
+        """The detection only (no time window, no threshold), for the engine checks."""
+        if self._rows is None and self.rows_builder is not None:
+            self._rows, self.rows_builder = self.rows_builder(), None
+        return self._rows
+
+    def alert_sql(self) -> str:
+        """The alert query as pretty Athena text (generated once: the file and the
+        Translation's query both show it)."""
+        if self._alert_sql is None:
+            self._alert_sql = self.alert.sql(dialect="athena", pretty=True)
+        return self._alert_sql
 
     @property
     def verdict(self) -> str:
@@ -142,7 +160,7 @@ def _select_for(rule: Rule, mapping: SqlMapping, log_type: str, error_level: str
     low = Lowering(mapping, log_type, error_level, sibling_log_types=siblings)
     detection = low.condition(rule.detection)
     if rule.inline_filters is not None:
-        detection = exp.and_(low.condition(rule.inline_filters), detection)
+        detection = exp.and_(low.condition(rule.inline_filters), detection, copy=False)
     for bucket, items in ((q.reasons, low.reasons), (q.caveats, low.caveats),
                           (q.engine_gaps, low.engine_gaps)):
         bucket.extend(x for x in items if x not in bucket)
@@ -154,17 +172,17 @@ def _select_for(rule: Rule, mapping: SqlMapping, log_type: str, error_level: str
         # The row-level query engines check: p_row_id tells which test event matched.
         row_id = side.value(Field(("p_row_id",)))
         if row_id is not None:
-            columns.append(exp.alias_(row_id.expr, "p_row_id"))
+            columns.append(exp.alias_(row_id.expr, "p_row_id", copy=False))
     event_time = side.value(Field(("p_event_time",)))
     time_expr = None
     if event_time is not None:
         time_expr = event_time.expr if event_time.kind == "timestamp" else \
             _fn("from_iso8601_timestamp", event_time.expr)
-        columns.append(exp.alias_(time_expr, "p_event_time"))
+        columns.append(exp.alias_(time_expr, "p_event_time", copy=False))
     title = _template(side, rule)
     columns.append(exp.alias_(title if title is not None else exp.Literal.string(rule.display_name or rule.id),
                               "alert_title"))
-    columns.append(exp.alias_(_dedup(side, rule, title), "alert_dedup"))
+    columns.append(exp.alias_(_dedup(side, rule, title), "alert_dedup", copy=False))
     seen = set()
     for f in rule.output_fields:
         name = f.dotted
@@ -173,7 +191,7 @@ def _select_for(rule: Rule, mapping: SqlMapping, log_type: str, error_level: str
         seen.add(name)
         text = _text(side, f, None)
         if text is not None:
-            columns.append(exp.alias_(text, name, quoted=True))
+            columns.append(exp.alias_(text, name, quoted=True, copy=False))
     q.warnings.extend(f"presentation: {r}" for r in side.reasons if f"presentation: {r}" not in q.warnings)
     q.caveats.extend(c for c in side.caveats if c not in q.caveats)
 
@@ -185,8 +203,10 @@ def _select_for(rule: Rule, mapping: SqlMapping, log_type: str, error_level: str
             window = exp.GTE(this=time_expr.copy(), expression=exp.Sub(
                 this=exp.CurrentTimestamp(),
                 expression=exp.Interval(this=exp.Literal.string(str(since)), unit=exp.Var(this="MINUTE"))))
-            where = exp.and_(window, exp.Paren(this=detection))
-    return exp.select(*columns).from_(exp.to_table(table)).where(where)
+            where = exp.and_(window, exp.Paren(this=detection), copy=False)
+    # Built from fresh nodes: no copies (sqlglot's default copies the tree at every step).
+    return exp.select(*columns, copy=False).from_(exp.to_table(table), copy=False) \
+        .where(where, copy=False)
 
 
 def _union(selects: list) -> exp.Expression:
@@ -204,7 +224,7 @@ def _union(selects: list) -> exp.Expression:
                                     for n in names])
     out = selects[0]
     for s in selects[1:]:
-        out = exp.union(out, s, distinct=False)
+        out = exp.union(out, s, distinct=False, copy=False)
     return out
 
 
@@ -220,13 +240,12 @@ def build_query(rule: Rule, mapping: SqlMapping, since: int | str | None = None,
         q.unsupported = "the rule has no LogTypes (scheduled queries are not translated)"
         return q
     minutes = parse_since(since, rule.dedup_period_minutes)
-    alert_parts, row_parts = [], []
+    alert_parts, row_log_types = [], []
     for log_type in rule.log_types:
         a = _select_for(rule, mapping, log_type, error_level, minutes, q)
-        r = _select_for(rule, mapping, log_type, error_level, None, SqlQuery(rule))
         if a is not None:
             alert_parts.append(a)
-            row_parts.append(r)
+            row_log_types.append(log_type)
     if not alert_parts:
         q.unsupported = "; ".join(q.reasons) or "no log type could be mapped"
         return q
@@ -242,7 +261,9 @@ def build_query(rule: Rule, mapping: SqlMapping, since: int | str | None = None,
             .from_(exp.Subquery(this=alert, alias=exp.TableAlias(this=exp.to_identifier("matches"))))
             .group_by(matches.copy())
             .having(exp.GTE(this=exp.Count(this=exp.Star()), expression=_lit(int(rule.threshold)))))
-    q.alert, q.rows = alert, _union(row_parts)
+    q.alert = alert
+    q.rows_builder = lambda: _union([_select_for(rule, mapping, lt, error_level, None, SqlQuery(rule))
+                                     for lt in row_log_types])
     return q
 
 
@@ -258,7 +279,7 @@ def render(q: SqlQuery, dialect: str = "athena") -> tuple[str, list[str]]:
     missing: list[str] = []
     sql = ""
     if q.alert is not None:
-        athena_text = q.alert.sql(dialect="athena", pretty=True)
+        athena_text = q.alert_sql()
         sql, missing = transpile(athena_text, dialect)
     text = template_environment().get_template("athena.sql.j2").render(
         rule_id=_one_line(q.rule.id), source_file=_one_line(q.rule.source_file or "-"),
@@ -312,7 +333,7 @@ def translate(rule: Rule, mappings, options: BuildOptions | None = None) -> Tran
         return Translation(rule.id, "athena", findings=tuple(findings) + (
             Finding("rule", q.unsupported, "unsupported"),))
     out = Output(f"{dialect}/{_safe_name(rule.id)}.sql", text)
-    query = q.alert.sql(dialect="athena", pretty=True)
+    query = q.alert_sql()
     return Translation(rule.id, "athena", outputs=(out,), findings=tuple(findings), query=query)
 
 

@@ -21,7 +21,7 @@ FAIL_LEVELS = ("error", "unsupported", "partial", "never")
 @click.option("--mapping", "mapping_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Extra mapping file overriding/extending the shipped ones (repeatable).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
-              show_default=True, help="Parallel workers for rule extraction.")
+              show_default=True, help="Parallel workers for rule extraction and translation.")
 @click.option("--strict", is_flag=True, help="Fail on anything that is not an exact translation.")
 @click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default="error", show_default=True,
               help="Lowest verdict that makes the build fail (exit 1).")
@@ -56,7 +56,7 @@ def build_cmd(paths, targets, out_dir, mapping_files, jobs, strict, fail_on, rep
     store = Cache.default(cache)
     options = BuildOptions(strict=strict, dialect=dialect)
     result = build(compiled, chosen, mappings, _hash_files(Path(m) for m in mapping_files),
-                   options, store)
+                   options, store, jobs=jobs)
     sync = write_outputs(result, Path(out_dir), chosen)
 
     sources = {r.id: r.source_file for r in compiled.rules}

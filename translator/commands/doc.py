@@ -13,7 +13,8 @@ import click
 from ..backends import TARGETS
 
 
-def render_site(compiled, mappings, fmt: str, targets: list[str], verify: bool) -> dict[str, str]:
+def render_site(compiled, mappings, fmt: str, targets: list[str], verify: bool,
+                jobs: int = 1) -> dict[str, str]:
     """Relative path -> file text for the whole site."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -30,7 +31,7 @@ def render_site(compiled, mappings, fmt: str, targets: list[str], verify: bool) 
     files: dict[str, str] = {}
     page_tpl = env.get_template(f"doc_rule.{fmt}.j2")
     # The build's translations, from its content cache when the rules did not change.
-    built = build(compiled, targets, mappings, "", BuildOptions(), Cache.default())
+    built = build(compiled, targets, mappings, "", BuildOptions(), Cache.default(), jobs=jobs)
     translations = {(t.rule_id, t.target): t for t in built.translations}
     for rule in catalog.rules:
         queries = []
@@ -103,7 +104,7 @@ def doc_cmd(paths, out_dir, fmt, targets, verify, mapping_files, jobs):
     from .common import prepare
 
     chosen, mappings, compiled = prepare("doc", paths, targets, mapping_files, jobs)
-    files = render_site(compiled, mappings, fmt, chosen, verify)
+    files = render_site(compiled, mappings, fmt, chosen, verify, jobs)
     sync = sync_outputs(Path(out_dir), files, [""])
     click.echo(f"{len(compiled.rules)} rule pages in {out_dir}/ ({sync['written']} written, "
                f"{sync['unchanged']} unchanged, {sync['removed']} removed)")
