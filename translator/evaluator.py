@@ -86,6 +86,7 @@ _STR_METHODS = {
     "removeprefix": lambda v, p: v.removeprefix(p),
     "removesuffix": lambda v, s: v.removesuffix(s),
     "replace": lambda v, old, new: v.replace(old, new),
+    "concat": lambda v, prefix, suffix: prefix + v + suffix,
 }
 
 

@@ -79,6 +79,8 @@ TRANSFORMS = ("lower", "upper", "strip", "lstrip", "rstrip", "str", "int", "floa
               "shlex_split")
 # "pluck" (args: a sub-path whose "*" steps fan out): from a list, the values at that sub-path of
 # each element, flattened, missing ones left out (a simple detection's ``a[*].b`` in a title).
+# "concat" (args: prefix, suffix): prefix + the text value + suffix (an f-string or "+" around one
+# field, after "str" where Python formats a non-text value); not text -> TypeError like lower.
 # "get" (args: key[, default[, default_on_null]]): the key of an object value, as Python's
 # dict.get on a parsed JSON document (exact key); MISSING when absent or not an object, then
 # the default as for Field.default (``json.loads(f).get("a", "x")``, deep_get on parsed JSON).

@@ -41,6 +41,10 @@ def value_text(v: Any) -> str:
 def field_text(f: Field, pred: Predicate | None = None) -> str:
     s = f.dotted if f.root == "event" else ("." + f.dotted if f.path else "element")
     for t in f.transforms:
+        if t.name == "concat" and len(t.args) == 2:  # text around the value: "a/" + x + "/b"
+            s = "(" + " + ".join([value_text(t.args[0])] * bool(t.args[0]) + [s]
+                                 + [value_text(t.args[1])] * bool(t.args[1])) + ")"
+            continue
         args = "".join(", " + value_text(a) for a in t.args)
         s = f"{t.name}({s}{args})"
     if f.default is not MISSING and (pred is None or _default_matters(pred)):

@@ -63,7 +63,15 @@ def is_pure(f) -> bool:
     code = _code_of(f)
     if code is None or code.co_flags & (0x20 | 0x80 | 0x200):  # generator, coroutine, async gen
         return False
+    if code in _REACHES_SIDE_EFFECTS:
+        return False
     return _pure_code(code.co_filename, code.co_firstlineno, code.co_name)
+
+
+# Functions whose summary met a callee with side effects (so they have them too), and
+# functions with too many paths to summarize: known until the next rule function (begin()).
+_REACHES_SIDE_EFFECTS: set = set()
+_TOO_MANY_PATHS: set = set()
 
 
 @functools.lru_cache(maxsize=None)
@@ -165,6 +173,8 @@ def call_user_code(f, args: tuple, kw: dict) -> Any:
     if state.current().mode != "rule":
         return DIRECT  # title/dedup/context/severity explore few paths and stop early anyway
     pure = is_pure(f)
+    if pure and _code_of(f) in _TOO_MANY_PATHS:
+        return DIRECT
     if not pure:
         if _ACTIVE[0]:
             raise NotSummarizable("summary", f"{getattr(f, '__qualname__', f)} has side effects")
@@ -216,7 +226,11 @@ def call_summarized(f, args: tuple, kw: dict):
             outcomes = sub.run(lambda: f(*args, **kw))
         except Timeout:
             raise
-        except PathLimit:  # too many paths or a side effect (NotSummarizable)
+        except NotSummarizable:
+            _REACHES_SIDE_EFFECTS.add(_code_of(f))
+            outcomes = DIRECT
+        except PathLimit:
+            _TOO_MANY_PATHS.add(_code_of(f))
             outcomes = DIRECT
         finally:
             _ACTIVE[0] -= 1
@@ -239,6 +253,8 @@ def begin(fn) -> None:
     read module state that impure code changes on one path and not on another."""
     _CACHE.clear()
     _CACHE_PATH[0] = None
+    _REACHES_SIDE_EFFECTS.clear()
+    _TOO_MANY_PATHS.clear()
     _SHARED[0] = is_pure(fn)
 
 

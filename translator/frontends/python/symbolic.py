@@ -7,6 +7,7 @@ an expression until something needs its concrete value.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from ...model import FALSE, MISSING, TRUE, Const, Expr, Field, Not, Predicate, Transform, _freeze
@@ -232,6 +233,20 @@ class Sym(Symbolic):
             return Sym(base, self.origin, self.plain)
         return self
 
+    def _default_split(self) -> Any:
+        """``event.get(k, [..])`` read further (indexed, .get()): on this path either the default
+        applies and Python reads the default itself (returned, a fresh copy), or the field has a
+        value (returned: this field without its default). None when there is no such default."""
+        f = self.field
+        if f.transforms or f.default in (MISSING, None, ()) or self.raw_default is None \
+                or isinstance(self.raw_default, (str, int, float, bool)):
+            return None
+        bare = Field(f.path, root=f.root, udm=f.udm)
+        if not decide(Predicate(bare, "present")) or (
+                f.default_on_null and not decide(Predicate(bare, "exists"))):
+            return ("default", copy.deepcopy(self.raw_default))
+        return ("field", Sym(bare, self.origin, self.plain))
+
     def child(self, key: Any) -> "Sym":
         self = self._settled()
         f = self.field
@@ -247,6 +262,10 @@ class Sym(Symbolic):
 
     def get(self, key, default=None):
         self = self._settled()
+        split = self._default_split()
+        if split is not None:
+            return _concrete_call(split[1], "get", key, default) if split[0] == "default" \
+                else split[1].get(key, default)
         f = self.field
         if not isinstance(key, (str, int)) or isinstance(key, bool):
             raise Unsupported("get()", "a key that is not a constant")
@@ -274,6 +293,10 @@ class Sym(Symbolic):
             raise Unsupported("subscript", "an index computed from the event")
         if isinstance(key, slice):
             raise Unsupported("slice", f"slicing {self.describe()}")
+        split = self._default_split()
+        if split is not None:
+            return _concrete_call(split[1], "__getitem__", key) if split[0] == "default" \
+                else split[1][key]
         f = self.field
         if isinstance(key, int) and f.transforms and f.transforms[-1].name == "split" \
                 and len(f.transforms[-1].args) == 1:
@@ -366,7 +389,30 @@ class Sym(Symbolic):
             return cond(Predicate(self.field, "null"))
         if isinstance(other, Cond):
             return NotImplemented
+        if isinstance(other, (list, tuple)) and not isinstance(other, Symbolic):
+            return self._eq_list(other)
         return cond(Predicate(self.field, "eq", _operand(other)))
+
+    def _eq_list(self, items):
+        """``field == ["a", "b"]``: PantherEvent's list equals a list or tuple of the same items
+        (deep_walk's plain list only a list): the same length and equal items, in order."""
+        split = self._default_split()
+        if split is not None:
+            return split[1] == items if split[0] == "default" else split[1]._eq_list(items)
+        f = self.field
+        if f.transforms or (self.plain and isinstance(items, tuple)):
+            raise Unsupported("operand", f"comparison of {self.describe()} with a list value")
+        if any(not isinstance(x, SCALARS) for x in items):
+            raise Unsupported("operand", "comparison with a list of non-constant values")
+        # a text or an object has no items at int positions; only `== []` needs the type
+        parts = [Predicate(f.with_transform("len"), "eq", len(items))]
+        if not items:
+            parts.insert(0, Predicate(f, "is_type", ("list",)))
+        for i, x in enumerate(items):
+            item = Field(f.path + (i,), root=f.root)
+            parts.append(conj(Predicate(item, "present"), Predicate(item, "null")) if x is None
+                         else Predicate(item, "eq", x))
+        return cond(conj(*parts))
 
     def __ne__(self, other):
         r = self.__eq__(other)
@@ -432,8 +478,18 @@ def _const_str(x: Any) -> str:
     return x
 
 
+def _concrete_call(value: Any, method: str, *args) -> Any:
+    """A method of a default the rule reads (Python's own errors are the rule's errors)."""
+    try:
+        return getattr(value, method)(*args)
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise as_rule_error(exc)
+
+
 def _operand(x: Any) -> Any:
     x = resolve(x)
+    if isinstance(x, SymStr):
+        x = x.as_sym()
     if isinstance(x, Sym):
         return x.field
     if isinstance(x, Symbolic):
@@ -470,10 +526,29 @@ class SymStr(Symbolic):
     def truthy(self) -> Expr:
         if any(isinstance(p, str) and p for p in self.parts):
             return TRUE
-        raise Unsupported("text", "truthiness of text built from fields")
+        return self.as_sym().truthy()
 
     def describe(self) -> str:
         return "text built from fields"
+
+    def as_sym(self) -> Sym:
+        """The text as one field's value with a ``concat`` transform (literal text around
+        ``str()`` of the field, as an f-string formats it). Text from several fields is not
+        one field's value."""
+        syms = [i for i, p in enumerate(self.parts) if isinstance(p, Sym)]
+        if len(syms) != 1 or not all(isinstance(p, (str, Sym)) for p in self.parts):
+            raise Unsupported("text", "text built from several fields used as a value")
+        i = syms[0]
+        sym = self.parts[i]
+        f = sym.field
+        last = f.transforms[-1] if f.transforms else None
+        if last is None or last.name not in _TEXT_TRANSFORMS or (
+                last.name == "split" and len(last.args) < 2):
+            f = f.with_transform("str")
+        prefix, suffix = "".join(self.parts[:i]), "".join(self.parts[i + 1:])
+        if prefix or suffix:
+            f = f.with_transform("concat", prefix, suffix)
+        return Sym(f, sym.origin)
 
     def __add__(self, o):
         return SymStr.concat(self, o)
@@ -482,14 +557,51 @@ class SymStr(Symbolic):
         return SymStr.concat(o, self)
 
     def __eq__(self, other):
-        raise Unsupported("text comparison", "comparing text built from fields")
+        return self.as_sym() == other
+
+    def __ne__(self, other):
+        return self.as_sym() != other
 
     __hash__ = Symbolic.__hash__
+
+    def _literal_ends(self) -> tuple:
+        """The literal text before the first field and after the last one."""
+        head = "".join(p for p in self.parts[:next(i for i, p in enumerate(self.parts)
+                                                    if not isinstance(p, str))])
+        tail_start = max(i for i, p in enumerate(self.parts) if not isinstance(p, str)) + 1
+        return head, "".join(self.parts[tail_start:])
+
+    def startswith(self, prefix, *rest):
+        return self._affix("startswith", prefix, rest)
+
+    def endswith(self, suffix, *rest):
+        return self._affix("endswith", suffix, rest)
+
+    def _affix(self, op: str, x: Any, rest: tuple):
+        """Settled by the literal text alone where it can be (``f"Unknown{t}"`` never starts
+        with "AWS"); else a test of the text as one field's value."""
+        if not rest and isinstance(x, str):
+            head, tail = self._literal_ends()
+            lit = head if op == "startswith" else tail
+            if len(lit) >= len(x):
+                return getattr(lit, op)(x)
+            if not (x.startswith(lit) if op == "startswith" else x.endswith(lit)):
+                return False
+        return getattr(self.as_sym(), op)(x, *rest)
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        if name in _TEXT_METHODS:
+            return getattr(self.as_sym(), name)
         raise Unsupported(f".{name}()", f"method {name}() on text built from fields")
+
+
+# transforms whose result is text (str() of it changes nothing); methods of text as one field's
+_TEXT_TRANSFORMS = {"lower", "upper", "strip", "lstrip", "rstrip", "replace", "removeprefix",
+                    "removesuffix", "str", "basename", "concat", "split"}
+_TEXT_METHODS = {"lower", "upper", "casefold", "strip", "lstrip", "rstrip", "split", "rsplit",
+                 "replace", "removeprefix", "removesuffix"}
 
 
 class SymMatch(Symbolic):

@@ -14,7 +14,7 @@ import json as _json
 import re as _re
 import sys
 import time as _time
-from collections.abc import Mapping, Sequence
+from collections.abc import KeysView, Mapping, Sequence, ValuesView
 from typing import Any
 
 from ...model import FALSE, Field, Predicate, Quantifier, _freeze
@@ -118,6 +118,9 @@ def _scalar_tuple(items) -> tuple | None:
 
 def in_(a, b):
     a, b = resolve(a), resolve(b)
+    # text built around one field is that field's value with a concat transform
+    a = a.as_sym() if isinstance(a, SymStr) else a
+    b = b.as_sym() if isinstance(b, SymStr) else b
     if isinstance(b, SymList):
         return b.contains(a)
     if isinstance(b, SymbolicEvent):
@@ -131,7 +134,7 @@ def in_(a, b):
             raise Unsupported("in", f"{a.describe()} as a substring of a constant text")
         if isinstance(b, Mapping):
             b = list(b.keys())
-        if isinstance(b, (list, tuple, set, frozenset)) or (
+        if isinstance(b, (list, tuple, set, frozenset, KeysView, ValuesView)) or (
                 isinstance(b, Sequence) and not isinstance(b, str)):
             vals = _scalar_tuple(b)
             if vals is None:
@@ -165,7 +168,8 @@ def _in_field(a, b: Sym):
     if f.transforms and f.transforms[-1].name in ("split", "keys", "values", "shlex_split") \
             and len(f.transforms[-1].args) <= 1:
         kinds = {"list"}
-    elif f.transforms and f.transforms[-1].name in ("lower", "upper", "strip", "str", "replace"):
+    elif f.transforms and f.transforms[-1].name in ("lower", "upper", "strip", "str", "replace",
+                                                    "concat"):
         kinds = {"str"}
     elif f.transforms and f.transforms[-1].name in ("json", "get"):
         kinds = ctx.shape.types_of(b.origin) - {"null"}
@@ -423,7 +427,12 @@ def sub(obj, key):
     """``obj[key]`` (rewritten subscript loads)."""
     if isinstance(key, Sym) and isinstance(obj, Mapping) and not isinstance(obj, (Symbolic, SymbolicEvent)):
         return lookup(obj, key)
-    return obj[key]
+    if isinstance(obj, (Symbolic, SymbolicEvent)):
+        return obj[key]
+    try:
+        return obj[key]
+    except (LookupError, TypeError) as exc:  # None[0], a missing key: the rule's own error
+        raise as_rule_error(exc)
 
 
 # --------------------------------------------------------------------------- calls
@@ -656,7 +665,10 @@ def _json_loads(s, *a, **k):
 def _join(sep: str, items):
     items = [resolve(i) for i in items]
     if not any(isinstance(i, Symbolic) for i in items):
-        return sep.join(items)
+        try:
+            return sep.join(items)
+        except TypeError as exc:  # an item that is not text: the rule's own error
+            raise as_rule_error(exc)
     out: list = []
     for n, i in enumerate(items):
         if n and sep:
@@ -742,6 +754,9 @@ def _symbolic_args(args, kw) -> bool:
 
 
 def call(f, *args, **kw):
+    if type(getattr(f, "__self__", None)) is str and getattr(f, "__name__", "") == "join" \
+            and len(args) == 1 and not kw:
+        return _join(f.__self__, args[0])  # its items may be symbolic inside a plain list
     if not _symbolic_args(args, kw):
         if f in _ALWAYS or (getattr(f, "__name__", "") in _WALLCLOCK_METHODS
                             and getattr(f, "__self__", None) in (_dt.datetime, _dt.date)):

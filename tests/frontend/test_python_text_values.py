@@ -1,0 +1,114 @@
+"""Text built around a field (f-strings, "+", str.join), list values and defaults read further:
+each construct in a small rule, checked against the real rule on events."""
+from __future__ import annotations
+
+from pyrule_harness import agrees_on, condition, extract
+
+
+def check(tmp_path, src, events, **kw):
+    out = extract(tmp_path, src, events=events, **kw)
+    assert agrees_on(tmp_path, out, events) == []
+    return out
+
+
+def test_field_ends_with_text_built_from_another_field(tmp_path):
+    src = '''
+    def rule(event):
+        arn = event.deep_get("identity", "arn", default="")
+        return not arn.endswith(f"user/{event.deep_get('target', 'name', default='')}")
+    '''
+    events = [{"identity": {"arn": "a:user/bob"}, "target": {"name": "bob"}},
+              {"identity": {"arn": "a:user/bob"}, "target": {"name": "eve"}},
+              {"identity": {"arn": "a:user/"}}, {"identity": {"arn": "xuser/"}, "target": None},
+              {"target": {"name": 5}, "identity": {"arn": "user/5"}}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    # (the text shows a default outermost; it applies before the transforms)
+    assert condition(out) == 'not identity.arn ends_with (("user/" + str(target.name)) ?? "")'
+
+
+def test_text_built_from_a_field_compared_and_searched(tmp_path):
+    src = '''
+    def rule(event):
+        domain = event.get("email", "").split("@")[-1]
+        label = "team-" + event.get("team", "none")
+        return event.get("member", "").endswith(f"@{domain}") or label == "team-red" \\
+            or "x" in f"{event.get('code')}!"
+    '''
+    events = [{"email": "a@corp.com", "member": "b@corp.com"}, {"email": "a@corp.com", "member": "b@evil.com"},
+              {"team": "red"}, {"team": "blue"}, {"code": "xyz"}, {"code": 7}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+
+
+def test_literal_text_alone_settles_startswith(tmp_path):
+    src = '''
+    def rule(event):
+        kind = event.get("kind")
+        name = f"Unknown{kind}"
+        if name.startswith("AWSReserved"):
+            return True
+        return name.startswith("Unknown") and name.endswith("Role")
+    '''
+    events = [{"kind": "AssumedRole"}, {"kind": "User"}, {}]
+    out = check(tmp_path, src, events)
+    assert out.paths == 1  # neither test forks on something the literal settles
+    assert condition(out) == '("Unknown" + str(kind)) ends_with "Role"'
+
+
+def test_join_of_fields_is_text(tmp_path):
+    src = '''
+    def rule(event):
+        res = event.get("resource", "")
+        if event.get("sub"):
+            res = "/".join([res, event.get("sub")])
+        return res == "pods/exec" or "/".join(["a", "b"]) == event.get("x")
+    '''
+    events = [{"resource": "pods", "sub": "exec"}, {"resource": "pods/exec"}, {"resource": "pods"},
+              {"x": "a/b"}, {}]
+    out = extract(tmp_path, src, events=events)
+    # res + "/" + sub is text from two fields: reported, not guessed
+    assert "several fields" in " ".join(out.reasons)
+    assert agrees_on(tmp_path, out, [{"x": "a/b"}, {"resource": "pods/exec"}]) == []
+
+
+def test_field_equal_to_a_list(tmp_path):
+    src = '''
+    def rule(event):
+        ips = event.get("ips", ["0.0.0.0"])
+        if ips == ["127.0.0.1"]:
+            return False
+        return event.deep_get("req", "body", default=[-1]) == [] or ips == ["1.1.1.1", None]
+    '''
+    events = [{"ips": ["127.0.0.1"]}, {"ips": ["127.0.0.1", "x"]}, {"ips": "127.0.0.1"},
+              {"req": {"body": []}}, {"req": {"body": ""}}, {"req": {"body": {}}},
+              {"req": {"body": None}}, {"ips": ["1.1.1.1", None]}, {"ips": ["1.1.1.1"]}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+
+
+def test_default_list_indexed_and_read(tmp_path):
+    src = '''
+    def rule(event):
+        first = event.get("sourceIPs", ["0.0.0.0"])[0]
+        if first == "0.0.0.0":
+            return False
+        return event.get("ctx", {"k": "dflt"}).get("k") == "dflt" or first.startswith("10.")
+    '''
+    events = [{"sourceIPs": ["10.1.1.1"]}, {"sourceIPs": ["1.1.1.1"]}, {"sourceIPs": []},
+              {"sourceIPs": None}, {"sourceIPs": ["1.1.1.1"], "ctx": {"k": "dflt"}},
+              {"sourceIPs": ["1.1.1.1"], "ctx": {"k": "other"}}, {"sourceIPs": ["8.8.8.8"], "ctx": None},
+              {"sourceIPs": ["8.8.8.8"]}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+
+
+def test_field_in_dict_keys_and_values(tmp_path):
+    src = '''
+    ITEMS = {"id-1": "payroll", "id-2": "keys"}
+    def rule(event):
+        return event.get("uuid") in ITEMS.keys() or event.get("name") in ITEMS.values()
+    '''
+    events = [{"uuid": "id-1"}, {"uuid": "id-3"}, {"name": "keys"}, {"name": "id-1"}, {}]
+    out = check(tmp_path, src, events)
+    assert condition(out) == 'uuid in ["id-1", "id-2"] or name in ["payroll", "keys"]'
