@@ -210,3 +210,64 @@ def test_first_item_of_a_generator_is_reported(tmp_path):
     '''
     out = extract(tmp_path, src, events=[{"entries": [{"ok": True, "resource": "bucket"}]}])
     assert out.status == "unsupported" and any("next()" in r for r in out.reasons)
+
+
+def test_deep_walk_through_a_list_normalised_to_a_list(tmp_path):
+    # deep_walk hands back the one value found, or a list of the distinct values: the rule
+    # normalises both to a list, so whether one or several were found does not matter
+    src = '''
+    def rule(event):
+        flags = event.deep_walk("trail", "selectors", "enabled")
+        if flags is None:
+            flags = []
+        if not isinstance(flags, list):
+            flags = [flags]
+        return not all(flags)
+    '''
+    events = [{"trail": {"selectors": [{"enabled": True}, {"enabled": False}]}},
+              {"trail": {"selectors": [{"enabled": True}, {"enabled": True}]}},
+              {"trail": {"selectors": [{"enabled": False}]}}, {"trail": {"selectors": [{"enabled": None}]}},
+              {"trail": {"selectors": []}}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert 'pluck(trail.selectors, "enabled")' in condition(out) and "opaque" not in condition(out)
+
+
+def test_deep_walk_one_value_or_membership_in_several(tmp_path):
+    src = '''
+    def rule(event):
+        found = event.deep_walk("grants", "granted", default=[])
+        return any(found) if isinstance(found, list) else bool(found)
+    '''
+    events = [{"grants": [{"granted": False}, {"granted": True}]}, {"grants": [{"granted": False}]},
+              {"grants": [{"granted": True}, {"granted": True}]}, {"grants": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+
+
+def test_deep_walk_whose_result_depends_on_one_or_several_values_is_reported(tmp_path):
+    # one value: a substring test on it; several: membership in the list. No query knows how
+    # many distinct values the walk finds, so this stays opaque
+    src = '''
+    def rule(event):
+        return "Admin" in event.deep_walk("target", "displayName", default=[])
+    '''
+    events = [{"target": [{"displayName": "Admin Console"}]},
+              {"target": [{"displayName": "Admin"}, {"displayName": "x"}]}]
+    out = extract(tmp_path, src, events=events)
+    assert out.status != "exact"
+    assert "holds one distinct value or several" in condition(out)
+    assert agrees_on(tmp_path, out, []) == []
+
+
+def test_deep_walk_with_a_default_items_contribute_is_reported(tmp_path):
+    src = '''
+    def rule(event):
+        ids = event.deep_walk("items", "imageId", default="<none>")
+        if not isinstance(ids, list):
+            ids = [ids]
+        return "ami-1" in ids
+    '''
+    out = extract(tmp_path, src, events=[{"items": [{"imageId": "ami-1"}, {}]}])
+    assert out.status == "unsupported"
+    assert any("which elements without the key add to the values" in r for r in out.reasons)

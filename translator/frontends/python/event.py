@@ -132,7 +132,8 @@ class SymbolicEvent(Mapping):
         ctx = state.current()
         for i in range(1, len(keys)):
             if "list" in ctx.shape.types_of(keys[:i]):
-                raise Unsupported("deep_walk()", f"deep_walk through the list {'.'.join(keys[:i])}")
+                from .walks import walk_through_lists
+                return walk_through_lists(keys, default, return_val, i)
         if "list" in ctx.shape.types_of(keys):
             ctx.note(f"deep_walk({', '.join(keys)}) read as deep_get: an empty list there is "
                      "the default in Python")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ...model import FALSE, TRUE, All, AnyOf, Const, Expr, Not, Opaque, Predicate
-from . import state
+from . import picks, state
 from .errors import PathLimit, Timeout, TracerError, is_tracer_bug
 from .facts import implied
 
@@ -116,6 +116,10 @@ def _fold(items: list, depth: int, leaf: Callable[[Outcome], Expr]) -> Expr:
 def ite(cond: Expr, t: Expr, f: Expr) -> Expr:
     if t == f:
         return t
+    if picks.is_ghost(cond):
+        t, f = picks.settle(cond, t, f)
+        if t == f:
+            return t
     if f == FALSE:
         return conj(cond, t)
     if t == FALSE:

@@ -109,6 +109,11 @@ class Extractor:
                 out.status = "exact"
             else:
                 out.status = "partial" if _has_exact_part(det) else "unsupported"
+            for node in walk(det):  # opaque decisions (not failed paths) name their reason too
+                if isinstance(node, OpaqueNode):
+                    text = f"{node.location + ': ' if node.location else ''}{node.construct}: {node.reason}"
+                    if text not in out.reasons:
+                        out.reasons.append(text)
         out.notes = list(ctx.notes)
         self._extras(module, out, rule)
         return out

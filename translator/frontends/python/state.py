@@ -118,8 +118,8 @@ def is_value_maybe_none(f: Field) -> bool:
     """Could Python see None for this field (no default replacing missing and null)?"""
     if f.transforms:
         return False
-    if f.root == "element" and not f.path:
-        return False  # an array element itself: null elements are not modelled
+    if f.root != "event" and not f.path:
+        return False  # an array element itself (or a deep_walk's non-null picked value)
     if f.default is MISSING or f.default is None:
         return True
     return not f.default_on_null

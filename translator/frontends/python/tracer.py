@@ -196,6 +196,8 @@ def not_in(a, b):
 
 def is_(a, b):
     a, b = resolve(a), resolve(b)
+    if isinstance(a, SymList) or isinstance(b, SymList):
+        return False  # a new list is no other object
     if isinstance(b, Symbolic) and not isinstance(a, Symbolic):
         a, b = b, a
     if isinstance(a, Sym):
@@ -550,6 +552,8 @@ _TYPE_SAMPLES = {"str": "", "number": 0, "bool": False, "dict": _MappingStandIn(
 
 def _isinstance(x, types):
     x = resolve(x)
+    if isinstance(x, SymList):
+        return isinstance(set() if x.is_set else [], types)
     if isinstance(x, Sym):
         return _isinstance_field(x, types)
     if isinstance(x, Cond):

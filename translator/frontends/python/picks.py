@@ -1,0 +1,157 @@
+"""The one value a ``deep_walk`` through a list found, as the rule sees it.
+
+When every value found is the same, Panther's deep_walk hands back that value itself, not a
+list. The tracer gives the rule a stand-in field rooted at ``pick:<n>``; any test on it holds
+iff some (equivalently: every) non-null found value passes it, so each condition reaching the
+explorer is lifted to ``any(<found values>[*]: element exists and <test>)``.
+
+Whether the walk found one value or several is not expressible: it is a "ghost" decision,
+which must vanish from the result. It does when both branches agree once the one-value
+branch's quantifiers may be read as any or all alike (with a single value they mean the same).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ...model import All, AnyOf, Expr, Field, Not, Opaque, Predicate, Quantifier, walk
+from . import state
+from .errors import Unsupported, user_location
+
+GHOST = "deep_walk()"
+
+
+def register(leaves: Field) -> tuple[Field, Opaque]:
+    """A new picked value of the walk whose found values are ``leaves``: its root field and
+    the ghost decision "several distinct values"."""
+    ctx = state.current()
+    picks = ctx.__dict__.setdefault("picks", {})
+    n = len(picks) + 1
+    root = f"pick:{n}"
+    ghost = Opaque(GHOST, f"whether {_describe(leaves)} holds one distinct value or several "
+                   f"decides the result (walk {n})", user_location())
+    picks[root] = (leaves, ghost)
+    return Field((), root=root), ghost
+
+
+def _describe(leaves: Field) -> str:
+    return f"deep_walk through {leaves.dotted}" + "".join(
+        "." + ".".join(str(s) for s in t.args if s != "*") for t in leaves.transforms)
+
+
+def _picks() -> dict:
+    return state.current().__dict__.get("picks") or {}
+
+
+# --------------------------------------------------------------------------- settling
+def is_ghost(cond) -> bool:
+    return isinstance(cond, Opaque) and cond.construct == GHOST
+
+
+def settle(ghost: Opaque, many: Expr, one: Expr) -> tuple[Expr, Expr]:
+    """The two branches of the ghost decision, with the one-value branch ``one`` expressed on
+    the found values: ``many`` itself when both mean the same wherever the walk found a single
+    value (then the ghost vanishes), else each test of the picked value lifted to
+    ``any(<found values>[*]: element exists and <test>)``."""
+    entry = next(((root, leaves) for root, (leaves, g) in _picks().items() if g == ghost), None)
+    if entry is None:
+        return many, one
+    root, leaves = entry
+    if _same(many, one, root, leaves):
+        return many, many
+    try:
+        return many, _lift(one, root, leaves)
+    except Unsupported as exc:
+        return many, Opaque(exc.construct, exc.reason, exc.location)
+
+
+def _same(many, one, root: str, leaves: Field) -> bool:
+    """Does ``many`` mean ``one`` when the walk found one value (a quantifier over the found
+    values then reads that value, whatever its kind)?"""
+    if not _reads(one, root):
+        return many == one
+    if isinstance(many, Quantifier) and many.field == leaves:
+        test = _test_of(many)
+        return test is not None and not _reads_inside_quantifier(one, root) \
+            and test == _rerooted_tree(one, root)
+    if isinstance(many, (All, AnyOf)) and type(one) is type(many) and len(many.items) == len(one.items):
+        return all(_same(a, b, root, leaves) for a, b in zip(many.items, one.items))
+    if isinstance(many, Not) and isinstance(one, Not):
+        return _same(many.item, one.item, root, leaves)
+    return False
+
+
+def _fields(e):
+    if isinstance(e, Predicate):
+        return [x for x in (e.field, e.value) if isinstance(x, Field)]
+    if isinstance(e, Quantifier):
+        return [e.field]
+    return []
+
+
+def _reads(e, root: str) -> bool:
+    return any(f.root == root for n in walk(e) for f in _fields(n))
+
+
+def _reads_inside_quantifier(e, root: str) -> bool:
+    return any(isinstance(n, Quantifier) and _reads(n.where, root) for n in walk(e))
+
+
+def _rerooted_tree(e, root: str):
+    if isinstance(e, (Predicate, Quantifier)):
+        e = _rerooted(e, root)
+        if isinstance(e, Quantifier):
+            return replace(e, where=_rerooted_tree(e.where, root))
+        return e
+    if isinstance(e, (All, AnyOf)):
+        return type(e)(tuple(_rerooted_tree(x, root) for x in e.items))
+    if isinstance(e, Not):
+        return Not(_rerooted_tree(e.item, root))
+    return e
+
+
+def _lift(e, root: str, leaves: Field):
+    """Each test of the picked value -> any(found values: element exists and test)."""
+    if isinstance(e, Predicate) or (isinstance(e, Quantifier) and e.field.root == root):
+        if not any(f.root == root for f in _fields(e)):
+            return e
+        if any(f.root == "element" for f in _fields(e)) or _reads_inside_quantifier(e, root):
+            raise Unsupported(GHOST, "a value found through a list compared with an element of "
+                              "another array")
+        from .explore import conj
+        elem = Field((), root="element")
+        return Quantifier("any", leaves, conj(Predicate(elem, "exists"), _rerooted(e, root)))
+    if isinstance(e, Quantifier):
+        if _reads(e.where, root):
+            raise Unsupported(GHOST, "a value found through a list compared with an element of "
+                              "another array")
+        return e
+    if isinstance(e, (All, AnyOf)):
+        return type(e)(tuple(_lift(x, root, leaves) for x in e.items))
+    if isinstance(e, Not):
+        return Not(_lift(e.item, root, leaves))
+    return e
+
+
+def _rerooted(e, root: str):
+    def fix(f):
+        return replace(f, root="element") if isinstance(f, Field) and f.root == root else f
+    if isinstance(e, Predicate):
+        return replace(e, field=fix(e.field), value=fix(e.value))
+    return replace(e, field=fix(e.field))
+
+
+def _test_of(q: Quantifier):
+    """p of any(element exists and p) / all(not element exists or p)."""
+    from .explore import conj, disj
+    exists = Predicate(Field((), root="element"), "exists")
+    w = q.where
+    if q.kind == "any" and isinstance(w, All) and w.items[0] == exists:
+        return conj(*w.items[1:])
+    if q.kind == "any" and w == exists:
+        return conj()
+    if q.kind == "all" and isinstance(w, AnyOf) and w.items[0] == Not(exists):
+        return disj(*w.items[1:])
+    return None
+
+
+__all__ = ["register", "is_ghost", "settle", "GHOST"]
