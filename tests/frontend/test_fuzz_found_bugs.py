@@ -59,3 +59,25 @@ def test_str_of_an_event_list_is_panther_text(tmp_path):
     out = extract(tmp_path, STR_OF_LIST, events)
     assert agrees_on(tmp_path, out, events) == []
     assert evaluate(out.detection, {"action": ["é"]}) is True
+
+
+def test_extraction_time_limit_is_cpu_time(tmp_path, monkeypatch):
+    # A machine busy with other work must not turn an exact rule into a time-limit verdict:
+    # the limit counts the extraction's own CPU time. A spinning rule still hits it.
+    from translator.frontends.panther_yaml import load_tree
+    from translator.frontends.python import pipeline
+
+    (tmp_path / "spin.py").write_text("def rule(event):\n    while True:\n        pass\n")
+    (tmp_path / "nap.py").write_text("import time\n\n\ndef rule(event):\n    time.sleep(1)\n"
+                                     "    return event.get('a') == 'b'\n")
+    for name in ("spin", "nap"):
+        (tmp_path / f"{name}.yml").write_text(
+            f"AnalysisType: rule\nFilename: {name}.py\nRuleID: {name}\nEnabled: true\n"
+            "LogTypes: [Custom.X]\nSeverity: Low\n")
+    monkeypatch.setattr(pipeline, "EXTRACT_TIMEOUT_S", 0.5)
+    loaded = load_tree([tmp_path])
+    verdicts = {r.rule_id: r for r in pipeline.extract_tree(loaded.rules, loaded, jobs=1)}
+    assert verdicts["spin"].verdict == "unsupported"
+    assert any("CPU time" in r for r in verdicts["spin"].reasons), verdicts["spin"].reasons
+    # sleeping (waiting, like a loaded machine) longer than the limit uses no CPU time
+    assert verdicts["nap"].verdict == "exact", verdicts["nap"].reasons
