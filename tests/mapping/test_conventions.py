@@ -78,8 +78,11 @@ def test_summary_attributes_paths_and_panther_lookup(ms):
     real = load_mappings()
     mis = FieldRef("r", ("AWS.CloudTrail",), ("sourceIpAddress",), origin="summary")
     assert resolve_ref(real, mis, "sentinel").name == "SourceIpAddress"
+    # rule code reads a PantherEvent, whose keys are case-insensitive too
     in_detection = FieldRef("r", ("AWS.CloudTrail",), ("sourceIpAddress",), origin="detection")
-    assert isinstance(resolve_ref(real, in_detection, "sentinel"), Unmapped)
+    assert resolve_ref(real, in_detection, "sentinel").name == "SourceIpAddress"
+    typo = FieldRef("r", ("AWS.CloudTrail",), ("sourceIpAdress",), origin="detection")
+    assert isinstance(resolve_ref(real, typo, "sentinel"), Unmapped)
     by_udm = FieldRef("r", ("Conv.App",), ("source_ip",), origin="summary")
     assert resolve_ref(ms, by_udm, "chronicle").name == "principal.ip"
 

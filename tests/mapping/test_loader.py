@@ -30,6 +30,9 @@ def test_shipped_mappings_load_and_have_all_targets_for_cloudtrail():
     ("log_type: X\ntargets: {sentinel: {naming: camel}}\n", "targets.sentinel.naming: 'camel'"),
     ("log_type: X\nschema: {fields: {a: widget}}\n", "schema.fields.a: unknown type 'widget'"),
     ("log_type: X\ntargets: {sentinel: {confidence: sure}}\n", "confidence: 'sure'"),
+    ("log_type: X\nschema: {fields: {a: {type: string}}}\n", "schema.fields.a: a field with its own"),
+    ("log_type: X\nschema: {fields: {a: {type: string, source: u, confidence: sure}}}\n",
+     "schema.fields.a.confidence: 'sure'"),
     ("log_type: [\n", "not valid YAML"),
 ])
 def test_invalid_files_name_file_and_key(tmp_path, text, expected):
@@ -101,3 +104,25 @@ def test_unknown_target_and_log_type():
     r = ms.resolve("Nope.Type", "sentinel", "a")
     assert isinstance(r, Unmapped) and r.reason == "unknown log type"
     assert isinstance(ms.resolve("AWS.CloudTrail", "sentinel", "eventName"), ResolvedField)
+
+
+def test_schema_field_with_its_own_source_caps_the_confidence(tmp_path):
+    p = write(tmp_path, """
+log_type: Own.App
+schema:
+  provenance: {source: https://vendor.example/schema, confidence: high}
+  fields:
+    known: string
+    helper_read: {type: object, source: https://example.org/helper.py, confidence: low}
+targets:
+  sigma:
+    source: {product: own}
+    provenance: {source: https://example.org/sigma, confidence: high}
+    naming: dotted
+""")
+    ms = load_mappings([p])
+    known = ms.resolve("Own.App", "sigma", "known")
+    assert known.provenance.confidence == "high" and known.note == ""
+    below = ms.resolve("Own.App", "sigma", "helper_read.x")
+    assert below.name == "helper_read.x" and below.provenance.confidence == "low"
+    assert "https://example.org/helper.py" in below.note

@@ -65,9 +65,11 @@ def test_schema_parents_are_implied_and_unknown_paths_unmapped(ms):
     assert ms.resolve("Test.App", "athena", "actor").column_type == "object"
     r = ms.resolve("Test.App", "athena", "actor.nope")
     assert isinstance(r, Unmapped) and "schema" in r.reason
-    # Athena (Glue) names are case-insensitive: a mis-cased path still finds the column
+    # a mis-cased path finds the schema field (PantherEvent keys are case-insensitive), then
+    # the target's spelling of it
     assert ms.resolve("Test.App", "athena", "Actor.EMAIL").name == "actor.email"
-    assert isinstance(ms.resolve("Test.App", "sigma", "Actor.EMAIL"), Unmapped)
+    assert ms.resolve("Test.App", "sigma", "Actor.EMAIL").name == "actor.email"
+    assert isinstance(ms.resolve("Test.App", "sigma", "Actor.EMAILS"), Unmapped)
 
 
 def test_json_subtree_is_open_and_keeps_key_case(ms):

@@ -119,3 +119,14 @@ def test_columns_of_a_table(ms):
     assert lake["requestparameters"] == "json-string" and lake["useridentity.arn"] == "string"
     assert lake["p_event_time"] == "timestamp" and "p_event_time" not in ms.table_columns(CT, "athena:aws")
     assert ms.table_columns("No.Such", "sentinel") == {}
+
+
+def test_keys_match_case_insensitively_like_panther_event(ms):
+    """PantherEvent finds ``eventtype`` under ``eventType`` (at every level), so every target
+    resolves a differently-cased path to the schema's spelling; a typo stays unmapped."""
+    for target in ("sentinel", "splunk", "chronicle", "sigma"):
+        exact = ms.resolve(CT, target, "userIdentity.arn")
+        folded = ms.resolve(CT, target, "useridentity.ARN")
+        assert isinstance(folded, ResolvedField) and folded.name == exact.name
+    assert ms.resolve(CT, "sentinel", "eventname").name == "EventName"
+    assert ms.resolve(CT, "sentinel", "userIdenity.arn").kind == "not-in-schema"

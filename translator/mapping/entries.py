@@ -224,6 +224,7 @@ class LogTypeMapping:
     files: tuple = ()  # files that contributed, in load order
     event_time: tuple = ()  # path of the event's own timestamp
     indicators: tuple = ()  # (p_any_* name, (paths...)): fields Panther extracts it from
+    schema_sources: tuple = ()  # (path, Provenance): schema fields stated by their own source
 
     def schema_map(self) -> dict:
         return dict(self.schema)

@@ -172,11 +172,23 @@ def parse_file(path: Path | str, text: str | None = None) -> LogTypeMapping | No
         raise MappingError(f"{file}: schema: must have only provenance and fields")
     schema_prov = _provenance(schema_raw.get("provenance"), Provenance(), f"{file}: schema.provenance")
     schema = []
+    schema_sources = []
     for key, typ in (schema_raw.get("fields") or {}).items():
         where = f"{file}: schema.fields.{key}"
+        if isinstance(typ, dict):
+            # a field with its own source: {type, source, confidence}
+            if not set(typ) <= {"type", "source", "confidence"} or "source" not in typ:
+                raise MappingError(f"{where}: a field with its own provenance needs type and "
+                                   f"source (and optionally confidence)")
+            field_prov = _provenance({k: v for k, v in typ.items() if k != "type"}, schema_prov, where)
+            typ = typ.get("type")
+        else:
+            field_prov = None
         if not isinstance(typ, str) or not valid_type(typ):
             raise MappingError(f"{where}: unknown type {typ!r}")
         schema.append((_path(key, where), typ))
+        if field_prov is not None:
+            schema_sources.append((_path(key, where), field_prov))
 
     udm_raw = raw.get("udm") or {}
     if not isinstance(udm_raw, dict):
@@ -195,7 +207,7 @@ def parse_file(path: Path | str, text: str | None = None) -> LogTypeMapping | No
     targets = tuple(_target(str(k), v, file, f"{file}: targets.{k}") for k, v in targets_raw.items())
     event_time = _path(raw["event_time"], f"{file}: event_time") if raw.get("event_time") else ()
     return LogTypeMapping(log_type, str(raw.get("description", "")), tuple(schema), schema_prov,
-                          udm, targets, (file,), event_time, indicators)
+                          udm, targets, (file,), event_time, indicators, tuple(schema_sources))
 
 
 @lru_cache(maxsize=512)
@@ -234,6 +246,7 @@ def merge(old: LogTypeMapping, new: LogTypeMapping) -> LogTypeMapping:
         new.schema_provenance if new.schema_provenance.source else old.schema_provenance,
         tuple(udm.items()), tuple(targets.values()), old.files + new.files,
         new.event_time or old.event_time, tuple({**dict(old.indicators), **dict(new.indicators)}.items()),
+        tuple({**dict(old.schema_sources), **dict(new.schema_sources)}.items()),
     )
 
 

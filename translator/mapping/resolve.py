@@ -130,10 +130,13 @@ class MappingSet:
                 present = {(t.target, t.variant) for t in m.targets}
                 std_targets = tuple(t for t in standard.targets if (t.target, t.variant) in present)
                 std = LogTypeMapping(name, "", standard.schema, standard.schema_provenance,
-                                     standard.udm, std_targets, standard.files)
+                                     standard.udm, std_targets, standard.files,
+                                     schema_sources=standard.schema_sources)
                 m = merge(std, m)
             self._eff[name] = m
         self._schemas = {name: Schema(m.schema) for name, m in self._eff.items()}
+        self._field_sources = {name: {_norm(p): prov for p, prov in m.schema_sources}
+                               for name, m in self._eff.items()}
         self._cache: dict = {}
 
     # ----------------------------------------------------------------- lookups
@@ -237,6 +240,14 @@ class MappingSet:
 
     def _resolve(self, log_type: str, target: str, variant: str, path: tuple):
         found = self._resolve_direct(log_type, target, variant, path)
+        if isinstance(found, Unmapped) and found.kind == "not-in-schema" and log_type in self._eff:
+            # PantherEvent looks keys up case-insensitively at every level (panther_analysis_tool
+            # immutable.py, ImmutableCaseInsensitiveDict): ``eventtype`` reads ``eventType``
+            canonical = self._schemas[log_type].canonical(path)
+            if canonical != path:
+                again = self._resolve_direct(log_type, target, variant, canonical)
+                if isinstance(again, ResolvedField):
+                    return again
         if isinstance(found, Unmapped) and path == ("p_log_type",) and log_type in self._eff \
                 and self._eff[log_type].target(target, variant) is not None:
             return ResolvedField(log_type, target, variant, path, "", "string", "constant", (),
@@ -427,8 +438,9 @@ class MappingSet:
             return self._unmapped(m.log_type, tm.target, tm.variant, path,
                                   f"not a field of the {m.log_type} schema", tm,
                                   kind="not-in-schema")
+        field_prov, note = self._schema_provenance(m, path)
         prov = Provenance(tm.provenance.source, min_confidence(tm.provenance.confidence,
-                                                               m.schema_provenance.confidence))
+                                                               field_prov.confidence))
         types = dict(walked)
 
         def opens_json(i: int) -> bool:
@@ -441,7 +453,17 @@ class MappingSet:
                                   kind="style")
         return ResolvedField(m.log_type, tm.target, tm.variant, path, spelled.name,
                              spelled.value_type, spelled.column_type, spelled.steps, "naming",
-                             prov, array_steps=spelled.array_steps)
+                             prov, note, array_steps=spelled.array_steps)
+
+    def _schema_provenance(self, m: LogTypeMapping, path: tuple) -> tuple[Provenance, str]:
+        """Who states that ``path`` is a field of the log type: the listed field (or nearest
+        listed parent) with its own source, else the schema's provenance."""
+        sources = self._field_sources.get(m.log_type) or {}
+        for i in range(len(path), 0, -1):
+            prov = sources.get(_norm(path[:i]))
+            if prov is not None:
+                return prov, f"field {dotted(path[:i])} stated by {prov.source}"
+        return m.schema_provenance, ""
 
     def _unmapped(self, log_type, target, variant, path, reason, tm: TargetMapping | None,
                   kind: str = "") -> Unmapped:
