@@ -245,9 +245,7 @@ class MappingSet:
             # immutable.py, ImmutableCaseInsensitiveDict): ``eventtype`` reads ``eventType``
             canonical = self._schemas[log_type].canonical(path)
             if canonical != path:
-                again = self._resolve_direct(log_type, target, variant, canonical)
-                if isinstance(again, ResolvedField):
-                    return again
+                return self.resolve(log_type, target, canonical, variant)
         if isinstance(found, Unmapped) and path == ("p_log_type",) and log_type in self._eff \
                 and self._eff[log_type].target(target, variant) is not None:
             return ResolvedField(log_type, target, variant, path, "", "string", "constant", (),
@@ -281,17 +279,19 @@ class MappingSet:
         (Sentinel's userIdentity -> UserIdentityType, UserIdentityArn, ...): ``members`` holds
         (relative path, ResolvedField) pairs; ``name`` is empty."""
         typ = self._schemas[m.log_type]._lookup(path)
-        if typ not in ("object", None):
+        if typ not in ("object", "json", None):
             return None
         children = self._children(m, target, variant, path)
         if not children:
             return None
         members: list = []
         missing: list = []
+        free_form = typ == "json"
         for child in children:
             r = self.resolve(m.log_type, target, child, variant)
             if isinstance(r, ResolvedField) and r.column_type == "composite":
                 members.extend((child[len(path):] + rel, x) for rel, x in r.members)
+                free_form = free_form or "free-form" in r.note
             elif isinstance(r, ResolvedField):
                 members.append((child[len(path):], r))
             else:
@@ -302,6 +302,8 @@ class MappingSet:
         for _, r in members:
             conf = min_confidence(conf, r.provenance.confidence)
         note = f"an object spread over {len(members)} field(s) of the target"
+        if free_form:
+            note += "; free-form keys the target has no field for are not held"
         if missing:
             note += f"; members without a mapping left out: {', '.join(missing)}"
         return ResolvedField(m.log_type, target, variant, path, "", "object", "composite", (),
