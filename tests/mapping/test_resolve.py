@@ -130,3 +130,15 @@ def test_keys_match_case_insensitively_like_panther_event(ms):
         assert isinstance(folded, ResolvedField) and folded.name == exact.name
     assert ms.resolve(CT, "sentinel", "eventname").name == "EventName"
     assert ms.resolve(CT, "sentinel", "userIdenity.arn").kind == "not-in-schema"
+
+
+def test_free_form_object_spreads_over_the_columns_a_table_lists(ms):
+    """Okta_CL has one column per known debugData key: the free-form object (and its parent,
+    spelled in any case) resolves to those columns, noted as holding only the listed keys."""
+    for path in ("debugContext.debugData", "debugcontext"):
+        r = ms.resolve("Okta.SystemLog", "sentinel", path)
+        assert r.column_type == "composite" and "free-form" in r.note
+        names = {x.name for _, x in r.members}
+        assert "debugContext_debugData_requestUri_s" in names
+    r = ms.resolve("Okta.SystemLog", "sentinel", "debugContext.debugData.requestUri")
+    assert r.name == "debugContext_debugData_requestUri_s"
