@@ -260,7 +260,8 @@ def test_deep_walk_whose_result_depends_on_one_or_several_values_is_reported(tmp
     assert agrees_on(tmp_path, out, []) == []
 
 
-def test_deep_walk_with_a_default_items_contribute_is_reported(tmp_path):
+def test_deep_walk_default_added_by_elements_without_the_key(tmp_path):
+    # an element without imageId adds "<none>" to the values found: a second distinct value
     src = '''
     def rule(event):
         ids = event.deep_walk("items", "imageId", default="<none>")
@@ -268,6 +269,20 @@ def test_deep_walk_with_a_default_items_contribute_is_reported(tmp_path):
             ids = [ids]
         return "ami-1" in ids
     '''
-    out = extract(tmp_path, src, events=[{"items": [{"imageId": "ami-1"}, {}]}])
+    events = [{"items": [{"imageId": "ami-1"}, {}]}, {"items": [{"imageId": "ami-1"}]},
+              {"items": [{"imageId": "ami-2"}, {"imageId": None}]}, {"items": [{}]}, {"items": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+
+
+def test_deep_walk_default_through_nested_lists_is_reported(tmp_path):
+    src = '''
+    def rule(event):
+        names = event.deep_walk("groups", "members", "name", default="?")
+        if not isinstance(names, list):
+            names = [names]
+        return "root" in names
+    '''
+    out = extract(tmp_path, src, events=[{"groups": [{"members": [{"name": "root"}]}]}])
     assert out.status == "unsupported"
     assert any("which elements without the key add to the values" in r for r in out.reasons)

@@ -164,7 +164,10 @@ def quantify(kind: str, elements: Elements, body, where=None) -> Expr:
             return FALSE if kind == "any" else TRUE_
         return o.value
 
-    return Quantifier(kind, elements.field, fold(outcomes, leaf))
+    where = fold(outcomes, leaf)
+    if where == (FALSE if kind == "any" else TRUE_):
+        return where  # no element can change the answer: any() of nothing, all() of anything
+    return Quantifier(kind, elements.field, where)
 
 
 TRUE_ = negate(FALSE)

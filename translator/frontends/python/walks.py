@@ -13,6 +13,7 @@ import copy
 from ...model import Field, Predicate, Quantifier, Transform
 from . import picks, state
 from .errors import Unsupported
+from .explore import negate
 from .iteration import Elements
 from .symbolic import Lazy, Sym, cond, decide
 from .symlists import SymList
@@ -28,16 +29,33 @@ def walk_through_lists(keys: tuple, default, return_val: str, first_list: int):
     if return_val != "all":
         raise Unsupported("deep_walk()", f"return_val={return_val!r} through the list {where}: "
                           "which value comes first or last depends on the elements' order")
-    if not (default is None or (isinstance(default, list) and not default)):
-        # an element without the key contributes the default as one more value found
-        raise Unsupported("deep_walk()", f"deep_walk through the list {where} with the "
-                          f"default {default!r}, which elements without the key add to the values")
     leaves, origin = _leaves(keys, first_list)
+    broken = None
+    if not (default is None or (isinstance(default, list) and not default)):
+        # an element without a value at the keys adds the default to the values found
+        if not isinstance(default, (str, int, float, bool)) or "*" in leaves.transforms[0].args:
+            raise Unsupported("deep_walk()", f"deep_walk through the list {where} with the "
+                              f"default {default!r}, which elements without the key add to the "
+                              "values")
+        broken = _Defaulted(Field(leaves.path), tuple(leaves.path),
+                            keep=_lacks(leaves.transforms[0].args), view=lambda _e: default)
     elem = Field((), root="element")
     if not decide(Quantifier("any", leaves, Predicate(elem, "exists"))):
-        return copy.deepcopy(default)
+        return copy.deepcopy(default)  # nothing found, or only the default
     ctx.note(f"deep_walk({', '.join(keys)}): lists on the way as the tests' events hold them")
-    return SymWalk(leaves, origin)
+    return SymWalk(leaves, origin, broken)
+
+
+class _Defaulted(Elements):
+    """The elements of the first list that add the default (no value at the keys)."""
+
+    __slots__ = ()
+
+
+def _lacks(steps: tuple):
+    def keep(e: Sym):
+        return cond(negate(Predicate(Field(tuple(steps), root="element"), "exists")))
+    return keep
 
 
 def _leaves(keys: tuple, first_list: int) -> tuple[Field, tuple]:
@@ -72,17 +90,19 @@ def _leaves(keys: tuple, first_list: int) -> tuple[Field, tuple]:
 class SymWalk(Lazy):
     """The result of a deep_walk that found at least one value."""
 
-    __slots__ = ("leaves", "origin")
+    __slots__ = ("leaves", "origin", "defaulted")
 
-    def __init__(self, leaves: Field, origin: tuple):
+    def __init__(self, leaves: Field, origin: tuple, defaulted: Elements | None = None):
         super().__init__("or", [])
         self.leaves = leaves
         self.origin = origin
+        self.defaulted = defaulted
 
     def resolve(self):
         pick, ghost = _pick_of(self)
         if decide(ghost):
-            return SymList((_Leaves(self.leaves, self.origin, keep=_non_null),))
+            found = _Leaves(self.leaves, self.origin, keep=_non_null)
+            return SymList((found,) + ((self.defaulted,) if self.defaulted else ()))
         # the picked value is one the walk found: never null (known, not a decision)
         state.current().explorer.facts[Predicate(pick, "exists")] = True
         return Sym(pick, self.origin)
