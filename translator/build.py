@@ -109,11 +109,16 @@ def _translate_all(rules: list[Rule], todo: dict[int, tuple[str, ...]], mappings
     return done
 
 
+def options_key(options: BuildOptions) -> str:
+    """The options a translation depends on, as a cache-key part."""
+    return json.dumps({"strict": options.strict, "dialect": options.dialect,
+                       "since": options.since, "extra": options.extra}, sort_keys=True)
+
+
 def build(compiled: Compiled, targets: list[str], mappings, mapping_hash: str,
           options: BuildOptions, cache: Cache, jobs: int = 1) -> BuildResult:
     result = BuildResult()
-    opts_key = json.dumps({"strict": options.strict, "dialect": options.dialect,
-                           "since": options.since, "extra": options.extra}, sort_keys=True)
+    opts_key = options_key(options)
     options = with_rules(options, compiled.rules)
     keys: dict[tuple[int, str], str] = {}
     found: dict[tuple[int, str], Translation] = {}
@@ -144,10 +149,3 @@ def build(compiled: Compiled, targets: list[str], mappings, mapping_hash: str,
                 result.files[out.path] = out.text
         result.translations.extend(per_target)
     return result
-
-
-def write_outputs(result: BuildResult, out_dir: Path, targets: list[str]) -> dict:
-    from .outputs import sync_outputs
-
-    result.sync = sync_outputs(out_dir, result.files, [t + "/" for t in targets])
-    return result.sync

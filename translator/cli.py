@@ -66,11 +66,18 @@ def main():
     Splunk SPL and Athena SQL, and proves each translation by running the rules' own tests."""
 
 
+def _runs_a_command(args: list[str]) -> bool:
+    """False for `rulec`, `rulec --help`, `rulec build --help`, `rulec --version`: no rule runs,
+    so no re-exec (it doubles the start-up time)."""
+    return any(a in COMMANDS for a in args) and not any(
+        a in ("--help", "-h", "--version") for a in args)
+
+
 def entry() -> None:
     """The ``rulec`` command. Rule code that iterates over a set runs in an order that depends
     on Python's string-hash seed, and outputs must be the same bytes in every run: rulec runs
     with a fixed seed, re-executing itself once when PYTHONHASHSEED is not 0."""
-    if os.environ.get("PYTHONHASHSEED") != "0":
+    if os.environ.get("PYTHONHASHSEED") != "0" and _runs_a_command(sys.argv[1:]):
         os.environ["PYTHONHASHSEED"] = "0"
         try:
             os.execv(sys.executable, [sys.executable, "-m", "translator", *sys.argv[1:]])

@@ -44,7 +44,9 @@ def build_cmd(paths, targets, out_dir, mapping_files, jobs, strict, fail_on, rep
     """
     from .. import reports as rep
     from ..backends.base import BuildOptions
-    from ..build import build, write_outputs
+    from ..build import build, options_key
+    from ..build_memo import BuildMemo
+    from ..outputs import sync_outputs
     from ..pipeline import Cache, _hash_files
     from .common import prepare
 
@@ -52,29 +54,40 @@ def build_cmd(paths, targets, out_dir, mapping_files, jobs, strict, fail_on, rep
         if fmt not in rep.FORMATS:
             raise click.BadParameter(f"report format {fmt!r}; use one of {', '.join(rep.FORMATS)}",
                                      param_hint="--report")
-    chosen, mappings, compiled = prepare("build", paths, targets, mapping_files, jobs, cache)
-    store = Cache.default(cache)
     options = BuildOptions(strict=strict, dialect=dialect)
-    result = build(compiled, chosen, mappings, _hash_files(Path(m) for m in mapping_files),
-                   options, store, jobs=jobs)
-    sync = write_outputs(result, Path(out_dir), chosen)
+    memo = BuildMemo(Cache.default(cache), list(paths or ["rules"]), sorted(targets),
+                     options_key(options), list(mapping_files))
+    hit = memo.lookup()
+    if hit is not None:  # nothing changed since the same build: its result, re-synced
+        chosen, files, translations, diagnostics, sources = hit
+        for d in diagnostics:
+            if d.level != "info":
+                click.echo(str(d), err=True)
+    else:
+        memo.begin()
+        chosen, mappings, compiled = prepare("build", paths, targets, mapping_files, jobs, cache)
+        result = build(compiled, chosen, mappings, _hash_files(Path(m) for m in mapping_files),
+                       options, Cache.default(cache), jobs=jobs)
+        memo.save(compiled, chosen, result.files, result.translations)
+        files, translations, diagnostics = result.files, result.translations, compiled.diagnostics
+        sources = {r.id: r.source_file for r in compiled.rules}
+    sync = sync_outputs(Path(out_dir), files, [t + "/" for t in chosen])
 
-    sources = {r.id: r.source_file for r in compiled.rules}
     for fmt, path in report:
-        Path(path).write_text(rep.FORMATS[fmt](result.translations, sources, compiled.diagnostics))
+        Path(path).write_text(rep.FORMATS[fmt](translations, sources, diagnostics))
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        for line in rep.github_annotations(result.translations, sources, compiled.diagnostics):
+        for line in rep.github_annotations(translations, sources, diagnostics):
             click.echo(line)
     if not quiet:
-        for t in result.translations:
+        for t in translations:
             if t.verdict != "exact":
                 detail = t.error or "; ".join(str(f) for f in t.findings)
                 click.echo(f"{t.rule_id} -> {t.target}: {t.verdict}: {detail}")
-    click.echo(_summary_line(result.translations, chosen, sync))
-    if compiled.errors:
+    click.echo(_summary_line(translations, chosen, sync))
+    if any(d.level == "error" for d in diagnostics):
         sys.exit(2)
     threshold = "partial" if strict else fail_on
-    if threshold != "never" and _fails(result.translations, threshold):
+    if threshold != "never" and _fails(translations, threshold):
         sys.exit(1)
 
 
