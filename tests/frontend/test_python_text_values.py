@@ -112,3 +112,66 @@ def test_field_in_dict_keys_and_values(tmp_path):
     events = [{"uuid": "id-1"}, {"uuid": "id-3"}, {"name": "keys"}, {"name": "id-1"}, {}]
     out = check(tmp_path, src, events)
     assert condition(out) == 'uuid in ["id-1", "id-2"] or name in ["payroll", "keys"]'
+
+
+def test_filtered_constants_are_one_condition(tmp_path):
+    src = '''
+    KEYWORDS = ["sso", "okta", "login", "auth", "secure", "verify", "account", "support"]
+    def rule(event):
+        name = event.get("domain", "").lower()
+        matches = [k for k in KEYWORDS if k in name]
+        if matches:
+            return len(matches) >= 2
+        return False
+    '''
+    events = [{"domain": "okta-sso.evil"}, {"domain": "SSO.evil"}, {"domain": "plain.com"}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    # `if matches:` is one decision; len() needs the list, decided element by element
+    assert out.paths <= 2 + 2 ** 8
+
+
+def test_filtered_constants_keep_changes_made_to_the_list(tmp_path):
+    src = '''
+    def rule(event):
+        found = [k for k in ("a", "b") if k == event.get("x")]
+        found.append("z")
+        return len(found) == 2 and found[0] == "b"
+    '''
+    events = [{"x": "a"}, {"x": "b"}, {"x": "c"}, {}]
+    out = check(tmp_path, src, events)  # the appended "z" is seen by len() (agreement on x=b)
+    assert out.status == "exact" and condition(out).endswith('x == "b"')
+
+
+def test_slice_after_a_known_prefix_or_suffix(tmp_path):
+    src = '''
+    def rule(event):
+        part = event.get("id", "").split("_")[2] if len(event.get("id", "").split("_")) > 2 else ""
+        if part.startswith("role-"):
+            return "admin" in part[5:].lower()
+        name = event.get("name", "")
+        return name.endswith(".exe") and name[:-4] == "cmd"
+    '''
+    events = [{"id": "role_assignment_role-org-admin"}, {"id": "role_assignment_role-admin"},
+              {"id": "role_assignment_admin-role"}, {"id": "a_b_role-reader"},
+              {"name": "cmd.exe"}, {"name": "xcmd.exe"}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert 'removeprefix' in condition(out) and 'removesuffix' in condition(out)
+
+
+def test_parsed_document_lists_compared_and_indexed(tmp_path):
+    src = '''
+    import json
+    def rule(event):
+        doc = json.loads(event.get("log", "{}"))
+        ips = doc.get("ips") or []
+        if ips == ["127.0.0.1"]:
+            return False
+        return bool(ips) and ips[0].startswith("10.")
+    '''
+    events = [{"log": '{"ips": ["127.0.0.1"]}'}, {"log": '{"ips": ["10.0.0.1", "x"]}'},
+              {"log": '{"ips": ["8.8.8.8"]}'}, {"log": '{"ips": "10.1"}'}, {"log": '{"ips": []}'},
+              {"log": '{"ips": {"a": 1}}'}, {"log": "{}"}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"

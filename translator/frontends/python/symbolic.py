@@ -251,8 +251,11 @@ class Sym(Symbolic):
         self = self._settled()
         f = self.field
         if f.transforms:
-            if f.transforms[-1].name in ("json", "get") and isinstance(key, str):
+            if f.transforms[-1].name in ("json", "get", "index") and isinstance(key, str):
                 return Sym(f.with_transform("get", key), self.origin + (key,))
+            if f.transforms[-1].name in ("json", "get", "index") and type(key) is int:
+                # a parsed document's list item (a text's character, as in Python)
+                return Sym(f.with_transform("index", key), self.origin + (key,))
             raise Unsupported("subscript", f"indexing into {self.describe()}")
         if f.default not in (MISSING, None, ()):
             raise Unsupported("subscript", f"indexing into {self.describe()} with a non-empty default")
@@ -292,7 +295,7 @@ class Sym(Symbolic):
         if isinstance(key, Symbolic):
             raise Unsupported("subscript", "an index computed from the event")
         if isinstance(key, slice):
-            raise Unsupported("slice", f"slicing {self.describe()}")
+            return self._slice(key)
         split = self._default_split()
         if split is not None:
             return _concrete_call(split[1], "__getitem__", key) if split[0] == "default" \
@@ -311,6 +314,24 @@ class Sym(Symbolic):
         if not decide(Predicate(c.field, "present" if f.transforms else "exists")):
             raise as_rule_error((KeyError if isinstance(key, str) else IndexError)(key))
         return c
+
+    def _slice(self, key: slice) -> "Sym":
+        """``s[k:]`` where the path knows ``s.startswith(p)`` with ``len(p) >= k`` is
+        ``s.removeprefix(p[:k])`` (``s[:-k]`` and a known suffix likewise)."""
+        start, stop, step = key.start, key.stop, key.step
+        facts = state.current().explorer.facts
+        for fact, holds in facts.items():
+            if not (holds and isinstance(fact, Predicate) and fact.field == self.field
+                    and fact.case_sensitive and isinstance(fact.value, str) and step is None):
+                continue
+            v = fact.value
+            if fact.op == "startswith" and stop is None and isinstance(start, int) \
+                    and 0 < start <= len(v):
+                return Sym(self.field.with_transform("removeprefix", v[:start]), self.origin)
+            if fact.op == "endswith" and start is None and isinstance(stop, int) \
+                    and 0 < -stop <= len(v):
+                return Sym(self.field.with_transform("removesuffix", v[stop:]), self.origin)
+        raise Unsupported("slice", f"slicing {self.describe()}")
 
     # ---- transforms
     def _transform(self, name: str, *args) -> "Sym":
@@ -400,16 +421,20 @@ class Sym(Symbolic):
         if split is not None:
             return split[1] == items if split[0] == "default" else split[1]._eq_list(items)
         f = self.field
-        if f.transforms or (self.plain and isinstance(items, tuple)):
+        last = f.transforms[-1].name if f.transforms else None
+        document = last in ("json", "get")  # json.loads gives plain lists: equal to lists only
+        if (f.transforms and not (document and isinstance(items, list))) or (
+                self.plain and isinstance(items, tuple)):
             raise Unsupported("operand", f"comparison of {self.describe()} with a list value")
         if any(not isinstance(x, SCALARS) for x in items):
             raise Unsupported("operand", "comparison with a list of non-constant values")
         # a text or an object has no items at int positions; only `== []` needs the type
+        # (and a parsed document, whose text items are indexed by the index transform)
         parts = [Predicate(f.with_transform("len"), "eq", len(items))]
-        if not items:
+        if not items or document:
             parts.insert(0, Predicate(f, "is_type", ("list",)))
         for i, x in enumerate(items):
-            item = Field(f.path + (i,), root=f.root)
+            item = f.with_transform("index", i) if document else Field(f.path + (i,), root=f.root)
             parts.append(conj(Predicate(item, "present"), Predicate(item, "null")) if x is None
                          else Predicate(item, "eq", x))
         return cond(conj(*parts))

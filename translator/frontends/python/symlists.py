@@ -14,6 +14,7 @@ from ...model import FALSE, Field, Predicate, Quantifier
 from . import state
 from .errors import Unsupported, as_rule_error
 from .explore import conj, disj, fold, negate
+from .condlist import conditional_list
 from .iteration import SKIP, Elements, element_outcomes, iteration_source, quantify
 from .symbolic import Sym, Symbolic, cond, decide, resolve, truthy
 
@@ -169,6 +170,9 @@ def collect(kind: str, iterable, view=None, keep=None):
 
 
 def _concrete(kind: str, items, view, keep):
+    if keep is not None and kind in ("list", "tuple"):
+        return conditional_list(kind, items, view, keep)
+
     def gen():
         for x in items:
             if keep is not None and not keep(x):
