@@ -286,3 +286,16 @@ def test_deep_walk_default_through_nested_lists_is_reported(tmp_path):
     out = extract(tmp_path, src, events=[{"groups": [{"members": [{"name": "root"}]}]}])
     assert out.status == "unsupported"
     assert any("which elements without the key add to the values" in r for r in out.reasons)
+
+
+def test_a_list_compared_with_scalars_is_never_equal(tmp_path):
+    src = '''
+    def rule(event):
+        names = [t.get("name") for t in event.get("targets", [])]
+        if names == "root" or names in ["root", "admin"]:
+            return True
+        return "root" in names
+    '''
+    events = [{"targets": [{"name": "root"}]}, {"targets": [{"name": "x"}]}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"

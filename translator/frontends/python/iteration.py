@@ -75,9 +75,10 @@ def _check_is_array(arr: Sym, f: Field, what: str) -> None:
     if f.transforms:
         return  # split/keys/values/pluck give lists; json/get documents: checked by shape
     kinds = state.current().field_types(Field(arr.origin)) - {"null", "list"}
+    name = "the value deep_walk found" if f.root.startswith("pick:") else f.dotted
     for kind in sorted(kinds):
         if kind in _NOT_ARRAYS:
-            raise Unsupported(what, f"{f.dotted} is {_NOT_ARRAYS[kind]} in the tests' events")
+            raise Unsupported(what, f"{name} is {_NOT_ARRAYS[kind]} in the tests' events")
 
 
 

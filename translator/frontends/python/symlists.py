@@ -30,7 +30,8 @@ class SymList(Symbolic):
 
     def describe(self) -> str:
         kind = "set" if self.is_set else "list"
-        return f"a {kind} built from {', '.join(p.field.dotted for p in self.parts)}"
+        sources = dict.fromkeys(str(p.field) for p in self.parts)
+        return f"a {kind} built from {', '.join(sources)}"
 
     def truthy(self):
         return disj(*[quantify("any", p, lambda v: True) for p in self.parts])
@@ -48,6 +49,8 @@ class SymList(Symbolic):
         other = resolve(other)
         if isinstance(other, (list, tuple, set, frozenset)) and not other:
             return cond(negate(self.truthy()))
+        if isinstance(other, (str, int, float, bool, type(None))):
+            return False  # a list or set never equals a scalar
         if isinstance(other, SymList) and self.is_set and other.is_set:
             return cond(negate(_sets_differ(self, other)))
         raise Unsupported("comparison", f"comparing {self.describe()} with "
@@ -119,7 +122,7 @@ class SymCount(Symbolic):
         n = resolve(n)
         nonempty = self._nonempty_when(op, n)
         if nonempty is None:
-            raise Unsupported("len()", f"{self.describe()} compared with {n!r}: counting "
+            raise Unsupported("len()", f"{self.describe()} compared with {_desc(n)}: counting "
                               "elements beyond none/some is not expressible")
         t = self.items.truthy()
         return cond(t if nonempty else negate(t))
@@ -282,7 +285,9 @@ def _has_element_root(f: Field) -> bool:
 
 
 def _desc(x) -> str:
-    return x.describe() if isinstance(x, Symbolic) else type(x).__name__
+    if isinstance(x, Symbolic):
+        return x.describe()
+    return repr(x) if isinstance(x, (int, float, str)) else type(x).__name__
 
 
 __all__ = ["SymList", "SymCount", "collect"]

@@ -123,6 +123,11 @@ def in_(a, b):
     b = b.as_sym() if isinstance(b, SymStr) else b
     if isinstance(b, SymList):
         return b.contains(a)
+    if isinstance(a, SymList) and isinstance(b, (list, tuple, set, frozenset)) and \
+            _scalar_tuple(b) is not None:
+        if isinstance(b, (set, frozenset)):
+            raise as_rule_error(TypeError("unhashable type: 'list'"))
+        return False  # a list never equals a scalar
     if isinstance(b, SymbolicEvent):
         return b.__contains__(a)
     if isinstance(b, Sym):
