@@ -230,7 +230,26 @@ def test_deep_walk_through_a_list_normalised_to_a_list(tmp_path):
               {"trail": {"selectors": []}}, {}]
     out = check(tmp_path, src, events)
     assert out.status == "exact"
-    assert 'pluck(trail.selectors, "enabled")' in condition(out) and "opaque" not in condition(out)
+    assert condition(out) == ("any(trail.selectors[*]: .enabled exists)\n"
+                              "not (all(trail.selectors[*]: .enabled is_null or .enabled is_not_null))")
+
+
+def test_deep_walk_through_nested_lists_plucks_the_values(tmp_path):
+    src = '''
+    def rule(event):
+        names = event.deep_walk("groups", "members", "name")
+        if names is None:
+            return False
+        if not isinstance(names, list):
+            names = [names]
+        return "root" in names
+    '''
+    events = [{"groups": [{"members": [{"name": "root"}, {"name": "bob"}]}, {"members": []}]},
+              {"groups": [{"members": [{"name": "root"}]}]}, {"groups": [{"members": [{"name": "x"}]}]},
+              {"groups": [{"members": [{}]}]}, {"groups": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert 'pluck(groups, "members", "*", "name")' in condition(out)
 
 
 def test_deep_walk_one_value_or_membership_in_several(tmp_path):

@@ -20,22 +20,22 @@ from .errors import Unsupported, user_location
 GHOST = "deep_walk()"
 
 
-def register(leaves: Field) -> tuple[Field, Opaque]:
-    """A new picked value of the walk whose found values are ``leaves``: its root field and
-    the ghost decision "several distinct values"."""
+def register(array: Field, at: Field) -> tuple[Field, Opaque]:
+    """A new picked value of the walk whose values are at ``at`` in the elements of
+    ``array``: its root field and the ghost decision "several distinct values"."""
     ctx = state.current()
     picks = ctx.__dict__.setdefault("picks", {})
     n = len(picks) + 1
     root = f"pick:{n}"
-    ghost = Opaque(GHOST, f"whether {_describe(leaves)} holds one distinct value or several "
+    ghost = Opaque(GHOST, f"whether {_describe(array, at)} holds one distinct value or several "
                    f"decides the result (walk {n})", user_location())
-    picks[root] = (leaves, ghost)
+    picks[root] = (array, at, ghost)
     return Field((), root=root), ghost
 
 
-def _describe(leaves: Field) -> str:
-    return f"deep_walk through {leaves.dotted}" + "".join(
-        "." + ".".join(str(s) for s in t.args if s != "*") for t in leaves.transforms)
+def _describe(array: Field, at: Field) -> str:
+    below = list(at.path) + [s for t in array.transforms for s in t.args if s != "*"]
+    return f"deep_walk through {'.'.join([array.dotted] + [str(s) for s in below])}"
 
 
 def _picks() -> dict:
@@ -52,31 +52,32 @@ def settle(ghost: Opaque, many: Expr, one: Expr) -> tuple[Expr, Expr]:
     the found values: ``many`` itself when both mean the same wherever the walk found a single
     value (then the ghost vanishes), else each test of the picked value lifted to
     ``any(<found values>[*]: element exists and <test>)``."""
-    entry = next(((root, leaves) for root, (leaves, g) in _picks().items() if g == ghost), None)
+    entry = next(((root, array, at) for root, (array, at, g) in _picks().items() if g == ghost),
+                 None)
     if entry is None:
         return many, one
-    root, leaves = entry
-    if _same(many, one, root, leaves):
+    root, array, at = entry
+    if _same(many, one, root, array, at):
         return many, many
     try:
-        return many, _lift(one, root, leaves)
+        return many, _lift(one, root, array, at)
     except Unsupported as exc:
         return many, Opaque(exc.construct, exc.reason, exc.location)
 
 
-def _same(many, one, root: str, leaves: Field) -> bool:
+def _same(many, one, root: str, array: Field, at: Field) -> bool:
     """Does ``many`` mean ``one`` when the walk found one value (a quantifier over the found
     values then reads that value, whatever its kind)?"""
     if not _reads(one, root):
         return many == one
-    if isinstance(many, Quantifier) and many.field == leaves:
-        test = _test_of(many)
+    if isinstance(many, Quantifier) and many.field == array:
+        test = _test_of(many, at)
         return test is not None and not _reads_inside_quantifier(one, root) \
-            and test == _rerooted_tree(one, root)
+            and test == _rerooted_tree(one, root, at)
     if isinstance(many, (All, AnyOf)) and type(one) is type(many) and len(many.items) == len(one.items):
-        return all(_same(a, b, root, leaves) for a, b in zip(many.items, one.items))
+        return all(_same(a, b, root, array, at) for a, b in zip(many.items, one.items))
     if isinstance(many, Not) and isinstance(one, Not):
-        return _same(many.item, one.item, root, leaves)
+        return _same(many.item, one.item, root, array, at)
     return False
 
 
@@ -96,21 +97,21 @@ def _reads_inside_quantifier(e, root: str) -> bool:
     return any(isinstance(n, Quantifier) and _reads(n.where, root) for n in walk(e))
 
 
-def _rerooted_tree(e, root: str):
+def _rerooted_tree(e, root: str, at: Field):
     if isinstance(e, (Predicate, Quantifier)):
-        e = _rerooted(e, root)
+        e = _rerooted(e, root, at)
         if isinstance(e, Quantifier):
-            return replace(e, where=_rerooted_tree(e.where, root))
+            return replace(e, where=_rerooted_tree(e.where, root, at))
         return e
     if isinstance(e, (All, AnyOf)):
-        return type(e)(tuple(_rerooted_tree(x, root) for x in e.items))
+        return type(e)(tuple(_rerooted_tree(x, root, at) for x in e.items))
     if isinstance(e, Not):
-        return Not(_rerooted_tree(e.item, root))
+        return Not(_rerooted_tree(e.item, root, at))
     return e
 
 
-def _lift(e, root: str, leaves: Field):
-    """Each test of the picked value -> any(found values: element exists and test)."""
+def _lift(e, root: str, array: Field, at: Field):
+    """Each test of the picked value -> any(found values: value exists and test)."""
     if isinstance(e, Predicate) or (isinstance(e, Quantifier) and e.field.root == root):
         if not any(f.root == root for f in _fields(e)):
             return e
@@ -118,32 +119,34 @@ def _lift(e, root: str, leaves: Field):
             raise Unsupported(GHOST, "a value found through a list compared with an element of "
                               "another array")
         from .explore import conj
-        elem = Field((), root="element")
-        return Quantifier("any", leaves, conj(Predicate(elem, "exists"), _rerooted(e, root)))
+        return Quantifier("any", array, conj(Predicate(at, "exists"), _rerooted(e, root, at)))
     if isinstance(e, Quantifier):
         if _reads(e.where, root):
             raise Unsupported(GHOST, "a value found through a list compared with an element of "
                               "another array")
         return e
     if isinstance(e, (All, AnyOf)):
-        return type(e)(tuple(_lift(x, root, leaves) for x in e.items))
+        return type(e)(tuple(_lift(x, root, array, at) for x in e.items))
     if isinstance(e, Not):
-        return Not(_lift(e.item, root, leaves))
+        return Not(_lift(e.item, root, array, at))
     return e
 
 
-def _rerooted(e, root: str):
+def _rerooted(e, root: str, at: Field):
+    """The picked value's fields as fields of the array element that holds the value."""
     def fix(f):
-        return replace(f, root="element") if isinstance(f, Field) and f.root == root else f
+        if isinstance(f, Field) and f.root == root:
+            return replace(f, path=at.path + f.path, root="element")
+        return f
     if isinstance(e, Predicate):
         return replace(e, field=fix(e.field), value=fix(e.value))
     return replace(e, field=fix(e.field))
 
 
-def _test_of(q: Quantifier):
-    """p of any(element exists and p) / all(not element exists or p)."""
+def _test_of(q: Quantifier, at: Field):
+    """p of any(value exists and p) / all(not value exists or p)."""
     from .explore import conj, disj
-    exists = Predicate(Field((), root="element"), "exists")
+    exists = Predicate(at, "exists")
     w = q.where
     if q.kind == "any" and isinstance(w, All) and w.items[0] == exists:
         return conj(*w.items[1:])

@@ -1,8 +1,8 @@
 """``event.deep_walk(...)`` through lists: the distinct non-null values found under every
 element, handed back as the value itself when there is one, else as a list.
 
-The values found are the array field ``leaves`` (the first list on the way, plucked down to
-the last key; "*" where the tests' events hold a nested list). On each path the walk found
+The values found are the keys below the first list on the way, in each of its elements
+(through nested lists: a pluck of them, "*" where the tests' events hold a list). On each path the walk found
 none (the default), one (a picked value, see picks.py) or several (a SymList of the
 non-null values: order and duplicates do not matter to what a SymList answers).
 """
@@ -29,37 +29,31 @@ def walk_through_lists(keys: tuple, default, return_val: str, first_list: int):
     if return_val != "all":
         raise Unsupported("deep_walk()", f"return_val={return_val!r} through the list {where}: "
                           "which value comes first or last depends on the elements' order")
-    leaves, origin = _leaves(keys, first_list)
-    broken = None
+    array, at, origin = _found(keys, first_list)
+    defaulted = None
     if not (default is None or (isinstance(default, list) and not default)):
         # an element without a value at the keys adds the default to the values found
-        if not isinstance(default, (str, int, float, bool)) or "*" in leaves.transforms[0].args:
+        if not isinstance(default, (str, int, float, bool)) or array.transforms:
             raise Unsupported("deep_walk()", f"deep_walk through the list {where} with the "
                               f"default {default!r}, which elements without the key add to the "
                               "values")
-        broken = _Defaulted(Field(leaves.path), tuple(leaves.path),
-                            keep=_lacks(leaves.transforms[0].args), view=lambda _e: default)
-    elem = Field((), root="element")
-    if not decide(Quantifier("any", leaves, Predicate(elem, "exists"))):
+        defaulted = Elements(array, tuple(array.path), keep=_lacks(at), view=lambda _e: default)
+    if not decide(Quantifier("any", array, Predicate(at, "exists"))):
         return copy.deepcopy(default)  # nothing found, or only the default
     ctx.note(f"deep_walk({', '.join(keys)}): lists on the way as the tests' events hold them")
-    return SymWalk(leaves, origin, broken)
+    return SymWalk(array, at, origin, defaulted)
 
 
-class _Defaulted(Elements):
-    """The elements of the first list that add the default (no value at the keys)."""
-
-    __slots__ = ()
-
-
-def _lacks(steps: tuple):
-    def keep(e: Sym):
-        return cond(negate(Predicate(Field(tuple(steps), root="element"), "exists")))
+def _lacks(at: Field):
+    def keep(_e: Sym):
+        return cond(negate(Predicate(at, "exists")))
     return keep
 
 
-def _leaves(keys: tuple, first_list: int) -> tuple[Field, tuple]:
-    """The found values as an array field, and their path in the tests' events' shape."""
+def _found(keys: tuple, first_list: int) -> tuple[Field, Field, tuple]:
+    """Where the values found are: an array field, the value's field within one of its
+    elements, and the values' path in the tests' events' shape. Through one list that is
+    the list and the keys below it; through nested lists, a pluck of every value."""
     shape = state.current().shape
     origin: list = []
     spelled: list = []
@@ -78,30 +72,33 @@ def _leaves(keys: tuple, first_list: int) -> tuple[Field, tuple]:
         list_after.append(is_list)
     if shape.types_of(tuple(origin)) & {"list", "dict"}:
         raise Unsupported("deep_walk()", f"the values at {'.'.join(keys)} are lists or objects")
+    path = tuple(spelled[:first_list])
+    below = tuple(spelled[first_list:])
+    if not any(list_after[first_list:]):
+        return Field(path), Field(below, root="element"), tuple(origin)
     steps: list = []
     for j in range(first_list, len(keys)):
         if j > first_list and list_after[j - 1]:
             steps.append("*")
         steps.append(spelled[j])
-    return Field(tuple(spelled[:first_list]), transforms=(Transform("pluck", tuple(steps)),)), \
-        tuple(origin)
+    return (Field(path, transforms=(Transform("pluck", tuple(steps)),)),
+            Field((), root="element"), tuple(origin))
 
 
 class SymWalk(Lazy):
     """The result of a deep_walk that found at least one value."""
 
-    __slots__ = ("leaves", "origin", "defaulted")
+    __slots__ = ("array", "at", "origin", "defaulted")
 
-    def __init__(self, leaves: Field, origin: tuple, defaulted: Elements | None = None):
+    def __init__(self, array: Field, at: Field, origin: tuple, defaulted: Elements | None = None):
         super().__init__("or", [])
-        self.leaves = leaves
-        self.origin = origin
-        self.defaulted = defaulted
+        self.array, self.at, self.origin, self.defaulted = array, at, origin, defaulted
 
     def resolve(self):
         pick, ghost = _pick_of(self)
         if decide(ghost):
-            found = _Leaves(self.leaves, self.origin, keep=_non_null)
+            found = _Found(self.array, self.origin, keep=_non_null(self.at))
+            found.at = self.at
             return SymList((found,) + ((self.defaulted,) if self.defaulted else ()))
         # the picked value is one the walk found: never null (known, not a decision)
         state.current().explorer.facts[Predicate(pick, "exists")] = True
@@ -115,20 +112,22 @@ class SymWalk(Lazy):
         return is_true(self.resolve())
 
     def describe(self) -> str:
-        return f"the values deep_walk found through {self.leaves.dotted}"
+        return f"the values deep_walk found through {self.array.dotted}"
 
 
-class _Leaves(Elements):
-    """The values found, one element each (``origin`` is the values' own path)."""
+class _Found(Elements):
+    """The values found, one element each."""
 
-    __slots__ = ()
+    __slots__ = ("at",)
 
     def element(self) -> Sym:
-        return Sym(Field((), root="element"), self.origin)
+        return Sym(self.at, self.origin)
 
 
-def _non_null(e: Sym):
-    return cond(Predicate(e.field, "exists"))  # deep_walk leaves null values out
+def _non_null(at: Field):
+    def keep(_e: Sym):
+        return cond(Predicate(at, "exists"))  # deep_walk leaves null values out
+    return keep
 
 
 def resolve_truthy(w: SymWalk):
@@ -138,9 +137,9 @@ def resolve_truthy(w: SymWalk):
 
 def _pick_of(w: SymWalk):
     cache = state.current().__dict__.setdefault("walk_picks", {})
-    key = (w.leaves, w.origin)
+    key = (w.array, w.at)
     if key not in cache:
-        cache[key] = picks.register(w.leaves)
+        cache[key] = picks.register(w.array, w.at)
     return cache[key]
 
 
