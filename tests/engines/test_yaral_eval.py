@@ -60,3 +60,41 @@ def test_threshold_groups_by_match_variables():
 def test_syntax_errors(text):
     with pytest.raises(YaralSyntaxError):
         parse(text)
+
+
+# ---------------------------------------------------------------- multi-event rules
+MULTI = """rule m {
+  events:
+    $a.metadata.product_event_type = "login"
+    $b.metadata.product_event_type = "grant"
+    $c.metadata.product_event_type = "mfa"
+    $user = $a.principal.user.userid
+    $user = $b.principal.user.userid
+    $user = $c.principal.user.userid
+    $a.metadata.event_timestamp.seconds <= $b.metadata.event_timestamp.seconds
+  match:
+    $user over 10m
+  condition:
+    $a and #b >= 2 and !$c
+}
+"""
+
+
+def udm(kind, user, seconds):
+    return {"metadata": {"product_event_type": kind, "event_timestamp": {"seconds": seconds}},
+            "principal": {"user": {"userid": user}}}
+
+
+def test_multi_event_counts_joins_order_absence_and_window():
+    from translator.engines.yaral_eval import detect_multi
+    rule = parse(MULTI)[0]
+    assert rule.condition == ("and", (("exists", "$a"), ("count", "#b", ">=", 2), ("absent", "$c")))
+    fire = [udm("login", "al", 0), udm("grant", "al", 60), udm("grant", "al", 120)]
+    assert detect_multi(rule, fire)
+    assert not detect_multi(rule, fire[:2])  # one grant
+    assert not detect_multi(rule, fire + [udm("mfa", "al", 30)])  # the user passed MFA
+    assert detect_multi(rule, fire + [udm("mfa", "bo", 30)])  # someone else did
+    assert not detect_multi(rule, [udm("login", "al", 0), udm("grant", "bo", 60), udm("grant", "bo", 70)])
+    assert not detect_multi(rule, [udm("login", "al", 0), udm("grant", "al", 601), udm("grant", "al", 700)])
+    # order: a grant before the login does not pair with it
+    assert not detect_multi(rule, [udm("login", "al", 100), udm("grant", "al", 60), udm("grant", "al", 50)])

@@ -23,7 +23,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from ..model import Field, Rule, _thaw
+from ..model import Rule, _thaw
 from .base import Finding
 
 __all__ = ["CorrelationPlan", "PlanStep", "PlanTransition", "plan_correlation", "key_column",

@@ -57,6 +57,9 @@ class YaralBackend:
     def translate(self, rule: Rule, mappings: MappingSet, options: BuildOptions | None = None
                   ) -> Translation:
         options = options or BuildOptions()
+        if rule.correlation is not None:
+            from .yaral_correlation import translate_correlation
+            return translate_correlation(self, rule, mappings, options)
         if rule.analysis_type != "rule":
             return self._none(rule, f"{rule.analysis_type} (YARA-L translates streaming rules)")
         expr = effective_detection(rule)
@@ -65,44 +68,10 @@ class YaralBackend:
         if not rule.log_types:
             return self._none(rule, "the rule has no LogTypes")
         findings: list[Finding] = []
-        branches: list[str] = []
-        first: Lowering | None = None
-        for log_type in rule.log_types:
-            try:
-                source = mappings.source(log_type, "chronicle")
-            except MappingError as exc:
-                findings.append(Finding(f"log type {log_type}", str(exc), "unsupported"))
-                continue
-            lowering = Lowering(mappings, log_type, strict=options.strict)
-            selector = f"$e.metadata.log_type = {string_literal(str(source.get('log_type')))}"
-            try:
-                text = lowering.lower_lines(expr)
-            except Inexpressible as exc:
-                findings.append(Finding(exc.construct, exc.reason, "unsupported"))
-                continue
-            finally:
-                findings.extend(f for f in lowering.findings if f not in findings)
-            if text is False:
-                findings.append(Finding(f"detection on {log_type}", "can never match (reduces to "
-                                        "false on this log type)", "unsupported"))
-                continue
-            first = first or lowering
-            if len(rule.log_types) == 1:
-                branches.append("\n    ".join([selector] + ([] if text is True else text)))
-            else:
-                branches.append("(" + " and ".join([selector] + ([] if text is True else text)) + ")")
-        if any(f.severity == "unsupported" for f in findings) or not branches or first is None:
+        events, first = events_filter(rule.log_types, expr, mappings, options.strict, findings)
+        if any(f.severity == "unsupported" for f in findings) or first is None:
             return Translation(rule.id, NAME, (), tuple(findings))
-        events = branches[0] if len(branches) == 1 else "(" + "\n    or ".join(branches) + ")"
-        body = self._rule(rule, first, events, findings)
-        verdict = Translation(rule.id, NAME, (Output("", body),), tuple(findings)).verdict
-        from ..resources import template_environment
-        text = template_environment().get_template("yaral_rule.yaral.j2").render(
-            version=__version__, rule_id=rule.id, source_file=rule.source_file or "-",
-            source_hash=rule.source_hash or "-", verdict=verdict,
-            findings=[" ".join(str(f).split()) for f in findings], body=body)
-        return Translation(rule.id, NAME, (Output(f"{NAME}/{rule.id}.yaral", text),),
-                           tuple(findings), query=body)
+        return translation(rule, self._rule(rule, first, events, findings), findings)
 
     def _none(self, rule: Rule, why: str) -> Translation:
         return Translation(rule.id, NAME, (), (Finding("rule", why, "unsupported"),))
@@ -213,6 +182,54 @@ class YaralBackend:
         if not args:
             return string_literal("")
         return args[0] if len(args) == 1 else f"strings.concat({', '.join(args)})"
+
+
+def translation(rule: Rule, body: str, findings: list) -> Translation:
+    """The ``.yaral`` file of ``body`` (the rule text) through its template."""
+    from ..resources import template_environment
+    verdict = Translation(rule.id, NAME, (Output("", body),), tuple(findings)).verdict
+    text = template_environment().get_template("yaral_rule.yaral.j2").render(
+        version=__version__, rule_id=rule.id, source_file=rule.source_file or "-",
+        source_hash=rule.source_hash or "-", verdict=verdict,
+        findings=[" ".join(str(f).split()) for f in findings], body=body)
+    return Translation(rule.id, NAME, (Output(f"{NAME}/{rule.id}.yaral", text),),
+                       tuple(findings), query=body)
+
+
+def events_filter(log_types, expr, mappings: MappingSet, strict: bool,
+                  findings: list) -> tuple[str, Lowering | None]:
+    """The events-section filter of ``expr`` over ``$e`` (one block per log type, ``or``-ed
+    when there are several) and the first log type's Lowering (None: nothing expressible;
+    ``findings`` say why)."""
+    branches: list[str] = []
+    first: Lowering | None = None
+    for log_type in log_types:
+        try:
+            source = mappings.source(log_type, "chronicle")
+        except MappingError as exc:
+            findings.append(Finding(f"log type {log_type}", str(exc), "unsupported"))
+            continue
+        lowering = Lowering(mappings, log_type, strict=strict)
+        selector = f"$e.metadata.log_type = {string_literal(str(source.get('log_type')))}"
+        try:
+            text = lowering.lower_lines(expr)
+        except Inexpressible as exc:
+            findings.append(Finding(exc.construct, exc.reason, "unsupported"))
+            continue
+        finally:
+            findings.extend(f for f in lowering.findings if f not in findings)
+        if text is False:
+            findings.append(Finding(f"detection on {log_type}", "can never match (reduces to "
+                                    "false on this log type)", "unsupported"))
+            continue
+        first = first or lowering
+        if len(log_types) == 1:
+            branches.append("\n    ".join([selector] + ([] if text is True else text)))
+        else:
+            branches.append("(" + " and ".join([selector] + ([] if text is True else text)) + ")")
+    if not branches:
+        return "", None
+    return (branches[0] if len(branches) == 1 else "(" + "\n    or ".join(branches) + ")"), first
 
 
 def _joined(fields: list) -> list:

@@ -51,7 +51,7 @@ _TOKEN = re.compile(r"""
   | (?P<num>-?\d+(?:\.\d+)?)
   | (?P<var>[$#][A-Za-z_][A-Za-z0-9_]*)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>!=|<=|>=|=|<|>|\(|\)|\{|\}|\[|\]|,|:|\.)
+  | (?P<op>!=|<=|>=|=|<|>|!|\(|\)|\{|\}|\[|\]|,|:|\.)
   | (?P<slash>/)
 """, re.VERBOSE)
 
@@ -166,7 +166,8 @@ class YaralRule:
     match_vars: list = field(default_factory=list)
     match_window: str = ""
     outcome: dict = field(default_factory=dict)  # name -> expression text
-    condition: tuple = ()  # ("exists", "$e") | ("count", "#e", op, N)
+    # ("exists", "$e") | ("count", "#e", op, N) | ("absent", "$e") | ("and"|"or", (conditions))
+    condition: tuple = ()
     options: dict = field(default_factory=dict)
 
     def fields(self) -> list[str]:
@@ -411,17 +412,45 @@ class Parser:
             rule.outcome[v.text] = " ".join(t.text for t in self.toks[start:self.i])
 
     def sec_condition(self, rule):
+        """``$e``, ``#e >= N``, or (multi-event rules) ``and``/``or`` of ``$v``, ``!$v`` and
+        ``#v <op> N`` with parentheses: kept as a tree in ``rule.condition`` (a single atom
+        keeps its atom form)."""
+        rule.condition = self._cond_or()
+
+    def _cond_or(self):
+        items = [self._cond_and()]
+        while self.peek().text == "or":
+            self.next()
+            items.append(self._cond_and())
+        return items[0] if len(items) == 1 else ("or", tuple(items))
+
+    def _cond_and(self):
+        items = [self._cond_atom()]
+        while self.peek().text == "and":
+            self.next()
+            items.append(self._cond_atom())
+        return items[0] if len(items) == 1 else ("and", tuple(items))
+
+    def _cond_atom(self):
         t = self.next()
+        if t.text == "(":
+            inner = self._cond_or()
+            self.expect(")")
+            return inner
+        if t.text == "!":
+            v = self.next()
+            if v.kind != "var" or not v.text.startswith("$"):
+                raise YaralSyntaxError(f"line {t.line}: ! takes an event variable")
+            return ("absent", v.text)
         if t.kind == "var" and t.text.startswith("$"):
-            rule.condition = ("exists", t.text)
-        elif t.kind == "var" and t.text.startswith("#"):
+            return ("exists", t.text)
+        if t.kind == "var" and t.text.startswith("#"):
             op = self.next().text
             n = self.next()
             if op not in (">", ">=", "=", "<", "<=") or n.kind != "num":
                 raise YaralSyntaxError(f"line {t.line}: condition is #e <op> <number>")
-            rule.condition = ("count", t.text, op, int(n.text))
-        else:
-            raise YaralSyntaxError(f"line {t.line}: unsupported condition {t.text!r}")
+            return ("count", t.text, op, int(n.text))
+        raise YaralSyntaxError(f"line {t.line}: unsupported condition {t.text!r}")
 
     def sec_options(self, rule):
         while not self.at_section():
@@ -648,3 +677,104 @@ def detections(rule: YaralRule, records: list) -> list[tuple]:
     check = {">": lambda c: c > n, ">=": lambda c: c >= n, "=": lambda c: c == n,
              "<": lambda c: c < n, "<=": lambda c: c <= n}[op]
     return [k for k, c in groups.items() if check(c)]
+
+
+# ---------------------------------------------------------------------------- multi-event rules
+_COMPARE = {">": lambda c, n: c > n, ">=": lambda c, n: c >= n, "=": lambda c, n: c == n,
+            "<": lambda c, n: c < n, "<=": lambda c, n: c <= n}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class _Joined(Evaluator):
+    """Evaluates a predicate over several events: each field reads its own variable's event."""
+
+    def __init__(self, records: dict):
+        super().__init__({})
+        self.records = records
+
+    def value(self, node) -> Any:
+        if isinstance(node, FieldRef):
+            return Evaluator(self.records[node.var]).value(node)
+        return super().value(node)
+
+
+def _var_of(node) -> set:
+    if isinstance(node, BoolOp):
+        return set().union(*(_var_of(x) for x in node.items))
+    if isinstance(node, NotOp):
+        return _var_of(node.item)
+    return {r.var for r in _refs(node)}
+
+
+def _condition_vars(cond) -> set:
+    if cond[0] in ("and", "or"):
+        return set().union(*(_condition_vars(c) for c in cond[1]))
+    return {"$" + cond[1][1:]}
+
+
+def _holds(cond, counts: dict, chosen: bool) -> bool:
+    kind = cond[0]
+    if kind == "and":
+        return all(_holds(c, counts, chosen) for c in cond[1])
+    if kind == "or":
+        return any(_holds(c, counts, chosen) for c in cond[1])
+    n = counts.get("$" + cond[1][1:], 0)
+    if kind == "exists":
+        return n >= 1
+    if kind == "absent":
+        return n == 0
+    return _COMPARE[cond[2]](n, cond[3])
+
+
+def detect_multi(rule: YaralRule, records: list, time_path: str = "metadata.event_timestamp.seconds") -> bool:
+    """Whether a multi-event rule (several event variables, ``match: $p, ... over W``) fires
+    on ``records`` (the events of one run), from Google's match-section docs: events are
+    grouped by the values of the match placeholders within a window of W (hop windows: any W
+    long stretch); an event counts for a variable when that variable's own predicates hold
+    and its placeholders carry the group's values; the condition counts events per variable
+    (``$v``: at least one, ``!$v``: none, ``#v``: how many); predicates across variables
+    (timestamp order) must hold for one choice of an event per variable they name."""
+    if not rule.match_vars or not rule.match_window:
+        raise YaralSyntaxError(f"rule {rule.name}: a multi-event rule needs a match section")
+    window = int(rule.match_window[:-1]) * _SECONDS[rule.match_window[-1]]
+    lines = list(rule.events.items) if isinstance(rule.events, BoolOp) and rule.events.op == "and" \
+        else [rule.events]
+    variables = sorted(_condition_vars(rule.condition) | {r.var for _p, r in rule.assignments})
+    own = {v: [ln for ln in lines if _var_of(ln) == {v}] for v in variables}
+    across = [ln for ln in lines if len(_var_of(ln)) > 1]
+    if any(not _var_of(ln) - set(variables) == set() for ln in lines):
+        raise YaralSyntaxError(f"rule {rule.name}: a predicate names an undeclared event variable")
+    if any(ph not in rule.match_vars for ph, _r in rule.assignments):
+        raise YaralSyntaxError(f"rule {rule.name}: placeholders outside match are not evaluated")
+    time_ref = {v: FieldRef(v, time_path) for v in variables}
+
+    def bound(v: str, rec: dict) -> dict | None:
+        """The placeholder values ``rec`` gives as ``v`` (None: v's predicates fail)."""
+        sub = YaralRule(rule.name, events=BoolOp("and", tuple(own[v])) if own[v] else None)
+        if own[v] and not matches(sub, rec):
+            return None
+        return {ph: Evaluator(rec).value(ref) for ph, ref in rule.assignments if ref.var == v}
+
+    cands = {v: [(Evaluator(rec).value(time_ref[v]), rec, b) for rec in records
+                 for b in [bound(v, rec)] if b is not None] for v in variables}
+    starts = sorted({t for c in cands.values() for t, _r, _b in c})
+    zero_ok = rule.options.get("allow_zero_values") == "true"
+    for start in starts:
+        inside = {v: [(t, r, b) for t, r, b in c if start <= t <= start + window]
+                  for v, c in cands.items()}
+        keys = {tuple(b.get(ph) for ph in rule.match_vars) for c in inside.values()
+                for _t, _r, b in c if all(ph in b for ph in rule.match_vars)}
+        for key in keys:
+            if not zero_ok and any(k in ("", 0) for k in key):
+                continue
+            group = {v: [r for _t, r, b in c if all(b.get(ph, k) == k for ph, k in
+                                                    zip(rule.match_vars, key))]
+                     for v, c in inside.items()}
+            counts = {v: len(rs) for v, rs in group.items()}
+            if not _holds(rule.condition, counts, True):
+                continue
+            named = sorted({v for ln in across for v in _var_of(ln)})
+            if not across or any(all(_Joined(dict(zip(named, combo))).truth(ln) for ln in across)
+                                 for combo in itertools.product(*(group[v] for v in named))):
+                return True
+    return False

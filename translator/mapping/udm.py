@@ -55,6 +55,10 @@ def lookup(name: str) -> UdmField | None:
             repeated = True
             typ = typ[:-2]
         if i < len(steps) - 1:
+            if typ == "timestamp" and i == len(steps) - 2 and steps[-1] in ("seconds", "nanos"):
+                # a Timestamp is a google.protobuf.Timestamp: rules compare its seconds
+                # ($e.metadata.event_timestamp.seconds in Google's multi-event examples)
+                return None if m.group("key") else UdmField(m.group("path"), "int", repeated, None)
             if typ not in messages:
                 return None
             current = typ

@@ -93,16 +93,9 @@ def _leaves(path: tuple, value: Any):
         yield path, value
 
 
-def check(rule: Rule, translation: Translation, mappings: MappingSet) -> EngineReport:
-    from ..engines.yaral_eval import YaralSyntaxError, matches, parse
-    import importlib.metadata as md
-    text = translation.query
-    report = EngineReport(rule.id, "yaral", "yaraast {} + rulec yaral_eval (RE2)".format(
-        md.version("yaraast")))
-    if not text:
-        report.syntax_ok = False
-        report.syntax_errors = ["no YARA-L was generated"]
-        return report
+def syntax_errors(text: str) -> tuple[list[str], list]:
+    """(errors of yaraast, rulec's parser and the UDM field list; the parsed rules)."""
+    from ..engines.yaral_eval import YaralSyntaxError, parse
     errors = yaraast_errors(text)
     try:
         parsed = parse(text)
@@ -111,6 +104,40 @@ def check(rule: Rule, translation: Translation, mappings: MappingSet) -> EngineR
         parsed = []
     for r in parsed:
         errors += [f"unknown UDM field {f}" for f in r.fields() if lookup(f) is None]
+    return errors, parsed
+
+
+def run_correlation(plan, tm) -> bool:
+    """Whether the YARA-L multi-event rule fires on one test's matches (``TestMatches``): the
+    backend's own rule text with step filters naming UDM events made of the matches, evaluated
+    over the run's time range (the lookback window ending at the latest match)."""
+    from ..backends.yaral_correlation import correlation_rule, test_parts
+    from ..engines.yaral_eval import YaralSyntaxError, detect_multi, parse
+    from .correlation import NotExecutable
+
+    filters, keys, events = test_parts(plan, tm)
+    text = correlation_rule(plan, "rulec_check", [], filters, keys, 10)
+    try:
+        return detect_multi(parse(text)[0], events)
+    except YaralSyntaxError as exc:
+        raise NotExecutable(f"yaral_eval: {exc}") from None
+
+
+def check(rule: Rule, translation: Translation, mappings: MappingSet, options=None) -> EngineReport:
+    from ..engines.yaral_eval import YaralSyntaxError, matches
+    import importlib.metadata as md
+    text = translation.query
+    report = EngineReport(rule.id, "yaral", "yaraast {} + rulec yaral_eval (RE2)".format(
+        md.version("yaraast")))
+    if not text:
+        report.syntax_ok = False
+        report.syntax_errors = ["no YARA-L was generated"]
+        return report
+    if rule.correlation is not None:
+        from .correlation import check_correlation
+        return check_correlation(rule, "yaral", report.engine, run_correlation,
+                                 syntax_errors(text)[0])
+    errors, parsed = syntax_errors(text)
     ts = tree_sitter_errors(text)
     if ts and not errors:
         gaps = tree_sitter_gaps(text)
