@@ -17,14 +17,25 @@ NUMBERS = [0, 5, 10]
 
 
 def _ip(v):
+    """Panther's implemented IP conditions (panther-core's filter operators is_public,
+    is_private, in_cidr) hand the event value to ipaddress as it is: an integer (and JSON
+    true, a Python int) is an address too; anything ipaddress refuses does not match."""
     try:
-        return ipaddress.ip_address(v) if isinstance(v, str) else None
-    except ValueError:
+        return None if v is MISSING or v is None else ipaddress.ip_address(v)
+    except (ValueError, TypeError):
         return None
 
 
-def _num(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+def _compare(v, op, operand):
+    """Panther's implemented numeric conditions (panther-core's filter operators >, >=, <,
+    <=) compare with Python's operators: null never matches, a value Python cannot order
+    against a number (text) raises, which is no match, and JSON true/false order as 1/0."""
+    if v is MISSING or v is None:
+        return False
+    try:
+        return v > operand if op == "gt" else v <= operand
+    except TypeError:
+        return False
 
 
 def positive(cond, v, operand):
@@ -50,9 +61,7 @@ def positive(cond, v, operand):
         return {"Contains": b in a, "IContains": b in a, "StartsWith": a.startswith(b),
                 "EndsWith": a.endswith(b)}[cond]
     if cond in ("IsGreaterThan", "IsLessThanOrEqual"):
-        if not _num(v):
-            return False
-        return v > operand if cond == "IsGreaterThan" else v <= operand
+        return _compare(v, "gt" if cond == "IsGreaterThan" else "le", operand)
     ip = _ip(v)
     if cond == "IsIPAddress":
         return ip is not None
