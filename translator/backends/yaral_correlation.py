@@ -49,6 +49,14 @@ def structural_problems(plan: CorrelationPlan) -> list[str]:
     return out
 
 
+def known_differences(plan: CorrelationPlan) -> list[str]:
+    """Where the YARA-L rule is emitted but may answer otherwise than Panther (partial)."""
+    if any(s.absence for s in plan.steps):
+        return ["Absence: a YARA-L hop window that leaves out the absent entry's match still "
+                "fires, where Panther's run sees the whole lookback window"]
+    return []
+
+
 def correlation_rule(plan: CorrelationPlan, name: str, meta: list, filters: list[list[str]],
                      key_fields: dict, risk: int) -> str:
     """The rule text. ``filters[i]``: the events-section lines of step i (over ``$s<i>``);
@@ -194,6 +202,7 @@ def translate_correlation(backend, rule: Rule, ms: MappingSet, options: BuildOpt
     meta = [(k, display_text(str(v))) for k, v in backend._meta(rule) if v]
     body = correlation_rule(plan, rule_name(rule.id), meta, parts[0], parts[1],
                             RISK.get(rule.severity, 10))
+    findings += [Finding("correlation", d, "partial") for d in known_differences(plan)]
     findings.append(Finding("match window", "YARA-L hop windows find the pattern in any window "
                             "of that length; Panther runs on its Schedule over the lookback",
                             "warning"))
