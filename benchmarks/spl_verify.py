@@ -26,6 +26,7 @@ from translator.backends.spl import BACKEND  # noqa: E402
 from translator.build import translate_one  # noqa: E402
 from translator.mapping import load_mappings  # noqa: E402
 from translator.pipeline import compile_paths  # noqa: E402
+from failure_report import print_by_cause  # noqa: E402
 from translator.verify.spl import verify_rule  # noqa: E402
 
 
@@ -42,6 +43,9 @@ def _cause(res) -> str:
         return "the canonical model disagrees with ExpectedResult too (frontend)"
     if res.collisions:
         return "the test gives different values to Panther fields that are one Splunk field"
+    if res.type_conflicts:
+        return ("the test holds a value of another type than the schema gives the field "
+                "(Splunk holds every value as text)")
     if res.evaluator is None:
         return "the reference evaluator cannot evaluate the model; SPL differs from ExpectedResult"
     return "SPL differs from the reference evaluator (backend bug)"
@@ -93,8 +97,8 @@ def main(argv: list[str]) -> None:
             if not agrees and (t.verdict == "exact" or details):
                 why = res.error or (f"spl={res.matched} expected={res.expected} "
                                     f"evaluator={res.evaluator}")
-                if res.collisions:
-                    why += " (" + "; ".join(res.collisions) + ")"
+                if res.collisions or res.type_conflicts:
+                    why += " (" + "; ".join(res.collisions + res.type_conflicts) + ")"
                 disagreements.append((_cause(res), f"{rule.id} [{t.verdict}] {res.name!r}: "
                                                    f"{why}"))
         if t.verdict == "exact" and v.tests:
@@ -119,12 +123,8 @@ def main(argv: list[str]) -> None:
     print("\nreasons for partial/unsupported (top 25):")
     for k, n in causes.most_common(25):
         print(f"  {n:5d}  {k}")
-    print(f"\nfailures ({len(disagreements)}{'' if details else ', exact rules'}) by cause:")
-    for cause in sorted({c for c, _ in disagreements}):
-        lines = [line for c, line in disagreements if c == cause]
-        print(f"  {cause} ({len(lines)}):")
-        for line in lines:
-            print("    " + line)
+    print()
+    print_by_cause(disagreements, details)
 
 
 if __name__ == "__main__":

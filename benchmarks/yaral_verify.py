@@ -7,7 +7,8 @@ UDM field list, tree-sitter-yaral's opinion recorded, and its Tests evaluated ov
     python benchmarks/yaral_verify.py /tmp/panther-analysis/rules --details
 
 Prints verdict counts, syntax/field results, test agreement for exact rules and for all,
-rules with unmapped fields (with the fields), constructs not expressed, every disagreement.
+rules with unmapped fields (with the fields), constructs not expressed, and every failure of an
+exact rule (not clean, no tests, a test not agreeing) grouped by cause (--details: every rule).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from translator.evaluator import NotEvaluable, evaluate  # noqa: E402
 from translator.testing import effective_detection  # noqa: E402
 from translator.mapping import load_mappings  # noqa: E402
 from translator.pipeline import compile_paths  # noqa: E402
+from failure_report import print_by_cause  # noqa: E402
 from translator.verify.yaral import check, tree_sitter_errors, tree_sitter_gaps  # noqa: E402
 
 
@@ -42,8 +44,7 @@ def main(argv: list[str]) -> None:
     tests = {"exact": Counter(), "all": Counter()}
     constructs: Counter = Counter()
     unmapped: dict[str, list] = {}
-    syntax_problems: list[str] = []
-    disagreements: list[str] = []
+    failures: list[tuple[str, str]] = []  # (cause, line)
     for rule in rules:
         t = translate_one(BACKEND, rule, mappings, BuildOptions())
         verdicts[t.verdict] += 1
@@ -62,10 +63,7 @@ def main(argv: list[str]) -> None:
         ts_ok += ts == []
         if ts:
             ts_gaps[tree_sitter_gaps(t.query) or "other"] += 1
-        if report.syntax_ok:
-            syntax_clean += 1
-        else:
-            syntax_problems.append(f"{rule.id}: {report.syntax_errors[:2]}")
+        syntax_clean += report.syntax_ok
         executed = [x for x in report.tests if x.matched is not None]
         all_agree = report.syntax_ok and bool(executed) and all(x.agrees for x in report.tests)
         for bucket in (("exact", "all") if t.verdict == "exact" else ("all",)):
@@ -75,13 +73,28 @@ def main(argv: list[str]) -> None:
                 c["tests"] += 1
                 c["agree" if x.agrees else "not executed" if x.matched is None else "disagree"] += 1
         logs = {test.name: test.log for test in rule.tests}
+        listed = t.verdict == "exact" or details
+        if listed and not report.syntax_ok:
+            failures.append(("not syntax- or field-clean (backend bug)",
+                             f"{rule.id} [{t.verdict}]: {report.syntax_errors[:2]}"))
+        if listed and not report.tests:
+            failures.append(("no tests: nothing to check", f"{rule.id} [{t.verdict}]"))
         for x in report.tests:
-            if x.matched is not None and not x.agrees and _model(rule, logs[x.name]) == x.matched:
+            model = _model(rule, logs[x.name])
+            if x.matched is not None and not x.agrees and model == x.matched:
                 for bucket in (("exact", "all") if t.verdict == "exact" else ("all",)):
                     tests[bucket]["model also disagrees"] += 1
-            if not x.agrees:
-                disagreements.append(f"{rule.id} [{t.verdict}] {x.name!r}: "
-                                     f"{x.error or f'yaral={x.matched} expected={x.expected}'}")
+            if not x.agrees and listed:
+                if x.matched is None:
+                    cause = "not executed"
+                elif model is not None and model != x.expected:
+                    cause = "the canonical model disagrees with ExpectedResult too (frontend)"
+                elif t.verdict != "exact":
+                    cause = f"{t.verdict} translation (constructs not expressed, listed above)"
+                else:
+                    cause = "YARA-L differs from the reference evaluator (backend bug)"
+                failures.append((cause, f"{rule.id} [{t.verdict}] {x.name!r}: "
+                                        f"{x.error or f'yaral={x.matched} expected={x.expected}'}"))
     seconds = time.perf_counter() - started
     exact = verdicts["exact"]
     print(f"rules: {len(rules)} (+{len(compiled.rules) - len(rules)} not streaming rules) in {seconds:.1f}s")
@@ -104,11 +117,7 @@ def main(argv: list[str]) -> None:
     print("constructs not expressed (findings):")
     for k, n in constructs.most_common(25):
         print(f"  {n:4d}  {k}")
-    for title, items in (("syntax/field problems", syntax_problems), ("disagreements", disagreements)):
-        if items:
-            print(f"{title} ({len(items)}):")
-            for d in items[: None if details else 30]:
-                print("  " + d)
+    print_by_cause(failures, details)
 
 
 def _model(rule, log):

@@ -96,6 +96,16 @@ def test_unmapped_field_is_reported_and_never_silent():
     assert 'additional.fields["noSuchField"]' in tr.query
 
 
+def test_keys_are_read_in_the_schema_spelling():
+    # PantherEvent keys are case-insensitive: "eventname" (as a test wrote it) is eventName
+    detection = Predicate(F("eventname"), "eq", "RunInstances")
+    tr = BACKEND.translate(ct_rule(detection), MS)
+    assert tr.verdict == "exact", tr.findings
+    assert "additional.fields" not in tr.query
+    agree(detection, [{"eventName": "RunInstances"}, {"eventname": "RunInstances"},
+                      {"eventName": "StopInstances"}, {}])
+
+
 def test_never_matching_rule_is_not_emitted():
     tr = BACKEND.translate(ct_rule(Predicate(F("p_log_type"), "eq", "Okta.SystemLog")), MS)
     assert tr.verdict == "unsupported" and not tr.outputs

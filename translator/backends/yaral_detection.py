@@ -113,10 +113,17 @@ class Lowering:
         """A Ref, a list of Refs (indicator unions: any of them), or ("const", value). Unmapped
         fields read from the fallback location (a partial finding) unless ``fallback`` is off
         (outcome fields: left out instead)."""
+        # Panther reads keys case-insensitively: a rule traced on a test writing "eventname"
+        # reads the log's eventName, which is what the mapping (and the UDM parser) knows
+        schema = self.mappings.schema(self.log_type)
+        lead = tuple(element_of) + ((EACH,) if element_of else ())
+        spelled = schema.canonical(lead + tuple(field.path))
+        if field.path:
+            field = replace(field, path=spelled[len(lead):])
+            element_of = spelled[:len(element_of)]
         r = self.mappings.resolve_field(self.log_type, "chronicle", field, element_of=element_of)
-        where = dotted(tuple(element_of) + ((EACH,) if element_of else ()) + tuple(field.path))
-        walked = self.mappings.schema(self.log_type).walk(
-            tuple(element_of) + ((EACH,) if element_of else ()) + tuple(field.path))
+        where = dotted(spelled)
+        walked = schema.walk(spelled)
         self._panther_type = walked[-1][1] if walked else "unknown"
         if isinstance(r, Unmapped):
             if self.strict or r.fallback is None or not fallback:

@@ -9,6 +9,7 @@ ExpectedResult (which the real Python rule also produced, see `rulec test`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,34 @@ class EngineReport:
                 "syntax_errors": list(self.syntax_errors), "executed": self.executed,
                 "tests": [t.__dict__ | {"agrees": t.agrees} for t in self.tests],
                 "notes": list(self.notes)}
+
+
+_PYTHON_TYPES = {"string": (str,), "number": (int, float), "bool": (bool,)}
+
+
+def type_conflicts(mappings, log_type: str, target: str, expr, event: Any) -> list[str]:
+    """Fields of ``expr`` whose value in the test ``event`` has another JSON type than the
+    log type's schema gives them (``securityContext.isProxy`` typed bool, the test writes
+    ``"true"``). Real logs follow the schema; an engine that stores the schema's type (or, like
+    Splunk, text for everything) cannot hold such a test event as Python sees it."""
+    from ..evaluator import resolve
+    from ..mapping import ResolvedField
+    from ..model import MISSING, Field, fields_of
+
+    out: list[str] = []
+    schema = mappings.schema(log_type)
+    for f in fields_of(expr):
+        if f.root != "event" or not f.path:
+            continue
+        value = resolve(Field(tuple(f.path)), event)
+        if value is MISSING or value is None:
+            continue
+        r = mappings.resolve(log_type, target, schema.canonical(tuple(f.path)))
+        wanted = _PYTHON_TYPES.get(r.type) if isinstance(r, ResolvedField) else None
+        if wanted and (not isinstance(value, wanted)
+                       or (r.type == "number" and isinstance(value, bool))):
+            text = f"{f.dotted} is {r.type} in the schema, the test holds " \
+                   f"{type(value).__name__} {value!r}"
+            if text not in out:
+                out.append(text)
+    return out

@@ -26,7 +26,7 @@ from ..mapping import EACH, MappingError, MappingSet, ResolvedField, Unmapped
 from ..mapping.naming import flat_name
 from ..mapping.project import project_event, schema_spelling
 from ..model import Rule
-from .base import EngineReport, TestCheck
+from .base import EngineReport, TestCheck, type_conflicts
 
 ENGINE = "rulec spl_eval (SPL subset evaluator from Splunk's documentation)"
 
@@ -43,6 +43,8 @@ class TestResult:
     # Panther fields the mapping puts in one Splunk field that this test gives different
     # values: the target cannot hold such an event (one of the values is lost)
     collisions: tuple = ()
+    # fields whose test value has another JSON type than the schema gives them
+    type_conflicts: tuple = ()
 
 
 @dataclass
@@ -165,9 +167,12 @@ def verify_rule(rule: Rule, translation: Translation, mappings: MappingSet) -> V
             result.tests.append(TestResult(test.name, test.expected_result, None, ev,
                                            f"{type(exc).__name__}: {exc}"))
             continue
-        clash = collisions(mappings, _log_type(rule, event), event) if matched != ev else ()
+        lt = _log_type(rule, event)
+        clash = collisions(mappings, lt, event) if matched != ev else ()
+        typed = tuple(type_conflicts(mappings, lt, MAPPING_TARGET, expr, event)) \
+            if matched != ev and expr is not None else ()
         result.tests.append(TestResult(test.name, test.expected_result, matched, ev,
-                                       collisions=clash))
+                                       collisions=clash, type_conflicts=typed))
     return result
 
 
