@@ -7,7 +7,8 @@ evaluator.
     python benchmarks/kql_verify.py /tmp/panther-analysis/rules --details
 
 Prints verdict counts, the Kusto.Language-clean share (exact rules and all emitted), executed
-agreement, analysis-only reasons, and every failure with its cause.
+agreement, analysis-only reasons, and every failure of an exact rule (not clean, not executed,
+a test disagreeing) grouped by cause (--details: of every rule).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from translator.build import translate_one  # noqa: E402
 from translator.mapping import load_mappings  # noqa: E402
 from translator.pipeline import compile_paths  # noqa: E402
 from translator.verify.kql import KustoSession, verify_rules  # noqa: E402
+from failure_report import print_by_cause  # noqa: E402
 
 
 def _kind(text: str) -> str:
@@ -80,7 +82,7 @@ def main(argv: list[str]) -> None:
     with KustoSession() as session:
         results = verify_rules(emitted, ms, session=session)
     by_verdict = {"exact": Counter(), "all": Counter()}
-    failures: list[str] = []
+    failures: list[tuple[str, str]] = []  # (cause, line)
     causes: Counter = Counter()
     diag_kinds: Counter = Counter()
     only: Counter = Counter()
@@ -100,22 +102,32 @@ def main(argv: list[str]) -> None:
             only[construct.group(1) if construct else _kind(v.analysis_only)] += 1
         unmapped = [f.construct.removeprefix("unmapped field ") for f in translations[rule.id].findings
                      if f.construct.startswith("unmapped field ")]
+        listed = verdict == "exact" or details
         if not v.syntax_ok:
-            cause = (f"unmapped field(s) {', '.join(unmapped)} (fallback column)" if unmapped and all(
-                d.get("code") == "KS142" for d in v.diagnostics) else "Kusto.Language")
-            causes["unmapped field (fallback column absent from the table)" if unmapped else cause] += 1
-            failures.append(f"{rule.id} [{verdict}]: {cause}: " + "; ".join(
-                f"{d.get('code')} {d.get('message')}" for d in v.diagnostics[:2]))
+            fallback_only = unmapped and all(d.get("code") == "KS142" for d in v.diagnostics)
+            cause = ("not Kusto-clean: unmapped field (its fallback column is not in the table)"
+                     if fallback_only else "not Kusto-clean: Kusto.Language error (backend bug)")
+            causes[cause] += 1
+            if listed:
+                failures.append((cause, f"{rule.id} [{verdict}]: "
+                                 + (f"unmapped {', '.join(dict.fromkeys(unmapped))}: " if unmapped else "")
+                                 + "; ".join(f"{d.get('code')} {d.get('message')}"
+                                             for d in v.diagnostics[:2])))
+        elif v.analysis_only and listed:
+            failures.append(("clean, not executed: " + (
+                "the rule has no tests" if "no tests" in v.analysis_only else
+                "duckdb-kql lacks a construct (verified by analysis only)"),
+                f"{rule.id} [{verdict}]: {v.analysis_only}"))
         for t, test in zip(v.tests, rule.tests):
             if t.matched is None or verdict != "exact":
                 continue
             if t.matched != t.expected or (t.evaluator is not None and t.matched != t.evaluator):
                 cause = _test_cause(rule, test, t, ms)
                 causes[cause.split(":")[0]] += 1
-                failures.append(f"{rule.id} [{verdict}]: test {t.name!r}: duckdb-kql {t.matched}, "
-                                f"expected {t.expected}, evaluator {t.evaluator}: {cause}")
-        if details and v.syntax_ok:
-            print(f"  {rule.id}: {verdict}, executed={v.executed}, agrees={v.agrees} {v.analysis_only}")
+                failures.append(("test disagrees: " + cause.split(":")[0],
+                                 f"{rule.id} [{verdict}]: test {t.name!r}: duckdb-kql "
+                                 f"{t.matched}, expected {t.expected}, evaluator {t.evaluator}: "
+                                 + cause.split(": ", 1)[-1]))
     elapsed = time.perf_counter() - started
     print(f"{len(rules)} streaming rules under {', '.join(paths)} ({elapsed:.1f}s)")
     print("verdicts: " + ", ".join(f"{k} {n}" for k, n in verdicts.most_common()))
@@ -138,9 +150,7 @@ def main(argv: list[str]) -> None:
     print("failure causes:")
     for k, n in causes.most_common():
         print(f"  {n:4d}  {k}")
-    print(f"failures ({len(failures)}):")
-    for f in failures:
-        print("  " + f)
+    print_by_cause(failures, details)
 
 
 if __name__ == "__main__":

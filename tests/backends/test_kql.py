@@ -302,6 +302,23 @@ def test_legacy_custom_log_table_is_analysed_and_executed(ms, kusto):
     assert v.agrees, [(t.name, t.expected, t.matched, t.evaluator) for t in v.tests]
 
 
+def test_untyped_entry_of_a_typed_column_uses_the_tables_type(ms, kusto):
+    """SigninLogs' IPAddress is string (callerIpAddress's entry types it); the untyped entry
+    properties.ipAddress names the same column: its truthiness is a string test, which
+    Kusto.Language accepts (a dynamic-typed test would call array_length on a string)."""
+    from translator.verify.kql import verify_rules
+
+    expr = P(Field(("properties", "ipAddress")), "truthy")
+    events = [{"properties": {"ipAddress": "1.2.3.4"}}, {"properties": {"ipAddress": ""}}, {}]
+    tests = tuple(RuleTest.make(f"ip-{i}", e, ev) for i, (ev, e) in
+                  enumerate(zip(events, [True, False, False])))
+    rule = Rule(id="Test.KQL.SigninIp", log_types=("Azure.Audit",), detection=expr, tests=tests)
+    (v,) = verify_rules([rule], ms, session=kusto)
+    assert "array_length" not in v.query
+    assert v.syntax_ok, (v.diagnostics, v.query)
+    assert v.agrees, [(t.name, t.expected, t.matched, t.evaluator) for t in v.tests]
+
+
 def test_duckdb_case_insensitive_columns():
     from translator.verify.kql import _duckdb_columns
 

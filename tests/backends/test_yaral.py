@@ -106,6 +106,14 @@ def test_keys_are_read_in_the_schema_spelling():
                       {"eventName": "StopInstances"}, {}])
 
 
+def test_element_field_compared_with_element_field_is_reported_not_crashing():
+    el = lambda *p: Field(tuple(p), root="element")  # noqa: E731
+    q = Quantifier("any", F("resources"), Predicate(el("accountId"), "eq", el("ARN")))
+    tr = BACKEND.translate(ct_rule(All((Predicate(F("eventName"), "eq", "X"), q))), MS)
+    assert tr.verdict in ("partial", "unsupported")
+    assert any("element" in f.reason for f in tr.findings), tr.findings
+
+
 def test_never_matching_rule_is_not_emitted():
     tr = BACKEND.translate(ct_rule(Predicate(F("p_log_type"), "eq", "Okta.SystemLog")), MS)
     assert tr.verdict == "unsupported" and not tr.outputs

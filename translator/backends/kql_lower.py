@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from ..evaluator import evaluate
@@ -33,6 +34,14 @@ from .sigma_regex import translate as python_regex_to_re2
 TARGET = "sentinel"
 NUMERIC_TYPES = '("int", "long", "real", "double", "decimal")'
 _DYNAMIC_COLUMN_TYPES = ("object", "array", "json", "any", "json-string", "unknown")
+_DECLARED = {"string": "string", "real": "number", "bool": "bool", "datetime": "timestamp"}
+
+
+@lru_cache(maxsize=64)
+def _declared_columns(ms: MappingSet, log_type: str) -> dict:
+    """{column: Kusto type} of the log type's table, as the mapping declares it."""
+    from .kql import table_schema  # kql.py builds on this module
+    return dict(table_schema(ms, log_type)[1])
 
 
 @dataclass(frozen=True)
@@ -294,6 +303,10 @@ class ExprLowerer:
             self.columns.setdefault(r.name, r.column_type)
         col = identifier(r.name)
         ctype = r.column_type
+        if ctype == "unknown" and not r.is_fallback:
+            # an untyped entry naming a column another entry types (SigninLogs' IPAddress is
+            # callerIpAddress's string column): the table has one type for it
+            ctype = _DECLARED.get(_declared_columns(self.ms, self.log_type).get(r.name), ctype)
         if not r.steps:
             if ctype in ("string", "ip"):
                 return Slot(Term(col, "string", r.type if r.type != "unknown" else "string"),

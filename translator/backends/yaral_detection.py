@@ -327,6 +327,9 @@ class Lowering:
         op, v, cs = p.op, p.value, p.case_sensitive
         if op == "eq":
             if isinstance(v, Field):
+                if v.root == "element" or p.field.root == "element":
+                    raise Inexpressible(f"comparison with {v.dotted}", "two fields of array "
+                                        "elements: UDM keeps no element boundaries")
                 other = self.ref(v)
                 if not isinstance(other, Ref) or other.repeated or ref.repeated:
                     raise Inexpressible(f"comparison with {v.dotted}", "only single-valued fields")
