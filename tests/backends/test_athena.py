@@ -277,6 +277,19 @@ def test_json_values_through_int_float_len_and_json_parse():
         assert_agrees(Not(pred), events)
 
 
+def test_text_value_of_a_json_column_is_a_json_string():
+    # Duo's description, Box's additional_details: a JSON-typed field whose value is JSON
+    # written as text (rules json.loads it); the column holds that text as a JSON string
+    events = [ev(requestParameters=t) for t in ('{"a": "x"}', '"x"', "x", "")]
+    events += [ev(requestParameters={"a": "x"}), ev()]
+    doc = F(("requestParameters",))
+    for pred in [Predicate(doc.with_transform("json").with_transform("get", "a"), "eq", "x"),
+                 Predicate(doc, "eq", '{"a": "x"}'), Predicate(doc, "startswith", "{"),
+                 Predicate(doc, "truthy")]:
+        assert_agrees(pred, events)
+        assert_agrees(Not(pred), events)
+
+
 def test_get_transform_on_json_documents():
     events = [ev(userAgent=t) for t in ('{"a": "x"}', '{"a": null}', '{"b": 1}', '[1]', '"s"', "bad", '{"A": "x"}')]
     events += [ev(requestParameters={"doc": d}) for d in ({"a": "x"}, {"a": None}, {}, [], "x")] + [ev()]

@@ -55,7 +55,12 @@ def convert(value: Any, r: ResolvedField) -> Any:
     if value is None:
         return None
     if t == "json-string":
-        return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        # JSON text whose parse is the Panther value: a text value of a JSON-typed field is a
+        # JSON string (Duo's description holds JSON *as text*, which rules json.loads); a
+        # string-typed Panther field keeps its text, which the target parses as JSON
+        if isinstance(value, str) and r.type == "string":
+            return value
+        return json.dumps(value, sort_keys=True)
     if t == "bool":
         return _truthy_text(value)
     if t == "timestamp" and isinstance(value, (int, float)) and not isinstance(value, bool):
