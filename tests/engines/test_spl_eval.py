@@ -266,3 +266,13 @@ def test_stats_sum_and_no_by_over_no_events():
 
 def test_addition_with_a_zero_operand():
     assert run('search s="0" k="a" | eval x=1 + 0', EVENTS)[0]["x"] == 1
+
+
+def test_time_is_a_number():
+    # Search Reference "Use default fields": _time is the event's timestamp in UNIX time, so
+    # times copied by eval compare as numbers ("60" would sort after "120" as text)
+    events = [{"s": "0", "k": "a", "_time": 120}, {"s": "1", "k": "a", "_time": 60},
+              {"s": "1", "k": "a", "_time": 900}]
+    rows = run('search s="0" | eval T0=_time | fields T0, k | join type=inner max=0 k '
+               '[search s="1" | eval T1=_time | fields T1, k] | where T1 >= T0', events)
+    assert [r["T1"] for r in rows] == [900]

@@ -896,6 +896,8 @@ def event_row(event: dict) -> dict:
                 row[k] = _mvresult(vals)
         elif isinstance(v, dict):
             row[k] = json.dumps(v)
+        elif k == "_time" and isinstance(v, (int, float)) and not isinstance(v, bool):
+            row[k] = v  # "_time: the event's timestamp in UNIX time", a number (eval compares it so)
         else:
             row[k] = _text(v)
     return row
