@@ -239,3 +239,33 @@ def test_shlex_split_words_in_a_loop(tmp_path):
     '''
     out = check(tmp_path, src, SHELL_EVENTS)
     assert out.status == "exact", out.reasons
+
+
+def test_re_findall_counted_against_zero_is_a_search(tmp_path):
+    src = '''
+    import re
+    PATTERNS = [r"role/Admin.*", r"x*"]
+    ADMIN = re.compile(r"Admin$")
+    def rule(event):
+        arn = event.get("arn")
+        if len(re.findall(PATTERNS[0], arn)) > 0:
+            return False
+        if ADMIN.findall(arn):
+            return False
+        return len(re.findall(r"(\\d+)", arn, re.I)) == 0
+    '''
+    events = [{"arn": a} for a in ("arn:role/Admin1", "arn:user/Admin", "arn:user/bob",
+                                   "arn:user/42", "")] + [{"arn": None}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+
+
+def test_re_findall_items_are_reported(tmp_path):
+    src = '''
+    import re
+    def rule(event):
+        return re.findall(r"(\\d+)", event.get("arn", ""))[0] == "1"
+    '''
+    out = extract(tmp_path, src, events=[{"arn": "a1"}])
+    assert out.status != "exact"
+    assert any("re.findall" in r for r in out.reasons), out.reasons

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import shlex
 
-from ...model import Predicate
+from ...model import FALSE, Predicate
 from . import state
 from .errors import Unsupported, as_rule_error
-from .symbolic import Sym, Symbolic, decide, resolve
+from .symbolic import Sym, SymMatch, Symbolic, decide, resolve
+from .symlists import SymCount
 
 
 def _shlex_split(s, comments=False, posix=True):
@@ -30,6 +31,31 @@ def _shlex_split(s, comments=False, posix=True):
     return Sym(words, s.origin)
 
 
+class SymFindall(Symbolic):
+    """``re.findall(p, field)``: the list is non-empty exactly when ``re.search`` finds a match
+    (findall's first match is search's, an empty match included); its items, the captured
+    text, are not expressible."""
+
+    __slots__ = ("match",)
+
+    def __init__(self, match: SymMatch):
+        self.match = match
+
+    def describe(self) -> str:
+        return "the matches of a regex (re.findall)"
+
+    def truthy(self):
+        return self.match.truthy()
+
+    def is_true(self):
+        return FALSE  # a list is never `True`
+
+    def count(self) -> SymCount:
+        return SymCount(self)
+
+    __hash__ = Symbolic.__hash__
+
+
 TEXT_CALLS = {shlex.split: _shlex_split}
 
-__all__ = ["TEXT_CALLS"]
+__all__ = ["TEXT_CALLS", "SymFindall"]

@@ -26,7 +26,7 @@ from .iteration import (SKIP, Elements, element_outcomes, iteration_source, quan
                         refuse_raising_elements)
 from .ipaddrs import IP_CALLS, SymIP
 from .symlists import SymList, collect
-from .textcalls import TEXT_CALLS
+from .textcalls import TEXT_CALLS, SymFindall
 from .symbolic import (Cond, Lazy, Opaque, Sym, SymMatch, SymStr, Symbolic, cond, decide,
                        guard_value, is_true, resolve, truthy)
 
@@ -472,7 +472,7 @@ def _glob(name, pat):
 
 def _len(x):
     x = resolve(x)
-    if isinstance(x, SymList):
+    if isinstance(x, (SymList, SymFindall)):
         return x.count()
     if isinstance(x, Sym):
         guard_value(x.field, "len()")
@@ -723,6 +723,7 @@ _INTERCEPT: dict = {
     _json.loads: _json_loads, _fnmatch.fnmatch: _glob, _fnmatch.fnmatchcase: _glob,
     _re.match: functools.partial(_regex, "match"), _re.search: functools.partial(_regex, "search"),
     _re.fullmatch: functools.partial(_regex, "fullmatch"),
+    _re.findall: lambda pattern, s, flags=0: SymFindall(_regex("search", pattern, s, flags)),
     **IP_CALLS, **TEXT_CALLS,
     _time.time: _wallclock("time.time"),
 }
@@ -781,6 +782,8 @@ def call(f, *args, **kw):
     if owner is not None and not isinstance(owner, type):
         if isinstance(owner, _re.Pattern) and f.__name__ in ("match", "search", "fullmatch"):
             return _regex(f.__name__, owner, *args, **kw)
+        if isinstance(owner, _re.Pattern) and f.__name__ == "findall":
+            return SymFindall(_regex("search", owner, *args, **kw))
         if isinstance(owner, str) and f.__name__ == "join":
             return _join(owner, *args)
         if isinstance(owner, (Symbolic, SymbolicEvent)):
