@@ -269,3 +269,32 @@ def test_re_findall_items_are_reported(tmp_path):
     out = extract(tmp_path, src, events=[{"arn": "a1"}])
     assert out.status != "exact"
     assert any("re.findall" in r for r in out.reasons), out.reasons
+
+
+def test_default_that_is_another_event_value(tmp_path):
+    src = '''
+    def rule(event):
+        who = event.deep_get("user", "name", default=event.deep_get("user", "id", default="?"))
+        where = event.get("region", event.get("zone"))
+        return who == "root" or where == "eu"
+    '''
+    events = [{"user": {"name": "root"}}, {"user": {"name": None, "id": "root"}},
+              {"user": {"id": "root"}}, {"user": {"name": "bob", "id": "root"}}, {},
+              {"zone": "eu"}, {"region": None, "zone": "eu"}, {"region": "eu"},
+              {"region": "us", "zone": "eu"}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+
+
+def test_field_in_the_keys_or_values_of_a_constant_dict(tmp_path):
+    src = '''
+    NAMES = {"CreateUser": "iam", "DeleteUser": "iam"}
+    LEVELS = {"a": "high", "b": "low"}
+    def rule(event):
+        return event.get("eventName") in NAMES.keys() and event.get("level") in LEVELS.values()
+    '''
+    events = [{"eventName": "CreateUser", "level": "high"}, {"eventName": "iam", "level": "low"},
+              {"eventName": "DeleteUser", "level": "a"}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert condition(out) == 'eventName in ["CreateUser", "DeleteUser"]\nlevel in ["high", "low"]'

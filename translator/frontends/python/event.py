@@ -69,6 +69,12 @@ def _field(path: tuple, default: Any = None, on_null: bool = False) -> Field:
     return Field(tuple(spelled), d, on_null and d is not MISSING)
 
 
+def _or_event_default(f: Field, there: str, default: Symbolic) -> Any:
+    """``get(k, <event value>)`` (``there`` = "present": a null value is kept) or ``deep_get(...,
+    default=<event value>)`` (``there`` = "exists"): the field or the other value, by a fork."""
+    return Sym(f) if decide(Predicate(f, there)) else default
+
+
 class SymbolicEvent(Mapping):
     """What rule(event) receives during extraction."""
 
@@ -117,6 +123,8 @@ class SymbolicEvent(Mapping):
         key = resolve(key)
         if not isinstance(key, str):
             raise Unsupported("event.get()", "an event key that is not constant text")
+        if isinstance(resolve(default), Symbolic):
+            return _or_event_default(_field((key,)), "present", resolve(default))
         return Sym(_field((key,), default), raw_default=default)
 
     def deep_get(self, *keys, default=None):
@@ -125,6 +133,8 @@ class SymbolicEvent(Mapping):
             raise Unsupported("deep_get()", "a key that is not constant text")
         if not keys:
             return self
+        if isinstance(resolve(default), Symbolic):
+            return _or_event_default(_field(keys), "exists", resolve(default))
         return Sym(_field(keys, default, on_null=True), raw_default=default)
 
     def deep_walk(self, *keys, default=None, return_val="all"):
