@@ -518,7 +518,7 @@ class ExprLowerer:
                 value = (f'case(gettype({x}) == "bool", tolong(iff(tobool({x}), 1, 0)), '
                          f"gettype({x}) in {NUMERIC_TYPES}, tolong({x}), "
                          f'gettype({x}) == "string" and tostring({x}) matches regex '
-                         f'@"\A\s*[+-]?[0-9]+\s*\z", tolong(trim(@"\s+", tostring({x}))), '
+                         rf'@"\A\s*[+-]?[0-9]+\s*\z", tolong(trim(@"\s+", tostring({x}))), '
                          f"long(null))")
                 guards.append(f"isnotnull({value})")
                 return Term(value, "number", "number"), guards
