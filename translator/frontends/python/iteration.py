@@ -74,8 +74,13 @@ def _check_is_array(arr: Sym, f: Field, what: str) -> None:
     """A Quantifier iterates arrays only: refuse fields the tests show holding other values."""
     if f.transforms:
         return  # split/keys/values/pluck give lists; json/get documents: checked by shape
-    kinds = state.current().field_types(Field(arr.origin)) - {"null", "list"}
+    ctx = state.current()
+    seen = ctx.shape.types_of(arr.origin) - {"null"}
+    kinds = seen - {"list"}
     name = "the value deep_walk found" if f.root.startswith("pick:") else f.dotted
+    if not seen:
+        ctx.note(f"{what} over {name}: no test event holds a value there; read as an array "
+                 "(a text or object there would be iterated by Python, not by the query)")
     for kind in sorted(kinds):
         if kind in _NOT_ARRAYS:
             raise Unsupported(what, f"{name} is {_NOT_ARRAYS[kind]} in the tests' events")
