@@ -211,14 +211,3 @@ def test_target_limits_are_reported():
     assert any("different WithinTimeFrameMinutes" in p for p in problems["sequence_three"])
     assert "Absence" in problems["group_absence_counts"][0]  # emitted, reported partial
 
-
-def test_spl_sequence_compares_times_as_numbers():
-    # found by test_engine_agrees_with_reference_evaluator: B at minute 1 does not follow A at
-    # minute 2 ("60" >= "120" holds only as text)
-    rule = rule_of("sequence_three")
-    ro = [{"ID": "A", "Matches": {"p_alert_context.user": {"alice": [0], "bob": [2]}}},
-          {"ID": "B", "Matches": {"p_alert_context.user": {"bob": [1]}}},
-          {"ID": "C", "Matches": {"p_alert_context.actor": {"alice": [0], "bob": [1]}}}]
-    plan = plan_correlation(rule)
-    assert evaluate_correlation(rule.correlation, ro) is False
-    assert runner("spl")(plan, matches_of_test(plan, ro)) is False

@@ -889,11 +889,6 @@ def event_row(event: dict) -> dict:
     for k, v in event.items():
         if v is None:
             continue
-        if k == "_time" and isinstance(v, (int, float)) and not isinstance(v, bool):
-            # Splunk's _time is a number (epoch seconds), not text: `where T1 >= T0` over
-            # copies of it compares numerically ("60" >= "120" as text would hold)
-            row[k] = v
-            continue
         if isinstance(v, list):
             vals = [_text(x) if not isinstance(x, (dict, list)) else json.dumps(x)
                     for x in v if x is not None]
