@@ -123,3 +123,36 @@ def test_purity_is_read_from_the_source(tmp_path, body, pure):
     exec(compile(path.read_text(), str(path), "exec"), ns)
     f = ns["f"] if "f" in ns else ns["C"].f
     assert is_pure(f) is pure
+
+
+def test_loop_over_constants_returning_one_value_is_one_condition(tmp_path):
+    domains = [f"d{i}.example" for i in range(40)]
+    src = f'''
+    DOMAINS = set({domains!r})
+    def rule(event):
+        name = event.get("query")
+        if not name:
+            return False
+        for domain in DOMAINS:
+            if name.rstrip(".").endswith(domain):
+                return True
+        return False
+    '''
+    events = [{"query": "x.d3.example."}, {"query": "d39.example"}, {"query": "other.com"}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert out.paths <= 3  # 41 paths when each element's test forks
+
+
+def test_loop_over_constants_whose_order_matters_runs_as_python(tmp_path):
+    src = '''
+    def rule(event):
+        for kind, verdict in (("admin", True), ("adm", False)):
+            if kind in event.get("role", ""):
+                return verdict
+        return False
+    '''
+    events = [{"role": "admin"}, {"role": "adm"}, {"role": "x"}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert condition(out) == 'role contains "admin"'

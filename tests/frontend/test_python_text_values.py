@@ -175,3 +175,40 @@ def test_parsed_document_lists_compared_and_indexed(tmp_path):
               {"log": '{"ips": {"a": 1}}'}, {"log": "{}"}, {}]
     out = check(tmp_path, src, events)
     assert out.status == "exact"
+
+
+def test_pair_of_fields_in_a_set_of_pairs(tmp_path):
+    src = '''
+    PAIRS = {("excel.exe", "cmd.exe"), ("word.exe", "powershell.exe"), "not-a-pair"}
+    def rule(event):
+        parent = event.get("parent", "").lower()
+        return (parent, event.get("child")) in PAIRS or ("x", "y") in PAIRS
+    '''
+    events = [{"parent": "EXCEL.exe", "child": "cmd.exe"}, {"parent": "excel.exe", "child": "x"},
+              {"parent": "word.exe", "child": "powershell.exe"}, {"child": "cmd.exe"}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+
+
+def test_default_that_is_another_field(tmp_path):
+    helpers = {"actors": '''
+        from panther_base_helpers import deep_get
+        def actor(event):
+            return deep_get(event, "user", "name",
+                            default=deep_get(event, "user", "id", default="unknown"))
+    ''', "panther_base_helpers": '''
+        def deep_get(dictionary, *keys, default=None):
+            out = dictionary
+            for key in keys:
+                out = out.get(key, default) if hasattr(out, "get") else default
+            return default if out is None else out
+    '''}
+    src = '''
+    from actors import actor
+    def rule(event):
+        return actor(event) in ("root", "unknown") or event.get("a", event.get("b")) == "x"
+    '''
+    events = [{"user": {"name": "root"}}, {"user": {"name": None, "id": "root"}},
+              {"user": {"id": "bob"}}, {}, {"a": "x"}, {"b": "x"}, {"a": None, "b": "x"}]
+    out = check(tmp_path, src, events, helpers=helpers)
+    assert out.status == "exact"

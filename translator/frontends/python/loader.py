@@ -12,11 +12,12 @@ import types
 from pathlib import Path
 from typing import Any
 
+from ...model import MISSING, Predicate
 from . import tracer
 from .errors import TRACED_FILES, Unsupported
 from .event import SymbolicEvent
 from .rewrite import T, rewrite_source
-from .symbolic import Sym, Symbolic, resolve
+from .symbolic import Sym, Symbolic, decide, resolve
 
 _CODE_CACHE: dict = {}  # (path, mtime) -> code
 
@@ -79,6 +80,10 @@ def _sym_deep_get(original):
             for k in keys:
                 node = node.child(resolve(k))
             f = node.field
+            if isinstance(resolve(default), Symbolic):  # a default that is an event value
+                if f.transforms or f.default not in (MISSING, None):
+                    raise Unsupported("default", "a default that is itself an event value")
+                return Sym(f, node.origin) if decide(Predicate(f, "exists")) else default
             if default is not None:
                 if f.transforms:  # deep_get into a parsed JSON document
                     last = f.transforms[-1]

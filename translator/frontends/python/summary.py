@@ -23,7 +23,7 @@ from typing import Any
 from ...model import FALSE, TRUE, All, AnyOf, Expr, Not
 from . import state
 from .errors import PathLimit, Timeout, TRACED_FILES
-from .explore import Explorer, _fold, conj, disj, negate
+from .explore import Explorer, _fold, conj, disj, fold, negate
 from .facts import implied
 from .symbolic import Cond, Lazy, Sym, SymMatch, SymStr, cond, decide
 
@@ -305,6 +305,48 @@ def _shareable(v: Any) -> bool:
     if type(v) is Lazy or type(v) is tuple:
         return all(_shareable(x) for x in (v.values if type(v) is Lazy else v))
     return False
+
+
+def loop_over_constants(items: list, body, goes_on, return_tag) -> Any:
+    """``for x in CONSTANTS: if test(x, event): return V`` (a pure body): when every element's
+    body either goes on or returns the same constant V, and none raises or breaks, the loop
+    returns V iff some element's body does, whatever the order: one condition instead of a
+    fork per element. DIRECT otherwise (the loop then runs as Python runs it)."""
+    ctx = state.current()
+    facts = ctx.explorer.facts
+    runs = []
+    _ACTIVE[0] += 1
+    try:
+        for x in items:
+            sub = Explorer(MAX_SUMMARY_PATHS)
+            sub.base_facts = dict(facts)
+            runs.append(sub.run(lambda x=x: body(x)))
+    except Timeout:
+        raise
+    except PathLimit:  # too many paths, or a callee with side effects
+        return DIRECT
+    finally:
+        _ACTIVE[0] -= 1
+    value: Any = DIRECT
+    conditions = []
+    for outcomes in runs:
+        for o in outcomes:
+            if o.kind != "value":
+                return DIRECT
+            if goes_on(o.value):
+                continue
+            if not (type(o.value) is tuple and o.value[0] is return_tag):
+                return DIRECT  # break
+            v = o.value[1]
+            if v is not None and not isinstance(v, (bool, int, float, str)):
+                return DIRECT
+            if value is not DIRECT and (type(v) is not type(value) or v != value):
+                return DIRECT  # which element comes first would decide the value
+            value = v
+        conditions.append(fold(outcomes, lambda o: FALSE if goes_on(o.value) else TRUE))
+    if value is DIRECT:
+        return None  # no element's body ever returns: the loop just ends
+    return (return_tag, value) if decide(specialize(disj(*conditions), facts)) else None
 
 
 def _merge(outcomes: list, facts: dict):

@@ -658,6 +658,9 @@ class SymMatch(Symbolic):
 
     __hash__ = Symbolic.__hash__
 
+    def __getitem__(self, k):
+        raise Unsupported("match[...]", "using the text a regex matched or captured")
+
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)

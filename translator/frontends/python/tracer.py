@@ -149,9 +149,32 @@ def in_(a, b):
                 return cond(disj(Predicate(a.field, "null"), Predicate(a.field, "in", rest)))
             return cond(Predicate(a.field, "in", vals) if vals else FALSE)
         raise Unsupported("in", f"{a.describe()} in a {type(b).__name__}")
+    if type(a) is tuple and not isinstance(b, (Symbolic, str)) \
+            and any(isinstance(resolve(x), Symbolic) for x in a):
+        return _tuple_in(a, b)
     if isinstance(a, Symbolic) or isinstance(b, Symbolic):
         raise Unsupported("in", f"'in' between {_desc(a)} and {_desc(b)}")
     return a in b
+
+
+def _tuple_in(a: tuple, b):
+    """``(x, y) in {("a", "b"), ...}``: some constant tuple equals the values item by item."""
+    items = list(b.keys()) if isinstance(b, Mapping) else _ordered(b)
+    cases = []
+    for item in items:
+        if type(item) is not tuple or len(item) != len(a):
+            continue
+        parts = []
+        for mine, theirs in zip(a, item):
+            mine = resolve(mine)
+            if isinstance(mine, Symbolic):
+                parts.append(truthy(mine == theirs))
+            elif mine != theirs:
+                parts = None
+                break
+        if parts is not None:
+            cases.append(conj(*parts))
+    return cond(disj(*cases))
 
 
 def _desc(x) -> str:
@@ -340,6 +363,11 @@ def loop(iterable, body, pure: bool):
         return loop_over_elements(list(it.parts), body)
     if isinstance(it, Symbolic):
         iter(it)  # raises Unsupported naming the value
+    if pure and isinstance(it, (list, tuple, set, frozenset)) and len(it) > 1:
+        merged = summary.loop_over_constants(list(_stable_order(it)), body,
+                                             lambda r: r is None or r is CONTINUE, RETURN)
+        if merged is not summary.DIRECT:
+            return GO_ON if merged is None else merged
     for x in _stable_order(it):
         r = body(x)
         if r is None or r is CONTINUE:
