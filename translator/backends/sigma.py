@@ -168,6 +168,9 @@ class SigmaBackend:
     def translate(self, rule: Rule, mappings: MappingSet, options: BuildOptions | None = None
                   ) -> Translation:
         options = options or BuildOptions()
+        if rule.correlation is not None:
+            from .sigma_correlation import translate_correlation
+            return translate_correlation(self, rule, mappings, options)
         findings: list[Finding] = []
         expr = effective_detection(rule)
         if rule.analysis_type != "rule":

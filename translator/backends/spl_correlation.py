@@ -83,7 +83,8 @@ def _sequence(plan: CorrelationPlan, sources: list[str], start: str) -> str:
     stages = [_side(plan, 0, sources[0], start, None, None)]
     for i in range(1, len(plan.steps)):
         keyed = [t for t in plan.transitions if index[t.dst] == i and t.key_from is not None]
-        where = [f"T{i} >= T{i - 1}"]
+        # tonumber: a copied field may be text, and text orders lexically
+        where = [f"tonumber(T{i}) >= tonumber(T{i - 1})"]
         join = f"J{i}"
         if keyed:
             first = keyed[0]
@@ -96,7 +97,7 @@ def _sequence(plan: CorrelationPlan, sources: list[str], start: str) -> str:
         stages.append(f"join type=inner max=0 {join} [{sub}]")
         for t in plan.transitions:
             if index[t.dst] == i and t.within_minutes is not None:
-                where.append(f"T{i} <= T{index[t.src]} + {t.within_minutes * 60}")
+                where.append(f"tonumber(T{i}) <= tonumber(T{index[t.src]}) + {t.within_minutes * 60}")
         stages.append("where " + " AND ".join(where))
     return " | ".join(stages)
 

@@ -38,10 +38,9 @@ def structural_problems(plan: CorrelationPlan) -> list[str]:
         if any(t.key_from is None for t in plan.transitions):
             out.append("a transition without a join: YARA-L joins event variables through "
                        "match placeholders")
-        frames = {t.within_minutes for t in plan.transitions}
-        if len(frames) > 1:
-            out.append("transitions with different WithinTimeFrameMinutes: one match window "
-                       "bounds a whole YARA-L detection")
+        if len(plan.transitions) > 1 and any(t.within_minutes for t in plan.transitions):
+            out.append("time frames on several transitions: one match window bounds a whole "
+                       "YARA-L detection, not each transition")
         index = {s.id: i for i, s in enumerate(plan.steps)}
         linked = {index[t.dst] for t in plan.transitions}
         if any(i not in linked for i in range(1, len(plan.steps))):

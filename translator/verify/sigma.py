@@ -19,6 +19,7 @@ Validators: every validator pySigma and pysigma-validators-sigmahq install, minu
 from __future__ import annotations
 
 import json
+import datetime
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -313,13 +314,52 @@ def verify_rule(rule: Rule, translation: Translation, mappings: MappingSet) -> V
     return result
 
 
-def check(rule: Rule, translation: Translation, mappings: MappingSet) -> EngineReport:
+def run_correlation(plan, tm) -> bool:
+    """Whether the Sigma correlation fires on one test's matches (``TestMatches``): the
+    backend's own correlation documents over stand-in rules (one per step, matching log rows
+    with ``rulec_step``), converted by pysigma-backend-sqlite and run on the rows of the matches
+    inside the run's lookback window."""
+    from sigma.collection import SigmaCollection
+    from sigma.backends.sqlite import sqliteBackend
+
+    from ..backends.sigma import dump
+    from ..backends.sigma_correlation import correlation_docs
+
+    names = [f"rulec_step_{i}" for i in range(len(plan.steps))]
+    docs = [{"title": f"step {i}", "name": n, "status": "test", "logsource": {"product": "rulec"},
+             "detection": {"selection": {"rulec_step": str(i)}, "condition": "selection"}}
+            for i, n in enumerate(names)]
+    fields = {(i, c): c for i, s in enumerate(plan.steps) for _p, c, _f in s.keys}
+    header = {"title": "check", "status": "test", "level": "low"}
+    docs += correlation_docs(plan, "rulec_check", header, names, fields)
+    query = sqliteBackend(table="logs").convert(
+        SigmaCollection.from_yaml("---\n".join(dump(d) for d in docs)))[-1]
+    columns = sorted({c for _i, c in fields})
+    floor = tm.now - datetime.timedelta(minutes=plan.lookback_minutes)
+    conn = sqlite3.connect(":memory:")
+    try:
+        cols = ", ".join(_quote(c) + " TEXT" for c in ["rulec_step", "timestamp"] + columns)
+        conn.execute(f"CREATE TABLE logs ({cols})")
+        for i, s in enumerate(plan.steps):
+            for t, values in tm.rows.get(s.id, []):
+                if t < floor:
+                    continue  # before this run's time range
+                row = [str(i), t.strftime("%Y-%m-%d %H:%M:%S")] + [values.get(c) for c in columns]
+                conn.execute(f"INSERT INTO logs VALUES ({', '.join('?' * len(row))})", row)
+        return bool(conn.execute(query).fetchall())
+    finally:
+        conn.close()
+
+
+def check(rule: Rule, translation: Translation, mappings: MappingSet, options=None) -> EngineReport:
     """``rulec verify``'s protocol (translator/verify/base.py): validator issues count as
     syntax errors (the generated Sigma must be validator-clean), tests executed in SQLite."""
     import importlib.metadata as md
-    v = verify_rule(rule, translation, mappings)
     engine = "pySigma {} + pysigma-backend-sqlite {} on SQLite {}".format(
         md.version("pysigma"), md.version("pysigma-backend-sqlite"), sqlite3.sqlite_version)
+    if rule.correlation is not None:
+        return _check_correlation(rule, translation, mappings, options, engine)
+    v = verify_rule(rule, translation, mappings)
     report = EngineReport(rule.id, "sigma", engine, syntax_ok=v.syntax.clean,
                           syntax_errors=list(v.syntax.errors) + [f"validator {i}" for i in
                                                                  v.syntax.issues])
@@ -334,4 +374,27 @@ def check(rule: Rule, translation: Translation, mappings: MappingSet) -> EngineR
         if t.matched is not None and t.evaluator is not None and t.matched != t.evaluator:
             report.notes.append(f"{t.name!r}: SQLite {t.matched}, reference evaluator "
                                 f"{t.evaluator}")
+    return report
+
+
+def _check_correlation(rule: Rule, translation: Translation, mappings: MappingSet, options,
+                       engine: str) -> EngineReport:
+    """pySigma parses and resolves the correlation with the sub-rules' Sigma rules (errors
+    fail, validator issues are notes: SigmaHQ's conventions are about its repository), then
+    the correlation runs in SQLite on each test's matches (``run_correlation``)."""
+    from ..backends import get_backend
+    from ..model import _thaw
+    from .correlation import check_correlation
+
+    errors = None
+    notes = []
+    if options is not None:
+        subs = [options.rules[s["rule_id"]] for s in _thaw(rule.correlation)["steps"]
+                if s["rule_id"] in options.rules]
+        texts = [get_backend("sigma").translate(sub, mappings, options).query for sub in subs]
+        syntax = check_syntax("---\n".join([t for t in texts if t] + [translation.query]))
+        errors = list(syntax.errors)
+        notes = [f"validator {i}" for i in syntax.issues]
+    report = check_correlation(rule, "sigma", engine, run_correlation, errors)
+    report.notes.extend(notes)
     return report
