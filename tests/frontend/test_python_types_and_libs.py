@@ -298,3 +298,18 @@ def test_field_in_the_keys_or_values_of_a_constant_dict(tmp_path):
     out = check(tmp_path, src, events)
     assert out.status == "exact", out.reasons
     assert condition(out) == 'eventName in ["CreateUser", "DeleteUser"]\nlevel in ["high", "low"]'
+
+
+def test_tuple_of_event_values_in_a_set_of_pairs(tmp_path):
+    src = '''
+    PAIRS = {("winword.exe", "cmd.exe"), ("excel.exe", "powershell.exe"), ("x",)}
+    def rule(event):
+        parent = event.get("parent", "").lower()
+        child = event.get("child", "").lower().split("\\\\")[-1]
+        return (parent, child) in PAIRS
+    '''
+    events = [{"parent": "WINWORD.exe", "child": "C:\\\\w\\\\cmd.exe"},
+              {"parent": "winword.exe", "child": "powershell.exe"},
+              {"parent": "excel.exe", "child": "powershell.exe"}, {"parent": "x"}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
