@@ -76,13 +76,18 @@ _WORK: tuple | None = None
 
 def _translate_task(task: tuple[int, tuple[str, ...]]) -> tuple[int, list[Translation]]:
     index, targets = task
-    rules, mappings, options = _WORK
-    return index, [translate_one(get_backend(t), rules[index], mappings, options) for t in targets]
+    rules, mappings, options, keep = _WORK
+    out = [translate_one(get_backend(t), rules[index], mappings, options) for t in targets]
+    for t in out:
+        keep(index, t)
+    return index, out
 
 
 def _translate_all(rules: list[Rule], todo: dict[int, tuple[str, ...]], mappings,
-                   options: BuildOptions, jobs: int) -> dict[tuple[int, str], Translation]:
-    """Translate rule x target pairs, over ``jobs`` forked workers when there are enough.
+                   options: BuildOptions, jobs: int,
+                   keep=lambda index, translation: None) -> dict[tuple[int, str], Translation]:
+    """Translate rule x target pairs, over ``jobs`` forked workers when there are enough;
+    ``keep(index, translation)`` (the cache write) runs where the translation was made.
     Translation is rulec's own code (rule code never runs here), so plain workers suffice."""
     global _WORK
     done: dict[tuple[int, str], Translation] = {}
@@ -92,7 +97,7 @@ def _translate_all(rules: list[Rule], todo: dict[int, tuple[str, ...]], mappings
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        _WORK = (rules, mappings, options)
+        _WORK = (rules, mappings, options, keep)
         try:
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
                 for index, translations in pool.map(_translate_task, tasks, chunksize=4):
@@ -104,8 +109,9 @@ def _translate_all(rules: list[Rule], todo: dict[int, tuple[str, ...]], mappings
     for index, targets in tasks:
         for target in targets:
             if (index, target) not in done:
-                done[(index, target)] = translate_one(get_backend(target), rules[index],
-                                                      mappings, options)
+                t = translate_one(get_backend(target), rules[index], mappings, options)
+                keep(index, t)
+                done[(index, target)] = t
     return done
 
 
@@ -133,10 +139,11 @@ def build(compiled: Compiled, targets: list[str], mappings, mapping_hash: str,
             else:
                 keys[(i, target)] = key
                 todo[i] = todo.get(i, ()) + (target,)
-    for pair, t in _translate_all(compiled.rules, todo, mappings, options, jobs).items():
-        found[pair] = t
+    def keep(index: int, t: Translation) -> None:
         if not t.error:
-            cache.put("translate", keys[pair], _translation_to_json(t))
+            cache.put("translate", keys[(index, t.target)], _translation_to_json(t))
+
+    found.update(_translate_all(compiled.rules, todo, mappings, options, jobs, keep))
     for target in targets:
         backend = get_backend(target)
         per_target = [found[(i, target)] for i in range(len(compiled.rules))]

@@ -28,6 +28,10 @@ def test_parallel_and_serial_builds_are_identical(tmp_path, monkeypatch):
     assert files == sorted(p.relative_to(parallel) for p in parallel.rglob("*") if p.is_file())
     differ = [f for f in files if not filecmp.cmp(serial / f, parallel / f, shallow=False)]
     assert differ == []
+    # the workers wrote the translations they made to the cache, as one process does
+    cached = {jobs: sorted(p.name for p in (tmp_path / f"cache{jobs}" / "translate").iterdir())
+              for jobs in (1, 2)}
+    assert len(cached[2]) > build_mod.PARALLEL_MIN and cached[1] == cached[2]
 
 
 def _rules(n):

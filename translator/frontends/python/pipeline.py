@@ -235,7 +235,9 @@ def extract_tree(rules: list, loaded: Any, jobs: int = 2, progress=None,
     helpers = _EXTRACTOR.loader.helper_files
     warm_imports(list(helpers.values()) + [r.python_file for r in rules], set(helpers))
     load_data_models_cached(tuple(str(f) for f in loaded.data_model_files))
-    _EXTRACTOR.precompile([r.python_file for r in rules])
+    # Helpers and data models are shared by every child: compiled once here. Each rule file is
+    # used by one child only, so it is compiled there, in parallel.
+    _EXTRACTOR.precompile()
     results: list = [None] * len(rules)
     for index, real, ex, seconds in _run_batches(list(zip(rules, jobs_real)), jobs, batch_size):
         rule = rules[index]
