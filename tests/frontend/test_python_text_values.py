@@ -191,12 +191,13 @@ def test_pair_of_fields_in_a_set_of_pairs(tmp_path):
 
 
 def test_default_that_is_another_field(tmp_path):
+    # (helper modules get names of their own: the real rule's imports stay in sys.modules)
     helpers = {"actors": '''
-        from panther_base_helpers import deep_get
+        from coalesce_helpers import deep_get
         def actor(event):
             return deep_get(event, "user", "name",
                             default=deep_get(event, "user", "id", default="unknown"))
-    ''', "panther_base_helpers": '''
+    ''', "coalesce_helpers": '''
         def deep_get(dictionary, *keys, default=None):
             out = dictionary
             for key in keys:
