@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from translator.backends.sigma import BACKEND
@@ -120,7 +120,9 @@ REGEX_VALUES = st.text(st.sampled_from(list("aBbc._*\\'\"%\n é١0123") + ["\u00
                                     ("MULTILINE",), ("DOTALL",)]), REGEX_VALUES)
 def test_regex_translation_keeps_pythons_meaning_in_re2(pattern, flags, value):
     rx = translate_regex(pattern, flags)
-    assert not rx.problem, rx
+    if rx.problem:  # the one construct the generator builds that RE2 cannot say
+        assert "'$' followed by more pattern" in rx.problem, rx
+        return
     if any("word boundary" in w for w in rx.warnings):
         return
     mode = next((f for f in flags if f in ("match", "fullmatch")), "search")
@@ -137,4 +139,5 @@ def test_regex_translation_keeps_pythons_meaning_in_re2(pattern, flags, value):
 @settings(max_examples=40, deadline=None)
 @given(regexes(), REGEX_VALUES)
 def test_regex_predicates_run_through_sigma_and_sqlite(pattern, value):
+    assume(not translate_regex(pattern, ()).problem)  # reported, checked above
     sigma_agrees(Predicate(Field(("userAgent",)), "regex", pattern), {"userAgent": value})

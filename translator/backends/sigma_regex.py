@@ -171,6 +171,11 @@ def _rewrite(p: str, multiline: bool, ascii_only: bool, fullmatch: bool = False)
                 i += 1
             continue
         if c == "$" and not multiline:
+            # Python's $ is zero-width ("end, or before a final newline"); \n?\z consumes the
+            # newline, which is the same only where nothing follows in the branch (RE2 has no
+            # lookahead to say "before a newline" otherwise)
+            if not re.fullmatch(r"[)$]*(?:\|.*)?", p[i + 1:], re.DOTALL):
+                raise ValueError("'$' followed by more pattern has no RE2 equivalent")
             # fullmatch must end at the very end: a final newline is left unmatched in Python
             out.append(r"\z" if fullmatch else r"\n?\z")
         else:
