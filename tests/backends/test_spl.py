@@ -188,6 +188,19 @@ def test_collisions_name_fields_a_test_gives_different_values():
         "event_platform: event_platform='Win', event.event_platform='Mac'",)
 
 
+def test_list_or_object_defaults_decide_the_absent_case():
+    # deep_get(event, "requestParameters", "filter", default={}) and friends: no eval literal
+    # for {} or [], but what the predicate says of it is known: an absent value gives that
+    events = [{"requestParameters": {"filter": {"k": "v"}}}, {"requestParameters": {"filter": "x"}},
+              {"requestParameters": {"filter": None}}, {"requestParameters": {}}, {}]
+    for op, value in (("exists", None), ("eq", "x"), ("null", None), ("contains", "x")):
+        for on_null in (True, False):
+            f = F("requestParameters", "filter", default=(), default_on_null=on_null)
+            detection = Predicate(f, op, value)
+            agrees(detection, events if on_null else events[:2] + events[3:])
+            agrees(Not(detection), events if on_null else events[:2] + events[3:])
+
+
 def test_quantifiers_over_array_leaves():
     ev = [{"resources": [{"arn": "arn:a"}, {"arn": "arn:b"}]}, {"resources": [{"arn": "arn:a"}]},
           {"resources": []}, {}]

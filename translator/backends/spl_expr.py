@@ -427,6 +427,8 @@ class Lowering:
             from dataclasses import replace
             p = replace(p, field=replace(p.field, default=MISSING_SENTINEL,
                                          default_on_null=False))
+        if op != "member" and self._structured_default(p.field):
+            return self._with_structured_default(p)
         if op in ("exists", "null", "present", "truthy") and self._is_object(p.field):
             return self._object_presence(p)
         if op == "member":
@@ -507,6 +509,29 @@ class Lowering:
         if op in ("is_ip", "is_ipv4", "is_ipv6", "ip_private", "ip_public"):
             return f"({guard} AND {self._ip_class(op, x, p.field)})"
         raise Inexpressible(f"operator {op}", "no SPL form in rulec")
+
+    @staticmethod
+    def _structured_default(field: Field) -> bool:
+        return field.root == "event" and not field.transforms and \
+            field.default is not MISSING_SENTINEL and \
+            not isinstance(field.default, (str, int, float, bool, type(None)))
+
+    def _with_structured_default(self, p: Predicate) -> str:
+        """A list or object default (``deep_get(e, "a", default={})``) has no eval literal, but
+        what the predicate says of it is a constant Python decides here: a present value is
+        tested as it is, an absent one gives that constant."""
+        from dataclasses import replace
+        from ..evaluator import evaluate
+        bare = replace(p.field, default=MISSING_SENTINEL, default_on_null=False)
+        tested = self.predicate(replace(p, field=bare))
+        on_default = evaluate(p, {})
+        if on_default == evaluate(replace(p, field=bare), {}):
+            return tested  # the lowering already says that of an absent value
+        if not p.field.default_on_null:
+            self.warn(f"default of {p.field.dotted}", "Splunk cannot tell a JSON null from a "
+                      "missing key: the default also replaces null")
+        absent = self.predicate(Predicate(bare, "null"))
+        return f"({tested} OR {absent})" if on_default else f"(NOT {absent} AND {tested})"
 
     def _numeric_note(self, field: Field) -> None:
         self.warn(f"numeric comparison of {field.dotted}", "Splunk field values are text: "
