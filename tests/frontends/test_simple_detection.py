@@ -84,12 +84,18 @@ CASES = [
     ("IsGreaterThanOrEqual", 10, [(10, True), (9, False)]),
     ("IsGreaterThanOrEquals", 10, [(10, True), (9, False)]),
     ("IsLessThan", 10, [(9, True), (10, False), (None, False)]),
-    ("IsLessThanOrEqual", 10, [(10, True), (11, False)]),
+    # panther-core's <= is Python's: JSON true orders as 1, false as 0
+    ("IsLessThanOrEqual", 10, [(10, True), (11, False), (True, True)]),
     ("IsLessThanOrEquals", 10, [(10, True), (11, False)]),
     ("IsIPAddressInCIDR", "10.0.0.0/8", [("10.2.3.4", True), ("11.0.0.1", False),
                                          ("fd00::1", False), ("host", False)]),
     ("IsIPAddressNotInCIDR", "10.0.0.0/8", [("10.2.3.4", False), ("11.0.0.1", True),
                                             ("MISSING", True)]),
+    ("CIDRContainsIPAddresses", "10.0.0.0/8", [(["8.8.8.8", "10.2.3.4"], True),
+                                               (["8.8.8.8"], False), (None, False),
+                                               ("MISSING", False)]),
+    ("CIDRDoesNotContainIPAddresses", "10.0.0.0/8", [(["10.2.3.4"], False), ([], True),
+                                                     ("MISSING", True)]),
     ("Exists", None, [("x", True), ("", True), (None, False), ("MISSING", False)]),
     ("DoesNotExist", None, [("x", False), (None, True), ("MISSING", True)]),
     ("IsNull", None, [(None, True), ("MISSING", True), (0, False)]),
@@ -336,8 +342,8 @@ def test_inline_filter_conditions_are_known_conditions():
      "Detection[0].Values: a multi-key comparison takes exactly two keys, got 1"),
     ([{"Condition": "IsIn", "Values": [{"KeyPath": "a"}, {"KeyPath": "b"}]}],
      "Detection[0].Condition: condition 'IsIn' cannot compare two keys"),
-    ([{"KeyPath": "c", "Condition": "CIDRContainsIPAddresses", "Value": "1.2.3.4"}],
-     "Detection[0].Condition: condition 'CIDRContainsIPAddresses' is not supported"),
+    ([{"KeyPath": "c", "Condition": "CIDRContainsIPAddresses", "Value": "10.0.0.0/33"}],
+     "Detection[0].Value: CIDRContainsIPAddresses: '10.0.0.0/33' is not an IP network (CIDR)"),
     ([{"Enrichment": {"Table": "t", "Selector": "s"}, "Condition": "Exists"}],
      "Detection[0].Enrichment: Enrichment needs a non-empty string FieldPath"),
     ([], "Detection: empty list of match expressions"),
@@ -502,3 +508,23 @@ def test_nested_error_points_at_the_line_of_the_bad_key(tmp_path):
         f"{tmp_path / 'r.yml'}:17: error: DynamicSeverities[0].Conditions: empty list of match "
         "expressions",
     ]
+
+
+@pytest.mark.parametrize("negated", [False, True])
+def test_cidr_contains_ip_addresses(negated):
+    """The Value (a block) contains one of the event's addresses, as Panther's filter operator
+    contains_ip does (panther-core): any element in the block; a missing or null list is no
+    match (and the DoesNot form its negation)."""
+    cond = "CIDRDoesNotContainIPAddresses" if negated else "CIDRContainsIPAddresses"
+    expr = lower_detection([{"KeyPath": "p_any_ip_addresses", "Condition": cond,
+                             "Value": "10.0.0.0/8"}])
+    cases = [({"p_any_ip_addresses": ["8.8.8.8", "10.1.2.3"]}, True),
+             ({"p_any_ip_addresses": ["8.8.8.8"]}, False),
+             ({"p_any_ip_addresses": []}, False),
+             ({"p_any_ip_addresses": None}, False),
+             ({}, False),
+             ({"p_any_ip_addresses": ["2001:db8::1"]}, False)]
+    for event, contains in cases:
+        assert evaluate(expr, event) is (contains != negated), event
+    inline = lower_inline_filters([{"KeyPath": "ips", "Condition": cond, "Value": "10.0.0.0/8"}])
+    assert evaluate(inline, {}) is True  # inline filters pass without the key

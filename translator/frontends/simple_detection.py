@@ -77,6 +77,10 @@ _SCALAR = {
     "IsLessThanOrEqual": ("num", "le", False, True),
     "IsIPAddressInCIDR": ("cidr", "cidr", False, True),
     "IsIPAddressNotInCIDR": ("cidr", "cidr", True, True),
+    # the Value (a CIDR) contains one of the event's addresses (a list): Panther's filter
+    # operator contains_ip (panther-core) - null/missing is no match, any element in the block
+    "CIDRContainsIPAddresses": ("cidr", "cidr_contains", False, True),
+    "CIDRDoesNotContainIPAddresses": ("cidr", "cidr_contains", True, True),
     "IsIn": ("list", "in", False, True),
     "IsNotIn": ("list", "in", True, True),
     "Exists": ("none", "exists", False, True),
@@ -105,12 +109,6 @@ _ALIASES = {"IsGreaterThanOrEquals": "IsGreaterThanOrEqual",
 _QUANTIFIERS = {"AnyElement": "any", "AllElements": "all", "OnlyOneElement": "one",
                 "NoElement": "none"}
 _ABSOLUTE = {"AlwaysTrue": TRUE, "AlwaysFalse": FALSE}
-# Documented, but what they compare is not: an event CIDR against given addresses (any? all?).
-_UNSUPPORTED = {
-    "CIDRContainsIPAddresses": "its semantics (which addresses, any or all) are not documented",
-    "CIDRDoesNotContainIPAddresses": "its semantics (which addresses, any or all) are not "
-                                     "documented",
-}
 CONDITIONS = tuple(_SCALAR) + tuple(_ALIASES) + tuple(_QUANTIFIERS) + tuple(_ABSOLUTE)
 # The conditions Panther lists for InlineFilters.
 INLINE_FILTER_CONDITIONS = (
@@ -118,6 +116,7 @@ INLINE_FILTER_CONDITIONS = (
     "IsLessThan", "IsLessThanOrEqual", "IsLessThanOrEquals", "Contains", "DoesNotContain",
     "StartsWith", "EndsWith", "IsIPAddressInCIDR", "IsIPAddressNotInCIDR", "IsIn", "IsNotIn",
     "IsIPAddressPublic", "IsIPAddressPrivate", "IsNullOrEmpty", "IsNotNullOrEmpty",
+    "CIDRContainsIPAddresses", "CIDRDoesNotContainIPAddresses",
 )
 _MULTI_KEY_KINDS = ("any", "str", "num")
 _DUAL = {"exists": "null", "null": "exists"}
@@ -296,6 +295,10 @@ def _predicate(field: Field, op: str, value: Any, negated: bool, case_sensitive:
     if op == "null_or_empty":
         pred: Any = AnyOf((Predicate(field, "null"),
                            Predicate(field.with_transform("len"), "eq", 0)))
+    elif op == "cidr_contains":
+        # an element that is itself a CIDR block is tested for inclusion in Value (Panther's
+        # operator asks for overlap: the same for addresses, which the condition names)
+        pred = Quantifier("any", field, Predicate(Field((), root="element"), "cidr", value))
     else:
         pred = Predicate(field, op, value if op not in (
             "exists", "null", "is_ip", "is_ipv4", "is_ipv6", "ip_public", "ip_private") else None,
@@ -317,8 +320,6 @@ def _condition_name(node: dict, ctx: _Ctx) -> str:
     cctx = ctx.key(node, "Condition")
     if not isinstance(cond, str):
         raise cctx.error(f"Condition must be a string, got {_type_name(cond)}")
-    if cond in _UNSUPPORTED:
-        raise cctx.error(f"condition {cond!r} is not supported: {_UNSUPPORTED[cond]}")
     allowed = INLINE_FILTER_CONDITIONS if ctx.inline else CONDITIONS
     if cond not in allowed:
         if ctx.inline and cond in CONDITIONS:
