@@ -90,12 +90,24 @@ WITH step_0 AS (
           )
           OR (
             (
-              REGEXP_LIKE(JSON_FORMAT(JSON_EXTRACT(x1, '$.fromPort')), '^-?[0-9]')
-              AND TRY_CAST(JSON_EXTRACT_SCALAR(x1, '$.fromPort') AS DOUBLE) <= 22
+              (
+                REGEXP_LIKE(JSON_FORMAT(JSON_EXTRACT(x1, '$.fromPort')), '^-?[0-9]')
+                AND TRY_CAST(JSON_EXTRACT_SCALAR(x1, '$.fromPort') AS DOUBLE) <= 22
+              )
+              OR (
+                JSON_FORMAT(JSON_EXTRACT(x1, '$.fromPort')) IN ('true', 'false')
+                AND CASE WHEN JSON_FORMAT(JSON_EXTRACT(x1, '$.fromPort')) = 'true' THEN 1 ELSE 0 END <= 22
+              )
             )
             AND (
-              REGEXP_LIKE(JSON_FORMAT(JSON_EXTRACT(x1, '$.toPort')), '^-?[0-9]')
-              AND TRY_CAST(JSON_EXTRACT_SCALAR(x1, '$.toPort') AS DOUBLE) >= 22
+              (
+                REGEXP_LIKE(JSON_FORMAT(JSON_EXTRACT(x1, '$.toPort')), '^-?[0-9]')
+                AND TRY_CAST(JSON_EXTRACT_SCALAR(x1, '$.toPort') AS DOUBLE) >= 22
+              )
+              OR (
+                JSON_FORMAT(JSON_EXTRACT(x1, '$.toPort')) IN ('true', 'false')
+                AND CASE WHEN JSON_FORMAT(JSON_EXTRACT(x1, '$.toPort')) = 'true' THEN 1 ELSE 0 END >= 22
+              )
             )
           )
         )

@@ -37,11 +37,21 @@ WHERE
     eventsource = 's3.amazonaws.com'
     AND eventname = 'GetObject'
     AND (
-      REGEXP_LIKE(
-        JSON_FORMAT(JSON_EXTRACT(additionaleventdata, '$.bytesTransferredOut')),
-        '^-?[0-9]'
+      (
+        REGEXP_LIKE(
+          JSON_FORMAT(JSON_EXTRACT(additionaleventdata, '$.bytesTransferredOut')),
+          '^-?[0-9]'
+        )
+        AND TRY_CAST(JSON_EXTRACT_SCALAR(additionaleventdata, '$.bytesTransferredOut') AS DOUBLE) > 1073741824
       )
-      AND TRY_CAST(JSON_EXTRACT_SCALAR(additionaleventdata, '$.bytesTransferredOut') AS DOUBLE) > 1073741824
+      OR (
+        JSON_FORMAT(JSON_EXTRACT(additionaleventdata, '$.bytesTransferredOut')) IN ('true', 'false')
+        AND CASE
+          WHEN JSON_FORMAT(JSON_EXTRACT(additionaleventdata, '$.bytesTransferredOut')) = 'true'
+          THEN 1
+          ELSE 0
+        END > 1073741824
+      )
     )
     AND JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.bucketName')) <> 'null'
     AND (

@@ -341,3 +341,32 @@ def test_chained_get_with_empty_dict_default():
     for pred in [Predicate(f, "eq", False), Predicate(f, "null")]:
         assert_agrees(pred, events)
         assert_agrees(Not(pred), events)
+
+
+def test_booleans_order_as_numbers_like_python():
+    """Python (and Panther's comparison operators, panther-core) order true/false as 1/0:
+    a JSON boolean and a boolean column compare so on DuckDB too."""
+    from translator.backends.base import BuildOptions
+    from translator.mapping import load_mappings
+    from translator.model import Field, Predicate, Rule, RuleTest
+    from translator.verify.athena import check
+    ms = load_mappings()
+    rules = [
+        Rule("Probe.JsonBool", log_types=("AWS.CloudTrail",),
+             detection=Predicate(Field(("requestParameters", "flag")), "le", 0),
+             tests=(RuleTest.make("false", True, {"requestParameters": {"flag": False}}),
+                    RuleTest.make("true", False, {"requestParameters": {"flag": True}}),
+                    RuleTest.make("minus", True, {"requestParameters": {"flag": -1}}),
+                    RuleTest.make("text", False, {"requestParameters": {"flag": "x"}}))),
+        Rule("Probe.BoolColumn", log_types=("Okta.SystemLog",),
+             detection=Predicate(Field(("securityContext", "isProxy")), "gt", 0),
+             tests=(RuleTest.make("true", True, {"securityContext": {"isProxy": True}}),
+                    RuleTest.make("false", False, {"securityContext": {"isProxy": False}}),
+                    RuleTest.make("missing", False, {}))),
+    ]
+    for rule in rules:
+        from translator.backends.athena import translate
+        t = translate(rule, ms, BuildOptions())
+        assert t.verdict == "exact", t.findings
+        report = check(rule, t, ms)
+        assert report.executed and all(x.agrees for x in report.tests), report.tests

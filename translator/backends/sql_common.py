@@ -865,13 +865,22 @@ class Lowering:
                 return exp.false()
             return _and(s.guard, cls(this=s.expr, expression=exp.Literal.string(value)))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            # Python (and Panther's comparison operators) order true/false as 1/0
             if v.kind == "boolean":
-                self.report("ordering comparison of a boolean with a number")
-                return None
+                return _and(v.guard, exp.Not(this=exp.Is(this=v.expr.copy(), expression=exp.Null())),
+                            cls(this=exp.cast(v.expr.copy(), "integer"), expression=_lit(value)))
             n = self.as_number(v)
             if n is None:
                 return exp.false()
-            return _and(n.guard, cls(this=n.expr, expression=_lit(value)))
+            number = _and(n.guard, cls(this=n.expr, expression=_lit(value)))
+            if v.kind != "json":
+                return number
+            as_int = exp.Case(ifs=[exp.If(this=exp.EQ(this=self.jtext(v).copy(),
+                                                      expression=exp.Literal.string("true")),
+                                          true=exp.Literal.number(1))], default=exp.Literal.number(0))
+            boolean = _and(v.guard.copy() if v.guard is not None else None,
+                           self.j_is(v, "boolean"), cls(this=as_int, expression=_lit(value)))
+            return _or(number, boolean)
         self.report(f"ordering comparison with a {type(value).__name__}")
         return None
 
