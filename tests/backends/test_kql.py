@@ -325,3 +325,19 @@ def test_duckdb_case_insensitive_columns():
     assert _duckdb_columns([("Type", "string"), ("type", "string"), ("a", "real")]) == \
         [("type", "string"), ("a", "real")]
     assert "case-insensitive" in _duckdb_columns([("Id", "string"), ("id", "string")])
+
+
+def test_json_booleans_order_as_numbers_like_python():
+    """Python (and Panther's comparison operators, panther-core) order true/false as 1/0."""
+    from translator.mapping import load_mappings
+    from translator.model import Field, Predicate, Rule, RuleTest
+    from translator.verify.kql import execute, lower_rule
+    ms = load_mappings()
+    rule = Rule("Probe.JsonBool", log_types=("AWS.CloudTrail",),
+                detection=Predicate(Field(("requestParameters", "flag")), "le", 0),
+                tests=(RuleTest.make("false", True, {"requestParameters": {"flag": False}}),
+                       RuleTest.make("true", False, {"requestParameters": {"flag": True}}),
+                       RuleTest.make("minus", True, {"requestParameters": {"flag": -1}}),
+                       RuleTest.make("text", False, {"requestParameters": {"flag": "x"}})))
+    results, why = execute(rule, lower_rule(rule, ms), ms)
+    assert not why and all(r.agrees for r in results), (why, results)

@@ -743,7 +743,9 @@ class ExprLowerer:
             if t.kind == "bool":
                 return f"(toint({x}) {sym} {lit})"
             if t.kind == "dynamic":
-                return (f"(gettype({x}) in {NUMERIC_TYPES} and todouble({x}) {sym} {lit})")
+                # JSON true/false order as 1/0, as in Python (and Panther's operators)
+                return (f"((gettype({x}) in {NUMERIC_TYPES} and todouble({x}) {sym} {lit})"
+                        f" or (gettype({x}) == \"bool\" and toint(tobool({x})) {sym} {lit}))")
             return "false"
         if isinstance(v, str):
             g: list[str] = []
