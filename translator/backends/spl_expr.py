@@ -536,7 +536,8 @@ class Lowering:
     def _numeric_note(self, field: Field) -> None:
         self.warn(f"numeric comparison of {field.dotted}", "Splunk field values are text: "
                   "tonumber() also accepts a number written as a string, which Python would "
-                  "not compare with a number")
+                  "not compare with a number, and gives null for a JSON true/false, which "
+                  "Python orders as 1/0")
 
     def _eq(self, v: Value, x: str, guard: str, p: Predicate) -> str:
         val = p.value

@@ -404,14 +404,18 @@ class Lowering:
                                     "types cannot state (text value or transformed field)")
             sym = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}[op]
             if ref.type in NUMERIC:
+                self.note(f"{p.field.dotted} {op} {v!r}", "a JSON true/false in this field: "
+                          "Python orders it as 1/0, a UDM number field holds no boolean",
+                          "warning")
                 return f"{a} {sym} {v}"
             if ref.type != "string" or ref.repeated:
                 raise Inexpressible(f"{p.field.dotted} {op} {v!r}", f"an order comparison on a "
                                     f"{ref.type} UDM field")
             # a number kept as text (labels): cast.as_float reads "" and non-numbers as 0
             self.note(f"{p.field.dotted} {op} {v!r}", "compared as cast.as_float(text): text "
-                      "that is not a number reads as 0 (Python would not match it), floats keep "
-                      "7 digits", "warning")
+                      "that is not a number reads as 0 (Python would not match it; a JSON "
+                      "true/false, which Python orders as 1/0, too), floats keep 7 digits",
+                      "warning")
             return f"cast.as_float({a}) {sym} {v}"
         if op in ("cidr", "ip_private"):
             nets = _private_networks() if op == "ip_private" else (
