@@ -319,6 +319,23 @@ def test_untyped_entry_of_a_typed_column_uses_the_tables_type(ms, kusto):
     assert v.agrees, [(t.name, t.expected, t.matched, t.evaluator) for t in v.tests]
 
 
+def test_columns_read_only_by_the_title_are_in_the_table(ms, kusto):
+    """A legacy _CL table's schema is the columns the query reads: a column only the title
+    reads (SlackAudit_CL's entity_app_name_s) must be registered too, or Kusto reports KS142."""
+    from translator.verify.kql import verify_rules
+
+    expr = P(Field(("action",)), "eq", "app_installed")
+    tests = (RuleTest.make("installed", True, {"action": "app_installed",
+                                               "entity": {"app": {"name": "x"}}}),
+             RuleTest.make("other", False, {"action": "user_login"}))
+    rule = Rule(id="Test.KQL.SlackTitle", log_types=("Slack.AuditLogs",), detection=expr,
+                tests=tests, title=Template(("App ", Field(("entity", "app", "name")))))
+    (v,) = verify_rules([rule], ms, session=kusto)
+    assert "entity_app_name_s" in v.query
+    assert v.syntax_ok, (v.diagnostics, v.query)
+    assert v.agrees, [(t.name, t.expected, t.matched, t.evaluator) for t in v.tests]
+
+
 def test_duckdb_case_insensitive_columns():
     from translator.verify.kql import _duckdb_columns
 

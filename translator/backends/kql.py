@@ -153,6 +153,7 @@ def lower_rule(rule: Rule, ms: MappingSet, strict: bool = False) -> Lowered:
             continue
         b, lowerer = lowered_branch
         _alert_columns(rule, ms, lowerer, b, out)
+        record_columns(out, b.table, lowerer)  # the title's and details' columns as well
         branches.append(b)
     if not branches:
         if not rule.log_types:
@@ -202,11 +203,17 @@ def lower_branch(ms: MappingSet, log_type: str, detection, strict: bool,
     if drop:
         b.lines.append(f"| project-away {', '.join(drop)}")
     out.tables[table] = log_type
-    # several rules (a correlation's steps) may read the same table: their columns add up
+    record_columns(out, table, lowerer)
+    return b, lowerer
+
+
+def record_columns(out: "Lowered", table: str, lowerer: ExprLowerer) -> None:
+    """The columns ``lowerer`` has read so far, as the table must have them (a legacy ``_CL``
+    table grows a column per field: its schema is open). Several rules (a correlation's steps)
+    may read the same table: their columns add up."""
     out.columns.setdefault(table, {}).update(
         {name: KUSTO_TYPES.get(t, "dynamic") for name, t in lowerer.columns.items()
          if t not in ("constant", "composite")})
-    return b, lowerer
 
 
 def _alert_columns(rule: Rule, ms: MappingSet, lowerer: ExprLowerer, b: Branch, out: Lowered) -> None:
