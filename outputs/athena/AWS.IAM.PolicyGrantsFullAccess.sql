@@ -3,7 +3,6 @@
 -- source: rules/aws_cloudtrail/aws_iam_policy_grants_full_access.yml (sha256 8f6b92f3e7db13780d8e66e54498220fcbe4198da0062c60127d89d0f30dcea3)
 -- dialect: athena
 -- verdict: partial
--- not translated: operator is_type has no SQL form yet
 -- not translated: get() with a non-text default before other transforms
 -- caveat: JSON keys are matched case-sensitively in SQL; Python falls back to a case-insensitive key lookup
 -- caveat: json.loads() accepts NaN/Infinity, which SQL JSON parsers reject
@@ -78,12 +77,52 @@ WHERE
     )
     AND (
       (
-        NULL /* rulec: not translated: operator is_type has no SQL form yet */
+        (
+          (
+            STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
+            AND NOT TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))) IS NULL
+            AND JSON_EXTRACT(
+              TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
+              '$.Statement'
+            ) IS NULL
+          )
+          OR (
+            STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
+            AND STARTS_WITH(
+              JSON_FORMAT(
+                JSON_EXTRACT(
+                  TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
+                  '$.Statement'
+                )
+              ),
+              '['
+            )
+          )
+        )
         AND NULL /* rulec: not translated: get() with a non-text default before other transforms */
       )
       OR (
         NOT COALESCE(
-          NULL /* rulec: not translated: get() with a non-text default before other transforms */,
+          (
+            STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
+            AND NOT TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))) IS NULL
+            AND JSON_EXTRACT(
+              TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
+              '$.Statement'
+            ) IS NULL
+          )
+          OR (
+            STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(requestparameters, '$.policyDocument')), '"')
+            AND STARTS_WITH(
+              JSON_FORMAT(
+                JSON_EXTRACT(
+                  TRY(JSON_PARSE(JSON_EXTRACT_SCALAR(requestparameters, '$.policyDocument'))),
+                  '$.Statement'
+                )
+              ),
+              '['
+            )
+          ),
           FALSE
         )
         AND (

@@ -370,3 +370,46 @@ def test_booleans_order_as_numbers_like_python():
         assert t.verdict == "exact", t.findings
         report = check(rule, t, ms)
         assert report.executed and all(x.agrees for x in report.tests), report.tests
+
+
+KIND_SETS = [("str",), ("int",), ("float",), ("bool",), ("dict",), ("list",), ("null",),
+             ("bool", "int"), ("int", "float"), ("str", "null"), ("dict", "list")]
+
+
+@pytest.mark.parametrize("kinds", KIND_SETS)
+def test_is_type_on_json_values_follows_python_kinds(kinds):
+    values = ("22", 22, -3, 22.0, 1e20, -0.5, True, False, None, [], [1], {}, {"a": 1}, "")
+    events = [ev(requestParameters={"port": v}) for v in values]
+    events += [ev(requestParameters={}), ev(), ev(requestParameters={"items": [1, "a", 2.5, None, {}]})]
+    pred = P("requestParameters.port", "is_type", kinds)
+    assert_agrees(pred, events)
+    assert_agrees(Not(pred), events)
+    for kind in ("any", "all"):
+        q = Quantifier(kind, F(("requestParameters", "items")), Predicate(F((), root="element"), "is_type", kinds))
+        assert_agrees(q, events)
+        assert_agrees(Not(q), events)
+
+
+@pytest.mark.parametrize("kinds", KIND_SETS)
+def test_is_type_on_typed_columns_is_decided_by_the_column_type(kinds):
+    events = [ev(readOnly=True), ev(readOnly=None), ev(userIdentity={"type": "Root"}),
+              ev(resources=[{"arn": "a"}]), ev(eventName="x"), ev(eventName=None)]
+    for path in ("eventName", "readOnly", "userIdentity", "resources"):
+        assert_agrees(P(path, "is_type", kinds), events)
+        assert_agrees(Not(P(path, "is_type", kinds)), events)
+
+
+def test_is_type_int_or_float_alone_on_a_double_column_is_reported():
+    rule = Rule(id="T", log_types=("AWS.CloudTrail",), detection=P("p_schema_version", "is_type", ("int",)))
+    q = build_query(rule, mapping())
+    assert q.verdict != "exact" and any("int vs float" in r for r in q.reasons)
+    both = Rule(id="T", log_types=("AWS.CloudTrail",),
+                detection=P("p_schema_version", "is_type", ("int", "float")))
+    assert build_query(both, mapping()).verdict == "exact"
+
+
+@pytest.mark.parametrize("kinds", [("dict",), ("null",), ("list", "str")])
+def test_is_type_of_parsed_json_text(kinds):
+    events = [ev(requestParameters={"doc": d}) for d in ('{"a":1}', "[1]", "null", '"s"', "7")]
+    events += [ev(requestParameters={"doc": 7}), ev()]
+    assert_agrees(Predicate(F(("requestParameters", "doc")).with_transform("json"), "is_type", kinds), events)

@@ -697,6 +697,8 @@ class Lowering:
                                             expression=exp.Null()))
                        for c in v.dtype.expressions if isinstance(c, exp.ColumnDef)]
             return _or(*members) if members else exp.false()
+        if op == "is_type":
+            return self._is_type(v, tuple(value or ()), p.field.dotted)
         if v.kind in ("timestamp", "struct", "other") and op not in ("exists", "null", "present"):
             self.report(f"{p.field.dotted}: {op} on a {v.kind} column (Python sees "
                         f"{'text' if v.kind == 'timestamp' else 'a dict'})")
@@ -854,6 +856,49 @@ class Lowering:
             return _and(_not(falsy), _not(exp.Coalesce(this=zero, expressions=[exp.false()])))
         self.report(f"truthiness of a {v.kind} value")
         return None
+
+    def _is_type(self, v: Val, kinds: tuple, dotted: str) -> exp.Expression | None:
+        """Python's kind of a present value (missing / SQL NULL is decided by the caller). JSON
+        text: from the canonical text of the value (json_format: ``"`` string, ``{`` dict,
+        ``[`` list, digits without ``.``/exponent an int); a typed column: from its type."""
+        if v.kind == "json":
+            if not self._check_json_path(v):
+                return None
+            text = self.jtext(v)
+            number = r"^-?[0-9]+$" if "int" in kinds else r"^-?[0-9]+[.eE]"
+            tests = {"str": self.j_is(v, "string"), "bool": self.j_is(v, "boolean"),
+                     "list": self.j_is(v, "array"),
+                     "dict": _fn("starts_with", text, exp.Literal.string("{")),
+                     "null": exp.EQ(this=text, expression=exp.Literal.string("null"))}
+            terms = [tests[k] for k in kinds if k in tests]
+            if "int" in kinds and "float" in kinds:
+                terms.append(self.j_is(v, "number"))
+            elif "int" in kinds or "float" in kinds:
+                self.caveat(f"{dotted}: int vs float from the JSON number's text; an integer "
+                            "beyond 64 bits may be re-rendered as a float by the SQL engine")
+                terms.append(exp.RegexpLike(this=self.jtext(v), expression=exp.Literal.string(number)))
+            return _or(*terms)
+        if v.kind == "number" and v.dtype is not None:
+            integral = v.dtype.this.name in ("BIGINT", "INT", "SMALLINT", "TINYINT", "UBIGINT",
+                                             "UINT", "USMALLINT", "UTINYINT")
+            if integral:
+                python_kind = "int"
+            elif ("int" in kinds) == ("float" in kinds):
+                python_kind = "int" if "int" in kinds else "float"
+            else:
+                self.report(f"{dotted}: is_type int vs float on a {v.dtype.sql()} column (the "
+                            "column does not keep whether the event held 1 or 1.0)")
+                return None
+        else:
+            python_kind = {"string": "str", "timestamp": "str", "boolean": "bool", "array": "list",
+                           "struct": "dict"}.get(v.kind)
+            if python_kind is None:
+                self.report(f"{dotted}: is_type on a {v.kind} value")
+                return None
+        decided = python_kind in kinds
+        self.caveat(f"{dotted}: is_type decided by the column type ({python_kind} when present: "
+                    f"{'always' if decided else 'never'} {'/'.join(kinds)})")
+        return exp.Not(this=exp.Is(this=v.expr, expression=exp.Null())) if decided else exp.false()
 
     def _compare(self, v: Val, op: str, value: Any) -> exp.Expression:
         cls = {"gt": exp.GT, "ge": exp.GTE, "lt": exp.LT, "le": exp.LTE}[op]
