@@ -142,6 +142,13 @@ CASES = [
      [{"sourceIPAddress": "10.1.2.3"}, {"sourceIPAddress": "11.1.2.3"}, {}], [True, False, False],
      "ipv4_is_in_range"),
 ]
+TYPED_EVENTS = [{"requestParameters": {"v": x}} for x in
+                ("22", 22, 22.0, 1e20, -0.5, True, None, [], [1], {}, {"a": 1}, "")] + [{"requestParameters": {}}, {}]
+for _kinds in [("str",), ("int",), ("float",), ("bool", "int"), ("dict",), ("list",), ("null",), ("str", "null")]:
+    CASES.append((f"is_type_{'_'.join(_kinds)}", P(V, "is_type", _kinds), TYPED_EVENTS, None, ""))
+    CASES.append((f"not_is_type_{'_'.join(_kinds)}", Not(P(V, "is_type", _kinds)), TYPED_EVENTS, None, ""))
+CASES.append(("is_type_bool_column", P(Field(("readOnly",)), "is_type", ("bool",)),
+              [{"readOnly": False}, {"readOnly": None}, {}], [True, False, False], ""))
 CASE_IDS = [c[0] for c in CASES]
 RULES = {name: rule_of(name, expr, events, exp) for name, expr, events, exp, _ in CASES}
 
@@ -358,3 +365,12 @@ def test_json_booleans_order_as_numbers_like_python():
                        RuleTest.make("text", False, {"requestParameters": {"flag": "x"}})))
     results, why = execute(rule, lower_rule(rule, ms), ms)
     assert not why and all(r.agrees for r in results), (why, results)
+
+
+def test_is_type_int_or_float_alone_on_a_number_column_is_inexpressible():
+    from translator.backends.kql_lower import ExprLowerer as Lowerer, Term
+    from translator.backends.kql_text import Inexpressible
+    assert Lowerer._is_type(Term("X", "number", "float"), ("int", "float")) == "true"
+    assert Lowerer._is_type(Term("X", "bool", "boolean"), ("int",)) == "false"
+    with pytest.raises(Inexpressible):
+        Lowerer._is_type(Term("X", "number", "float"), ("int",))

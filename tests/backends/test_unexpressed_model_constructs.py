@@ -1,5 +1,6 @@
 """Model constructs backends do not all express yet: the ``is_type`` predicate (Python isinstance()
-on an event value; Athena translates it, tests/backends/test_athena.py), the ``ip_network`` transform and the ``concat`` transform (text around a field). Every backend reports them on the rule (a
+on an event value; Athena and KQL translate it,
+tests/backends/test_athena.py and test_kql.py), the ``ip_network`` transform and the ``concat`` transform (text around a field). Every backend reports them on the rule (a
 Finding) until it learns to express them: never a crash, never a drop."""
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ UNEXPRESSED = [
                                                 SLASH_USER))))),
 ]
 # (target, construct) pairs a backend now expresses exactly.
-TRANSLATED = {("athena", "is_type")}
+TRANSLATED = {("athena", "is_type"), ("kql", "is_type")}
 
 
 @pytest.mark.parametrize("target", list(TARGETS))

@@ -34,6 +34,9 @@ from .sigma_regex import translate as python_regex_to_re2
 TARGET = "sentinel"
 NUMERIC_TYPES = '("int", "long", "real", "double", "decimal")'
 _DYNAMIC_COLUMN_TYPES = ("object", "array", "json", "any", "json-string", "unknown")
+# Python kinds (model.JSON_KINDS) as gettype() names a dynamic value's type.
+_KUSTO_TYPES = {"str": ("string",), "int": ("int", "long"), "float": ("real", "double", "decimal"),
+                "bool": ("bool",), "dict": ("dictionary",), "list": ("array",), "null": ("null",)}
 _DECLARED = {"string": "string", "real": "number", "bool": "bool", "datetime": "timestamp"}
 
 
@@ -631,7 +634,24 @@ class ExprLowerer:
             return self._member(t, v, cs)
         if op in ("cidr", "is_ip", "is_ipv4", "is_ipv6", "ip_private", "ip_public"):
             return self._ip(t, op, v)
+        if op == "is_type":
+            return self._is_type(t, tuple(v or ()))
         raise Inexpressible(f"operator {op}", "no KQL lowering")
+
+    @staticmethod
+    def _is_type(t: Term, kinds: tuple) -> str:
+        """Python's kind of a present value: gettype() of a dynamic value; a typed column's
+        type decides it, except int vs float of a number column (not kept by the column)."""
+        if t.kind == "dynamic":
+            names = [n for k in kinds for n in _KUSTO_TYPES[k]]
+            return f"gettype({t.expr}) in ({', '.join(string_literal(n) for n in names)})" if names else "false"
+        python_kind = {"string": "str", "timestamp": "str", "bool": "bool"}.get(t.kind)
+        if t.kind == "number" and ("int" in kinds) == ("float" in kinds):
+            python_kind = "int" if "int" in kinds else "float"
+        if python_kind is None:
+            raise Inexpressible("operator is_type", f"the kind of a {t.kind} value ({t.ptype}) "
+                                "is not kept by the column (int vs float)")
+        return "true" if python_kind in kinds else "false"
 
     def _truthy(self, t: Term) -> str:
         x = t.expr
