@@ -510,3 +510,11 @@ def test_multivalue_fields_match_any_element_and_are_reported():
     t = BACKEND.translate(make_rule(detection, tests=(RuleTest.make("t", False, scopes),)), MS)
     assert t.verdict == "partial" and any("array" in f.reason for f in t.findings)
     assert sigma_matches(t, scopes) is True and evaluate(detection, scopes) is False
+
+
+def test_field_the_source_does_not_hold_is_partial():
+    # p_enrichment (Panther's lookup-table enrichment) never reaches a Sigma source: a test on
+    # it cannot mean what the rule means, so the translation is not exact
+    rule, t = translate(P("p_enrichment.tor_exit_nodes", "exists"))
+    assert t.verdict == "partial", [str(f) for f in t.findings]
+    assert any("does not hold" in f.reason for f in t.findings)

@@ -224,6 +224,12 @@ class Lowering:
             if self.strict or r.fallback is None:
                 self.report(f"unmapped field {field}", r.message, "unsupported")
                 return r.fallback.name if r.fallback else field.dotted
+            if r.kind == "absent":
+                # the source never holds it (Panther computes p_* fields, enrichments): a test
+                # on it cannot mean what the rule means
+                self.report(f"unmapped field {field}", f"{r.message}; written as "
+                            f"{r.fallback.name!r}, which no event of this source has")
+                return r.fallback.name
             self.report(f"unmapped field {field}", f"{r.message}; written as "
                         f"{r.fallback.name!r} (rulec's documented fallback)", "warning")
             return r.fallback.name
