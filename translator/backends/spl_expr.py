@@ -553,8 +553,12 @@ class Lowering:
         if isinstance(val, bool):
             if v.type not in ("bool", "unknown"):
                 return "false()"  # a string or number field never equals True/False in Python
-            self.warn(f"{p.field.dotted} == {val}", "Splunk holds JSON true/false and the "
-                      "texts \"true\"/\"false\" alike: a text value also matches")
+            # a test event holding the text "true" shows the difference: partial, not a warning
+            f = Finding(f"{p.field.dotted} == {val}", "Splunk holds JSON true/false and the "
+                        "texts \"true\"/\"false\" alike: a text value also matches "
+                        "(the search matches more events)", "partial")
+            if f not in self.findings:
+                self.findings.append(f)
             return f"({guard} AND {x}=={eval_string('true' if val else 'false')})"
         if isinstance(val, (int, float)):
             n = v.text if v.kind == "number" else f"tonumber({v.text})"
