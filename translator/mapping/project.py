@@ -106,6 +106,19 @@ def _set_label(record: dict, name: str, key: str, value: Any) -> None:
     node.setdefault(key, text)
 
 
+def event_leaves(value: Any, path: tuple = ()):
+    """(Panther path, scalar) for every leaf of an event; list elements step through ``EACH``
+    (the verifiers place each leaf at the target's name for that path)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from event_leaves(v, path + (str(k),))
+    elif isinstance(value, list):
+        for v in value:
+            yield from event_leaves(v, path + (EACH,))
+    else:
+        yield path, value
+
+
 def schema_spelling(ms: MappingSet, log_type: str, event: Any, path: tuple = ()) -> Any:
     """``event`` with its keys spelled as the log type's schema spells them. Panther reads keys
     case-insensitively, so a test event may write ``protopayload`` for the log's

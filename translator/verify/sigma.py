@@ -28,7 +28,7 @@ from ..backends.base import Translation
 from ..backends.sigma import effective_detection, rule_uuid
 from ..evaluator import NotEvaluable, evaluate
 from ..mapping import EACH, MappingError, MappingSet, Unmapped
-from ..mapping.project import project_event
+from ..mapping.project import event_leaves, project_event
 from ..model import Rule
 from .base import EngineReport, TestCheck
 
@@ -241,7 +241,7 @@ def sigma_record(mappings: MappingSet, log_type: str, event: dict) -> dict:
     as Panther's p_* fields) stay NULL."""
     record = project_event(mappings, log_type, "sigma", event)
     seen = {k.lower() for k in record}
-    for path, value in _leaves((), event):
+    for path, value in event_leaves(event):
         resolved = mappings.resolve(log_type, "sigma", path)
         if not isinstance(resolved, Unmapped) or resolved.fallback is None:
             continue
@@ -259,17 +259,6 @@ def sigma_record(mappings: MappingSet, log_type: str, event: dict) -> dict:
             record[name] = value
         seen.add(name.lower())
     return record
-
-
-def _leaves(path: tuple, value: Any):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _leaves(path + (str(k),), v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _leaves(path + (EACH,), v)
-    else:
-        yield path, value
 
 
 def _log_type(rule: Rule, event: Any) -> str:

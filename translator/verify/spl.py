@@ -24,7 +24,7 @@ from ..engines.spl_eval import SplError, parse, run
 from ..evaluator import NotEvaluable, evaluate
 from ..mapping import EACH, MappingError, MappingSet, ResolvedField, Unmapped
 from ..mapping.naming import flat_name
-from ..mapping.project import project_event, schema_spelling
+from ..mapping.project import event_leaves, project_event, schema_spelling
 from ..model import Rule
 from .base import EngineReport, TestCheck, type_conflicts
 
@@ -54,17 +54,6 @@ class Verification:
     syntax_errors: list = field(default_factory=list)
     tests: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-
-
-def _leaves(path: tuple, value: Any):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _leaves(path + (str(k),), v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _leaves(path + (EACH,), v)
-    else:
-        yield path, value
 
 
 def raw_document(mappings: MappingSet, log_type: str, event: dict) -> Any:
@@ -100,7 +89,7 @@ def raw_document(mappings: MappingSet, log_type: str, event: dict) -> Any:
 def splunk_event(mappings: MappingSet, log_type: str, event: dict) -> dict:
     event = schema_spelling(mappings, log_type, event)
     record = project_event(mappings, log_type, MAPPING_TARGET, event)
-    for path, value in _leaves((), event):
+    for path, value in event_leaves(event):
         r = mappings.resolve(log_type, MAPPING_TARGET, path)
         if not isinstance(r, Unmapped) or r.fallback is None or "does not hold" in r.reason:
             continue
@@ -121,7 +110,7 @@ def collisions(mappings: MappingSet, log_type: str, event: dict) -> tuple[str, .
     ``event_platform``): real logs agree on them, a test event may not."""
     event = schema_spelling(mappings, log_type, event)
     seen: dict = {}
-    for path, value in _leaves((), event):
+    for path, value in event_leaves(event):
         if EACH in path or isinstance(value, (dict, list)):
             continue
         r = mappings.resolve(log_type, MAPPING_TARGET, path)

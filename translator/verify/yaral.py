@@ -18,7 +18,7 @@ from typing import Any
 from ..backends.base import Translation
 from ..evaluator import NotEvaluable, evaluate
 from ..mapping import EACH, MappingError, MappingSet, Unmapped, project_event
-from ..mapping.project import _set_label, schema_spelling
+from ..mapping.project import _set_label, event_leaves, schema_spelling
 from ..mapping.udm import lookup
 from ..model import Rule
 from ..testing import effective_detection
@@ -73,24 +73,13 @@ def tree_sitter_gaps(text: str) -> str:
 def udm_record(mappings: MappingSet, log_type: str, event: dict) -> dict:
     event = schema_spelling(mappings, log_type, event)
     record = project_event(log_type, "chronicle", event, mappings=mappings)
-    for path, value in _leaves((), event):
+    for path, value in event_leaves(event):
         r = mappings.resolve(log_type, "chronicle", path)
         if isinstance(r, Unmapped) and r.fallback is not None and value is not None \
                 and EACH not in path and "does not hold" not in r.reason:
             name = r.fallback.name  # additional.fields["<path>"]
             _set_label(record, name.split("[")[0], name.split('["', 1)[1][:-2], value)
     return record
-
-
-def _leaves(path: tuple, value: Any):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _leaves(path + (str(k),), v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _leaves(path + (EACH,), v)
-    else:
-        yield path, value
 
 
 def syntax_errors(text: str) -> tuple[list[str], list]:
