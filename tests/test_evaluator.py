@@ -1,4 +1,6 @@
 """The reference evaluator against hand-computed Python semantics."""
+import json
+
 import pytest
 
 from translator.evaluator import NotEvaluable, evaluate
@@ -118,3 +120,20 @@ def test_pluck_collects_a_sub_path_over_a_list_and_fans_out_on_star():
     assert evaluate(Predicate(items, "member", 443), EVENT)
     assert not evaluate(Predicate(Field(("eventName",), transforms=(Transform("pluck", ("a",)),)),
                                   "eq", []), EVENT)  # not a list: Python would raise
+
+
+# ---- a rule's list/dict default reaches the evaluator as the rule's Python saw it
+
+@pytest.mark.parametrize("default, transforms, expected", [
+    ([], (Transform("len"),), 0),                       # len(event.get("a", [])) == 0
+    ([], (Transform("str"),), "[]"),                    # str() of a plain list, not an event view
+    ({}, (Transform("str"),), "{}"),
+    ({"k": "v"}, (Transform("get", ("k",)),), "v"),     # .get() on a dict default
+    ([1, 2], (Transform("index", (1,)),), 2),
+])
+def test_missing_field_takes_the_rules_default_as_python_does(default, transforms, expected):
+    from translator.evaluator import resolve
+    from translator.model import _freeze
+    f = Field(("a",), _freeze(default), False, transforms)
+    assert resolve(f, {}) == expected
+    assert resolve(Field.from_dict(json.loads(json.dumps(f.to_dict()))), {}) == expected

@@ -7,7 +7,8 @@ from deepdiff import DeepDiff
 
 from translator.model import (
     FALSE, MISSING, All, AnyOf, DynamicSeverity, Extraction, Field, MitreRef, Mock, Not, Opaque,
-    Predicate, Quantifier, Rule, RuleTest, Template, expr_from_dict, expr_to_dict, fields_of,
+    Predicate, Quantifier, Rule, RuleTest, Template, Transform, expr_from_dict, expr_to_dict,
+    fields_of,
 )
 
 
@@ -70,3 +71,23 @@ def test_expr_dict_form_and_fields():
 def test_unknown_operator_rejected():
     with pytest.raises(ValueError, match="unknown predicate operator"):
         Predicate(Field(("a",)), "like", "x")
+
+
+# ---- list and dict values a rule wrote (defaults, transform args): frozen, yet Python's own
+
+def test_list_and_dict_defaults_survive_the_json_round_trip_with_their_python_text():
+    from translator.model import Transform, _freeze
+    f = Field(("a",), _freeze([]), True,
+              (Transform("json"), Transform("get", ("Statement", _freeze({"k": [1]})))))
+    back = Field.from_dict(json.loads(json.dumps(f.to_dict())))
+    assert back == f and hash(back) == hash(f)
+    # A cached model prints exactly as a fresh one, with the rule's own spelling.
+    assert str(back) == str(f) == "get(json(a), 'Statement', {'k': [1]})"
+    assert repr(back.default) == "[]"
+
+
+def test_thaw_gives_back_the_plain_python_values():
+    from translator.model import _freeze, thaw
+    value = {"b": [1, {"c": []}], "a": {}}
+    assert thaw(_freeze(value)) == value
+    assert type(thaw(_freeze(value))["b"]) is list

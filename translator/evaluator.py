@@ -23,7 +23,7 @@ from typing import Any
 
 from .runtime.event import freeze
 from .model import (
-    MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier,
+    MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier, thaw,
 )
 
 __all__ = ["evaluate", "resolve", "NotEvaluable", "apply_transforms", "json_kind"]
@@ -66,7 +66,9 @@ def resolve(field: Field, event: Any, element: Any = MISSING) -> Any:
         if value is MISSING:
             break
     if field.default is not MISSING and (value is MISSING or (value is None and field.default_on_null)):
-        value = field.default
+        # The rule's own default, as its Python saw it (a list, not the model's frozen form,
+        # and not an event view: str() of it is "[]", not "ImmutableList(())").
+        return apply_transforms(thaw(field.default), field.transforms, wrapped=False)
     return apply_transforms(value, field.transforms)
 
 
@@ -94,8 +96,8 @@ _STR_METHODS = {
 _UNWRAPPING = frozenset({"json", "pluck", "split", "keys", "values"})
 
 
-def apply_transforms(value: Any, transforms: tuple) -> Any:
-    wrapped = True  # lists/objects read from the event are PantherEvent's immutable views
+def apply_transforms(value: Any, transforms: tuple, wrapped: bool = True) -> Any:
+    # wrapped: lists/objects read from the event are PantherEvent's immutable views
     for t in transforms:
         if value is ERROR:
             return ERROR
@@ -144,7 +146,7 @@ def _apply(name: str, value: Any, args: tuple, wrapped: bool = False) -> Any:
     if name == "get":
         got = value.get(args[0], MISSING) if isinstance(value, dict) else MISSING
         if len(args) > 1 and (got is MISSING or (got is None and len(args) > 2 and args[2])):
-            got = args[1]
+            got = thaw(args[1])
         return got
     if name == "shlex_split":
         if not isinstance(value, str):

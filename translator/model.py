@@ -66,11 +66,14 @@ class Transform:
     args: tuple = ()
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "args": list(self.args)} if self.args else {"name": self.name}
+        return ({"name": self.name, "args": [thaw(a) for a in self.args]} if self.args
+                else {"name": self.name})
 
     @classmethod
     def from_dict(cls, d: dict) -> "Transform":
-        return cls(d["name"], tuple(d.get("args", ())))
+        # Frozen like the frontend freezes them, so a model read back from the cache is the
+        # model extraction made (same texts, same hashes).
+        return cls(d["name"], tuple(_freeze(a) for a in d.get("args", ())))
 
 
 TRANSFORMS = ("lower", "upper", "strip", "lstrip", "rstrip", "str", "int", "float", "len",
@@ -122,7 +125,7 @@ class Field:
     def to_dict(self) -> dict:
         d: dict = {"path": list(self.path)}
         if self.default is not MISSING:
-            d["default"] = self.default
+            d["default"] = thaw(self.default)
         if self.default_on_null:
             d["default_on_null"] = True
         if self.transforms:
@@ -232,11 +235,52 @@ FALSE = Const(False)
 Expr = Union[Predicate, Quantifier, All, AnyOf, Not, Const, Opaque]
 
 
+class FrozenList(tuple):
+    """A list value a rule wrote (``event.get("a", [])``), kept hashable inside the frozen model.
+
+    It is a tuple so that model nodes stay hashable and ``== ()`` tests keep working, but its
+    text is Python's list text and ``thaw`` gives the list back: a default must reach the
+    evaluator (and str()) exactly as the rule's Python saw it.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "[" + ", ".join(repr(x) for x in self) + "]"
+
+    __str__ = __repr__
+
+
+class FrozenDict(tuple):
+    """A dict value a rule wrote (``deep_get(..., default={})``): its (key, value) pairs in key
+    order, hashable; its text is Python's dict text and ``thaw`` gives the dict back."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in self) + "}"
+
+    __str__ = __repr__
+
+
 def _freeze(v: Any) -> Any:
+    if isinstance(v, (FrozenList, FrozenDict)):
+        return v
     if isinstance(v, list):
+        return FrozenList(_freeze(x) for x in v)
+    if isinstance(v, tuple):
         return tuple(_freeze(x) for x in v)
     if isinstance(v, dict):
-        return tuple(sorted((k, _freeze(x)) for k, x in v.items()))
+        return FrozenDict(sorted(((k, _freeze(x)) for k, x in v.items()), key=lambda kv: repr(kv[0])))
+    return v
+
+
+def thaw(v: Any) -> Any:
+    """The plain Python value (list, dict) of a frozen one; anything else unchanged."""
+    if isinstance(v, FrozenDict):
+        return {k: thaw(x) for k, x in v}
+    if isinstance(v, FrozenList):
+        return [thaw(x) for x in v]
     return v
 
 

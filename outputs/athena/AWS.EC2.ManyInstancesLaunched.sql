@@ -17,7 +17,7 @@ SELECT
         OR STARTS_WITH(JSON_FORMAT(JSON_EXTRACT(responseelements, '$.instancesSet.items')), '{')
         THEN JSON_SIZE(JSON_EXTRACT(responseelements, '$.instancesSet.items'), '$')
       END AS VARCHAR),
-      '()'
+      '0'
     ),
     ' EC2 instances of type [',
     COALESCE(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyrule_harness import agrees_on, check, condition, extract
+from pyrule_harness import agrees_on, check, condition, extract, real_rule
 
 AWS_HELPER = {"my_aws": '''
     def cloudtrail_success(event):
@@ -307,6 +307,23 @@ def test_title_dedup_context_and_severity(tmp_path):
     assert [f.dotted for f in out.output_fields] == ["user", "net.ip"]
     assert [(d.severity, condition(type("X", (), {"detection": d.when}))) for d in
             out.dynamic_severities] == [("High", 'action == "delete"')]
+
+
+def test_title_text_for_a_missing_field_is_what_python_shows_after_the_transforms(tmp_path):
+    src = '''
+    def rule(event):
+        return True
+    def title(event):
+        items = event.deep_get("resp", "items", default=[])
+        return f"{len(items)} items for {event.get('user', '<NONE>').lower()}"
+    '''
+    out = extract(tmp_path, src, events=[{"resp": {"items": [1]}, "user": "A"}])
+    fields = [p for p in out.title.parts if not isinstance(p, str)]
+    real = real_rule(tmp_path)
+    from translator.runtime.event import PantherEvent
+    # The real rule's title on an event missing both fields: "0 items for <none>".
+    assert real.title(PantherEvent({})) == "0 items for <none>"
+    assert [f.default for f in fields] == ["0", "<none>"]
 
 
 def test_path_limit_is_reported(tmp_path):

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Callable
 
-from ...model import (FALSE, TRUE, MISSING, DynamicSeverity, Expr, Field, Predicate, Rule, Template,
+from ...model import (FALSE, TRUE, MISSING, thaw, DynamicSeverity, Expr, Field, Predicate, Rule, Template,
                       walk, Opaque as OpaqueNode)
+from ...evaluator import ERROR, apply_transforms
 from . import state, summary
 from .errors import TracerError
 from .event import SymbolicEvent
@@ -304,10 +305,18 @@ def _describe(v: Any) -> str:
 
 
 def _field_part(s: Sym) -> Field:
+    """A template field: its default is the text Python shows when the field is missing, i.e.
+    str() of the transforms applied to the rule's default (or to None): a title over
+    ``len(deep_get(e, "items", default=[]))`` says "0" for a missing list, not "[]"."""
     f = s.field
-    default = f.default
-    if default is MISSING:
-        default = "None"
+    missing = None if f.default is MISSING else thaw(f.default)
+    shown = apply_transforms(missing, f.transforms, wrapped=False)
+    if shown is ERROR:
+        # Python's title would raise on a missing field (len(None)); the template keeps the
+        # text of the untransformed default, as the backends render a missing field.
+        default = "None" if f.default is MISSING else f.default
+    else:
+        default = str(shown)
     return Field(f.path, default, f.default_on_null, f.transforms, f.root, f.udm)
 
 
