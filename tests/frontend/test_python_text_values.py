@@ -213,3 +213,102 @@ def test_default_that_is_another_field(tmp_path):
               {"user": {"id": "bob"}}, {}, {"a": "x"}, {"b": "x"}, {"a": None, "b": "x"}]
     out = check(tmp_path, src, events, helpers=helpers)
     assert out.status == "exact"
+
+
+def test_unused_slice_of_a_split_list_does_not_stop_the_rule(tmp_path):
+    src = '''
+    def context(event):
+        words = event.get("detail", "").split()
+        out = {"name": " ".join(words[2:])}
+        parts = event.get("detail", "").split("-")
+        out["change"] = parts[1].strip() if len(parts) > 1 else ""
+        return out
+
+    def rule(event):
+        return "Off" in context(event).get("change", "")
+    '''
+    events = [{"detail": "Group a b - On to Off"}, {"detail": "Group a b - Off to On"},
+              {"detail": "no dash Off"}, {"detail": "x-Off-y"}, {"detail": None}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert "len(split(detail" in condition(out)
+
+
+def test_a_used_slice_of_a_split_list_is_reported(tmp_path):
+    src = '''
+    def rule(event):
+        tail = ".".join(event.get("domain", "").split(".")[-2:])
+        return tail == "example.com"
+    '''
+    out = extract(tmp_path, src, events=[{"domain": "a.example.com"}, {}])
+    assert out.status == "unsupported"
+    assert any("slice: slicing field split(domain, '.')" in r for r in out.reasons)
+
+
+def test_unpacking_a_split_decides_its_length(tmp_path):
+    src = '''
+    def rule(event):
+        try:
+            kind, zone, name = event.get("path", "x/y/z").split("/")
+        except ValueError:
+            return event.get("strict") is False
+        return zone == "prod" and name.startswith("db") and kind != zone
+    '''
+    events = [{"path": "svc/prod/db1"}, {"path": "prod/prod/db1"}, {"path": "svc/prod/db1/x"},
+              {"path": "svc/prod"}, {"path": "svc/prod", "strict": False}, {"path": "a/b/c"},
+              {"path": None}, {}, {"strict": False, "path": "/prod/db"}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert '(len(split(path, "/")) ?? "x/y/z") == 3' in condition(out)
+
+
+def test_unpacking_anything_else_is_left_to_python(tmp_path):
+    src = '''
+    def rule(event):
+        a, b = ("x", event.get("b"))
+        first, second = event.get("pair") or ["", ""]
+        return b == "y" and a == "x"
+    '''
+    out = extract(tmp_path, src, events=[{"b": "y", "pair": ["p", "q"]}])
+    assert out.status != "exact" and any("iterating over field pair" in r for r in out.reasons)
+
+
+WALK_HELPER = {"walk_helpers": '''
+    from collections.abc import Mapping, Sequence
+
+    def deep_walk(obj, *keys, default=None, return_val="all"):
+        if not keys:
+            return default if _only_empty_lists(obj) else obj
+        if isinstance(obj, Mapping):
+            value = obj.get(keys[0])
+            return deep_walk(value, *keys[1:], default=default) if value is not None else default
+        return default
+
+    def _only_empty_lists(obj):
+        if isinstance(obj, Sequence) and not isinstance(obj, str):
+            return all(_only_empty_lists(x) for x in obj)
+        return False
+    '''}
+
+
+def test_deep_walk_into_a_dict_of_event_values(tmp_path):
+    # a value deep_walk reaches is handed back itself, or the default when it is a list of
+    # empty lists: a list there stays unexpressed, and only its use is refused
+    src = '''
+    from walk_helpers import deep_walk
+
+    def rule(event):
+        info = {"zone": event.get("path", "").split("/")[0], "owner": event.get("owner")}
+        owner = deep_walk(info, "owner", default="<none>")
+        if owner in []:
+            return False
+        return deep_walk(info, "zone", default="") == "prod"
+    '''
+    events = [{"path": "prod/x", "owner": "bob"}, {"path": "dev/x", "owner": []},
+              {"path": "prod", "owner": [[]]}, {"path": "prod", "owner": None}, {"path": 3}, {}]
+    out = check(tmp_path, src, events, helpers=WALK_HELPER)
+    assert out.status == "exact"
+    used = src.replace("if owner in []:", "if owner == 'root':")
+    out = extract(tmp_path, used, events=events, helpers=WALK_HELPER)
+    assert out.status != "exact"
+    assert any("deep_walk() reaching the list owner" in r for r in out.reasons)

@@ -2,7 +2,8 @@
 
 Each generated rule is valid Python built from the idioms of real Panther rules (event.get with
 and without defaults, deep_get, subscripts, `in` on strings and lists, string methods, regex,
-fnmatch, len/int/str, any/all over list fields, helper functions, early returns, try/except),
+fnmatch, len/int/str, any/all over list fields, a split() unpacked into names, a slice of a
+split() the rule builds but does not use, helper functions, early returns, try/except),
 with hostile literal values (quotes, backslashes, wildcards, regex metacharacters, newlines,
 unicode). Events draw their values from the same pool, so comparisons hit as often as they miss,
 and vary types (missing, null, text, numbers, booleans, lists, objects) per field.
@@ -98,6 +99,9 @@ class RuleGen:
         lambda g, s: f"{g.value()} in event.deep_walk('items', 'kind', default=[])",
         lambda g, s: f"event.deep_walk('items', 'kind') == {g.value()}",
         lambda g, s: f"parsed_kind(event) == {g.value()}",
+        lambda g, s: f"split_pair(str({s})) {g.r.choice(['==', '!='])} {g.value()}",
+        lambda g, s: f"word_info(str({s}))['parts'] {g.r.choice(['>', '=='])} {g.r.choice([1, 2, 4])}",
+        lambda g, s: f"word_info(str({s}))['rest'] == {g.value()}",
         lambda g, s: f"private_ip(event)",
         lambda g, s: (f"{g.r.choice(['any', 'all'])}("
                       + g.r.choice([f"item.get('kind') == {g.value()}",
@@ -145,6 +149,12 @@ class RuleGen:
                 "    except (TypeError, ValueError):",
                 f"        return {self.value()}",
                 "    return doc.get('kind') if isinstance(doc, dict) else None", "", "",
+                "def split_pair(text):",
+                "    head, tail = text.split('.')",
+                "    return tail", "", "",
+                "def word_info(text):",
+                "    words = text.split()",
+                "    return {'rest': ' '.join(words[1:]), 'parts': len(text.split('.'))}", "", "",
                 "def private_ip(event):",
                 "    try:",
                 "        return ipaddress.ip_address(event.get('ip', '')).is_private",

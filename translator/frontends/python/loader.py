@@ -17,7 +17,7 @@ from . import tracer
 from .errors import TRACED_FILES, Unsupported
 from .event import SymbolicEvent
 from .rewrite import T, rewrite_source
-from .symbolic import Sym, Symbolic, decide, resolve
+from .symbolic import TEXT_TRANSFORMS, Opaque, Sym, Symbolic, decide, resolve
 
 _CODE_CACHE: dict = {}  # (path, mtime) -> code
 
@@ -101,10 +101,26 @@ def _sym_deep_walk(original):
         obj = resolve(obj)
         if isinstance(obj, SymbolicEvent):
             return obj.deep_walk(*keys, default=default, return_val=return_val)
+        if isinstance(obj, Sym) and not keys:
+            return _walk_end(obj, default)
         if isinstance(obj, Symbolic):
             raise Unsupported("deep_walk()", f"deep_walk on {obj.describe()}")
         return original(obj, *keys, default=default, return_val=return_val)
     return deep_walk
+
+
+def _walk_end(obj: Sym, default):
+    """deep_walk with no keys left (a value it reached in a dict): the value itself, or the
+    default when it is a list of (lists of) nothing. Which of the two a list gives is not
+    expressible: such a list is a value the rule may hold but not use."""
+    last = obj.field.transforms[-1] if obj.field.transforms else None
+    if last is not None and last.name in TEXT_TRANSFORMS and (
+            last.name != "split" or len(last.args) > 1):
+        return obj  # text
+    if not decide(Predicate(obj.field, "is_type", ("list",))):
+        return obj
+    return Opaque(f"deep_walk() reaching the list {obj.field}: the default when it holds only "
+                  "empty lists, else the list", construct="deep_walk()")
 
 
 _OVERRIDES = {"deep_get": _sym_deep_get, "deep_walk": _sym_deep_walk}

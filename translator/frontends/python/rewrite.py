@@ -156,6 +156,16 @@ class Rewriter(ast.NodeTransformer):
                     return True
         return False
 
+    def visit_Assign(self, node: ast.Assign):
+        """``a, b = value`` -> ``a, b = T.unpack(value, 2)``: Python's count check on a list
+        the event holds (a split()) becomes a decision on its length."""
+        self.generic_visit(node)
+        target = node.targets[0]
+        if len(node.targets) == 1 and isinstance(target, (ast.Tuple, ast.List)) and \
+                not any(isinstance(e, ast.Starred) for e in target.elts):
+            node.value = _call("unpack", [node.value, ast.Constant(len(target.elts))], node.value)
+        return node
+
     def visit_Compare(self, node: ast.Compare):
         self.generic_visit(node)
         if len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:

@@ -315,6 +315,22 @@ class Sym(Symbolic):
             raise as_rule_error((KeyError if isinstance(key, str) else IndexError)(key))
         return c
 
+    def unpacked(self, n: int):
+        """``a, b = field.split(sep)``: the items of a list of text, when it has ``n``; Python
+        raises ValueError otherwise (any other value is iterated, and refused, as before)."""
+        f = self.field
+        last = f.transforms[-1] if f.transforms else None
+        if last is None or not (last.name == "shlex_split" or (
+                last.name == "split" and len(last.args) == 1)):
+            return self
+        if not decide(Predicate(f.with_transform("len"), "eq", n)):
+            raise as_rule_error(ValueError(f"unpacking {f} into {n} names: not {n} items"))
+        if last.name == "shlex_split":
+            return tuple(Sym(f.with_transform("index", i), self.origin + (i,)) for i in range(n))
+        return tuple(Sym(Field(f.path, f.default, f.default_on_null,
+                               f.transforms[:-1] + (Transform("split", (last.args[0], i)),),
+                               f.root, f.udm), self.origin) for i in range(n))
+
     def _slice(self, key: slice) -> "Sym":
         """``s[k:]`` where the path knows ``s.startswith(p)`` with ``len(p) >= k`` is
         ``s.removeprefix(p[:k])`` (``s[:-k]`` and a known suffix likewise)."""
@@ -331,6 +347,12 @@ class Sym(Symbolic):
             if fact.op == "endswith" and start is None and isinstance(stop, int) \
                     and 0 < -stop <= len(v):
                 return Sym(self.field.with_transform("removesuffix", v[stop:]), self.origin)
+        last = self.field.transforms[-1] if self.field.transforms else None
+        if last is not None and (last.name == "shlex_split" or (
+                last.name == "split" and len(last.args) == 1)):
+            # a list of text: slicing it cannot raise, so the rule goes on; only a use of the
+            # slice (a decision, a comparison, a text built from it) is refused
+            return Opaque(f"slicing {self.describe()}", construct="slice")
         raise Unsupported("slice", f"slicing {self.describe()}")
 
     # ---- transforms
@@ -567,7 +589,7 @@ class SymStr(Symbolic):
         sym = self.parts[i]
         f = sym.field
         last = f.transforms[-1] if f.transforms else None
-        if last is None or last.name not in _TEXT_TRANSFORMS or (
+        if last is None or last.name not in TEXT_TRANSFORMS or (
                 last.name == "split" and len(last.args) < 2):
             f = f.with_transform("str")
         prefix, suffix = "".join(self.parts[:i]), "".join(self.parts[i + 1:])
@@ -623,7 +645,7 @@ class SymStr(Symbolic):
 
 
 # transforms whose result is text (str() of it changes nothing); methods of text as one field's
-_TEXT_TRANSFORMS = {"lower", "upper", "strip", "lstrip", "rstrip", "replace", "removeprefix",
+TEXT_TRANSFORMS = {"lower", "upper", "strip", "lstrip", "rstrip", "replace", "removeprefix",
                     "removesuffix", "str", "basename", "concat", "split"}
 _TEXT_METHODS = {"lower", "upper", "casefold", "strip", "lstrip", "rstrip", "split", "rsplit",
                  "replace", "removeprefix", "removesuffix"}
@@ -668,15 +690,17 @@ class SymMatch(Symbolic):
 
 
 class Opaque(Symbolic):
-    """A value the tracer could not express, kept so that e.g. alert_context can go on."""
+    """A value the tracer could not express, kept so that e.g. alert_context can go on (or
+    the rule, when getting the value cannot raise): any use of it is refused."""
 
-    __slots__ = ("reason",)
+    __slots__ = ("reason", "construct")
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, construct: str = "opaque value"):
         self.reason = reason
+        self.construct = construct
 
     def truthy(self) -> Expr:
-        raise Unsupported("opaque value", self.reason)
+        raise Unsupported(self.construct, self.reason)
 
     def describe(self) -> str:
         return f"an opaque value ({self.reason})"
@@ -693,9 +717,13 @@ class Opaque(Symbolic):
         return self
 
     def __eq__(self, other):
-        raise Unsupported("opaque value", self.reason)
+        raise Unsupported(self.construct, self.reason)
 
-    __hash__ = Symbolic.__hash__
+    def __iter__(self):
+        raise Unsupported(self.construct, self.reason)
+
+    def __hash__(self):
+        raise Unsupported(self.construct, self.reason)
 
 
 __all__ = ["Symbolic", "Sym", "Cond", "Lazy", "SymStr", "SymMatch", "Opaque", "cond", "decide",

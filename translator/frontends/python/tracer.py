@@ -121,6 +121,8 @@ def in_(a, b):
     # text built around one field is that field's value with a concat transform
     a = a.as_sym() if isinstance(a, SymStr) else a
     b = b.as_sym() if isinstance(b, SymStr) else b
+    if isinstance(b, (list, tuple)) and not b:
+        return False  # nothing to compare with: whatever ``a`` is
     if isinstance(b, SymList):
         return b.contains(a)
     if isinstance(a, SymList) and isinstance(b, (list, tuple, set, frozenset)) and \
@@ -248,6 +250,13 @@ def is_(a, b):
 
 def is_not(a, b):
     return not_(is_(a, b))
+
+
+def unpack(value, n: int):
+    """The value of ``a, b, ... = value`` (n names): a list held by the event has as many
+    items only on some paths, elsewhere Python raises ValueError."""
+    value = resolve(value)
+    return value.unpacked(n) if isinstance(value, Sym) else value
 
 
 def reraise():
@@ -700,6 +709,8 @@ def _json_loads(s, *a, **k):
 
 
 def _join(sep: str, items):
+    if isinstance(items, Opaque):
+        return items  # joining never raises on a list of text: only a use of it is refused
     items = [resolve(i) for i in items]
     if not any(isinstance(i, Symbolic) for i in items):
         try:
