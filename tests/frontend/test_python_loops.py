@@ -2,6 +2,8 @@
 our own, each extraction compared with the real rule on the events given."""
 from __future__ import annotations
 
+import pytest
+
 from pyrule_harness import agrees_on, check, condition, extract
 
 
@@ -292,6 +294,27 @@ def test_deep_walk_default_added_by_elements_without_the_key(tmp_path):
               {"items": [{"imageId": "ami-2"}, {"imageId": None}]}, {"items": [{}]}, {"items": []}, {}]
     out = check(tmp_path, src, events)
     assert out.status == "exact"
+
+
+@pytest.mark.parametrize("default, test", [
+    ("None", '== "denied"'), ('""', '== "denied"'), ('"denied"', '== "denied"'),
+    ('""', '!= "denied"'), ("None", '== "denied" or event.get("force") == 1')])
+def test_deep_walk_equal_to_a_text_needs_no_count_of_values(tmp_path, default, test):
+    # one distinct value equal to "denied" <=> every value found is "denied" (several distinct
+    # values are a list, never equal to a text); elements without the key add the default
+    src = f'''
+    def rule(event):
+        reason = event.deep_walk("details", "reason", default={default})
+        return reason {test}
+    '''
+    events = [{"details": [{"reason": "denied"}]}, {"details": [{"reason": "denied"}, {"reason": "denied"}]},
+              {"details": [{"reason": "denied"}, {"reason": "other"}]}, {"details": [{"reason": "other"}]},
+              {"details": [{"reason": "denied"}, {}]}, {"details": [{"reason": "denied"}, {"reason": None}]},
+              {"details": [{}]}, {"details": []}, {"details": [{"reason": "denied"}], "force": 1},
+              {"details": [{"reason": "x"}, {"reason": "y"}], "force": 1}, {"details": ["denied"]}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert "all(details[*]: " in condition(out)
 
 
 def test_deep_walk_default_through_nested_lists_is_reported(tmp_path):

@@ -188,7 +188,9 @@ class RuleGen:
                 node = node.setdefault(step, {}) if isinstance(node.get(step, {}), dict) else {}
             node[path[-1]] = value
         if r.random() < 0.7:
-            ev["items"] = [{"kind": r.choice(VALUES), "n": r.choice(NUMBERS)}
+            # a third of the lists repeat one kind (deep_walk then finds one distinct value)
+            kinds = VALUES if r.random() < 0.67 else [r.choice(VALUES)]
+            ev["items"] = [{"kind": r.choice(kinds), "n": r.choice(NUMBERS)}
                            if r.random() < 0.85 else self.scalar()
                            for _ in range(r.randint(0, 3))]
         if r.random() < 0.5:

@@ -13,23 +13,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ...model import All, AnyOf, Expr, Field, Not, Opaque, Predicate, Quantifier, walk
+from typing import Any
+
+from ...model import (FALSE, MISSING, TRUE, All, AnyOf, Expr, Field, Not, Opaque, Predicate,
+                      Quantifier, walk)
 from . import state
 from .errors import Unsupported, user_location
 
 GHOST = "deep_walk()"
 
 
-def register(array: Field, at: Field) -> tuple[Field, Opaque]:
+def register(array: Field, at: Field, default: Any = MISSING) -> tuple[Field, Opaque]:
     """A new picked value of the walk whose values are at ``at`` in the elements of
-    ``array``: its root field and the ghost decision "several distinct values"."""
+    ``array`` (and ``default`` for each element without one, when the walk has a default):
+    its root field and the ghost decision "several distinct values"."""
     ctx = state.current()
     picks = ctx.__dict__.setdefault("picks", {})
     n = len(picks) + 1
     root = f"pick:{n}"
     ghost = Opaque(GHOST, f"whether {_describe(array, at)} holds one distinct value or several "
                    f"decides the result (walk {n})", user_location())
-    picks[root] = (array, at, ghost)
+    picks[root] = (array, at, ghost, default)
     return Field((), root=root), ghost
 
 
@@ -52,13 +56,16 @@ def settle(ghost: Opaque, many: Expr, one: Expr) -> tuple[Expr, Expr]:
     the found values: ``many`` itself when both mean the same wherever the walk found a single
     value (then the ghost vanishes), else each test of the picked value lifted to
     ``any(<found values>[*]: element exists and <test>)``."""
-    entry = next(((root, array, at) for root, (array, at, g) in _picks().items() if g == ghost),
-                 None)
+    entry = next(((root, array, at, d) for root, (array, at, g, d) in _picks().items()
+                  if g == ghost), None)
     if entry is None:
         return many, one
-    root, array, at = entry
+    root, array, at, default = entry
     if _same(many, one, root, array, at):
         return many, many
+    settled = _settle_by_equality(many, one, root, array, at, default)
+    if settled is not None:
+        return settled, settled
     try:
         return many, _lift(one, root, array, at)
     except Unsupported as exc:
@@ -79,6 +86,44 @@ def _same(many, one, root: str, array: Field, at: Field) -> bool:
     if isinstance(many, Not) and isinstance(one, Not):
         return _same(many.item, one.item, root, array, at)
     return False
+
+
+def _settle_by_equality(many, one, root: str, array: Field, at: Field, default):
+    """``one`` tests the picked value only by ``value == c`` (c a text), and reads as ``many``
+    where that test is False: the walk found one distinct value and it is c exactly when
+    every value found is c, so the ghost decision is not needed (several distinct values never
+    all equal c):  all-values-are-c and one[test:=True], or not all-values-are-c and many."""
+    tests = {n for n in walk(one) if isinstance(n, (Predicate, Quantifier)) and _reads(n, root)}
+    if len(tests) != 1 or _reads_inside_quantifier(one, root):
+        return None
+    (test,) = tests
+    if not (isinstance(test, Predicate) and test.op == "eq" and test.case_sensitive
+            and test.field == Field((), root=root) and isinstance(test.value, str)):
+        return None
+    if _substitute(one, test, FALSE) != many:
+        return None
+    from .explore import conj, disj, negate
+    value = Field(at.path, root="element")
+    is_c = conj(Predicate(value, "exists"), Predicate(value, "eq", test.value))
+    lacking = default is not MISSING and default == test.value  # such elements add c too
+    every = Quantifier("all", array, disj(is_c, negate(Predicate(value, "exists")))
+                       if lacking or default is MISSING else is_c)
+    all_c = conj(Quantifier("any", array, is_c), every)
+    return disj(conj(all_c, _substitute(one, test, TRUE)), conj(negate(all_c), many))
+
+
+def _substitute(e, test, value):
+    """``e`` with the predicate ``test`` replaced by the constant ``value``, folded."""
+    from .explore import conj, disj, negate
+    if e == test:
+        return value
+    if isinstance(e, All):
+        return conj(*(_substitute(x, test, value) for x in e.items))
+    if isinstance(e, AnyOf):
+        return disj(*(_substitute(x, test, value) for x in e.items))
+    if isinstance(e, Not):
+        return negate(_substitute(e.item, test, value))
+    return e
 
 
 def _fields(e):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from ...model import Field, Predicate, Quantifier, Transform
+from ...model import MISSING, Field, Predicate, Quantifier, Transform
 from . import picks, state
 from .errors import Unsupported
 from .explore import negate
@@ -139,7 +139,8 @@ def _pick_of(w: SymWalk):
     cache = state.current().__dict__.setdefault("walk_picks", {})
     key = (w.array, w.at)
     if key not in cache:
-        cache[key] = picks.register(w.array, w.at)
+        default = w.defaulted.view(None) if w.defaulted is not None else MISSING
+        cache[key] = picks.register(w.array, w.at, default)
     return cache[key]
 
 
