@@ -23,7 +23,7 @@ from typing import Any
 
 from .runtime.event import freeze
 from .model import (
-    MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier, thaw,
+    MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier, thaw,
 )
 
 __all__ = ["evaluate", "resolve", "NotEvaluable", "apply_transforms", "json_kind"]
@@ -337,6 +337,16 @@ def _quantifier(q: Quantifier, event: Any, element: Any) -> bool:
     raise ValueError(f"unknown quantifier {q.kind!r}")
 
 
+def _first(f: First, event: Any, element: Any) -> bool:
+    arr = resolve(f.field, event, element)
+    if not isinstance(arr, list):
+        return False
+    for x in (reversed(arr) if f.last else arr):
+        if _eval(f.stop, event, x):
+            return _eval(f.then, event, x)
+    return False
+
+
 def _eval(e: Any, event: Any, element: Any) -> bool:
     if isinstance(e, Predicate):
         return _predicate(e, event, element)
@@ -350,6 +360,8 @@ def _eval(e: Any, event: Any, element: Any) -> bool:
         return e.value
     if isinstance(e, Quantifier):
         return _quantifier(e, event, element)
+    if isinstance(e, First):
+        return _first(e, event, element)
     if isinstance(e, Opaque):
         raise NotEvaluable(f"{e.construct}: {e.reason}" + (f" ({e.location})" if e.location else ""))
     raise TypeError(f"not an expression: {e!r}")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Iterable, Iterator, Union
 
 __all__ = [
-    "MISSING", "Field", "Transform", "Predicate", "Quantifier", "All", "Any_", "AnyOf", "Not",
+    "MISSING", "Field", "Transform", "Predicate", "Quantifier", "First", "All", "Any_", "AnyOf", "Not",
     "Const", "Opaque", "Expr", "TRUE", "FALSE", "OPS", "Mock", "RuleTest", "MitreRef", "Template",
     "DynamicSeverity", "Extraction", "Rule", "expr_to_dict", "expr_from_dict", "walk",
     "fields_of", "SEVERITIES", "JSON_KINDS",
@@ -198,6 +198,24 @@ class Quantifier:
 
 
 @dataclass(frozen=True)
+class First:
+    """The first element of the array at ``field`` (in array order; the last one with
+    ``last``) that satisfies ``stop`` also satisfies ``then``; False when no element satisfies
+    ``stop`` (a missing/non-list field is an empty array). ``stop`` and ``then`` read the
+    element through root="element" Fields, as a Quantifier's ``where`` does.
+
+    Python's ``for x in arr: if p(x): return True`` whose body raises on some elements (or
+    returns different values, or breaks) alerts iff the first element on which the body leaves
+    the loop is one where it returns truthy: ``stop`` says "the body leaves the loop here",
+    ``then`` "and returns truthy". deep_walk(return_val="first"/"last") is the same."""
+
+    field: Field
+    stop: "Expr"
+    then: "Expr"
+    last: bool = False
+
+
+@dataclass(frozen=True)
 class All:
     items: tuple = ()
 
@@ -232,7 +250,7 @@ class Opaque:
 TRUE = Const(True)
 FALSE = Const(False)
 
-Expr = Union[Predicate, Quantifier, All, AnyOf, Not, Const, Opaque]
+Expr = Union[Predicate, Quantifier, First, All, AnyOf, Not, Const, Opaque]
 
 
 class FrozenList(tuple):
@@ -316,6 +334,11 @@ def expr_to_dict(e: Expr) -> dict:
         return {"pred": d}
     if isinstance(e, Quantifier):
         return {"quant": {"kind": e.kind, "field": e.field.to_dict(), "where": expr_to_dict(e.where)}}
+    if isinstance(e, First):
+        d = {"field": e.field.to_dict(), "stop": expr_to_dict(e.stop), "then": expr_to_dict(e.then)}
+        if e.last:
+            d["last"] = True
+        return {"first": d}
     if isinstance(e, All):
         return {"all": [expr_to_dict(x) for x in e.items]}
     if isinstance(e, AnyOf):
@@ -339,6 +362,9 @@ def expr_from_dict(d: dict) -> Expr:
         )
     if kind == "quant":
         return Quantifier(body["kind"], Field.from_dict(body["field"]), expr_from_dict(body["where"]))
+    if kind == "first":
+        return First(Field.from_dict(body["field"]), expr_from_dict(body["stop"]),
+                     expr_from_dict(body["then"]), bool(body.get("last", False)))
     if kind == "all":
         return All(tuple(expr_from_dict(x) for x in body))
     if kind == "any":
@@ -362,6 +388,9 @@ def walk(e: Expr) -> Iterator[Expr]:
         yield from walk(e.item)
     elif isinstance(e, Quantifier):
         yield from walk(e.where)
+    elif isinstance(e, First):
+        yield from walk(e.stop)
+        yield from walk(e.then)
 
 
 def fields_of(e: Expr) -> list[Field]:
@@ -372,7 +401,8 @@ def fields_of(e: Expr) -> list[Field]:
             for f in (node.field, node.value):
                 if isinstance(f, Field) and f.root == "event" and f not in out:
                     out.append(f)
-        elif isinstance(node, Quantifier) and node.field.root == "event" and node.field not in out:
+        elif isinstance(node, (Quantifier, First)) and node.field.root == "event" \
+                and node.field not in out:
             out.append(node.field)
     return out
 

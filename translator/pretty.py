@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .model import MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier
+from .model import MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier
 
 _OPS = {
     "eq": "==", "in": "in", "contains": "contains", "startswith": "starts_with",
@@ -93,6 +93,10 @@ def render_inline(e: Any, parent: str = "") -> str:
         return f"({text})" if parent and parent != kind or parent == "not" else text
     if isinstance(e, Quantifier):
         return f"{e.kind}({field_text(e.field)}[*]: {render_inline(e.where)})"
+    if isinstance(e, First):
+        which = "last" if e.last else "first"
+        return (f"{which}({field_text(e.field)}[*] where {render_inline(e.stop)}: "
+                f"{render_inline(e.then)})")
     if isinstance(e, Const):
         return "true" if e.value else "false"
     if isinstance(e, Opaque):

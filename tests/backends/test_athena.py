@@ -8,7 +8,7 @@ import sqlglot
 from translator.backends.athena import build_query, parse_since, render
 from translator.backends.sql_common import Untranslatable
 from translator.model import (
-    FALSE, TRUE, All, AnyOf, Field, Not, Opaque, Predicate, Quantifier, Rule, Template,
+    FALSE, TRUE, All, AnyOf, Field, First, Not, Opaque, Predicate, Quantifier, Rule, Template,
 )
 
 from .sql_helpers import assert_agrees, mapping, sql_matches
@@ -134,6 +134,30 @@ def test_quantifier_over_json_array_with_nested_quantifier():
         q = Quantifier(kind, F(("requestParameters", "items")), inner)
         assert_agrees(q, events)
         assert_agrees(Not(q), events)
+
+
+def test_first_element_passing_a_test_in_array_order():
+    # first(arr[*] where stop: then) / last(...): an ordered loop whose raising elements make
+    # the rule raise; order, missing/null keys, empty and non-list arrays
+    events = [ev(resources=[{"arn": "arn:x"}, {"type": "T"}]),
+              ev(resources=[{"type": "T"}, {"arn": "arn:x"}]),
+              ev(resources=[{"arn": None}, {"arn": "arn:x", "type": "T"}, {"arn": "arn:y"}]),
+              ev(resources=[{"arn": "arn:y", "type": "T"}]), ev(resources=[]), ev(),
+              ev(requestParameters={"items": [{"port": 22}, {"port": "x"}, {"port": 80}]}),
+              ev(requestParameters={"items": [{"port": "22"}, {"port": 22}]}),
+              ev(requestParameters={"items": "not a list"})]
+    arn = F(("arn",), root="element")
+    stop = AnyOf((Not(Predicate(arn, "exists")), Predicate(arn, "startswith", "arn:x")))
+    port = F(("port",), root="element")
+    port_stop = Predicate(port, "is_type", ("int",))
+    for last in (False, True):
+        for first in (First(F(("resources",)), stop, Predicate(arn, "startswith", "arn:x"), last),
+                      First(F(("resources",)), Predicate(F(("type",), root="element"), "eq", "T"),
+                            Predicate(arn, "exists"), last),
+                      First(F(("requestParameters", "items")), port_stop,
+                            Predicate(port, "eq", 22), last)):
+            assert_agrees(first, events)
+            assert_agrees(Not(first), events)
 
 
 def test_cidr_and_ip():

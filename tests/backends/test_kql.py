@@ -11,7 +11,7 @@ from translator.backends.kql import BACKEND, lower_rule, query_tables
 from translator.evaluator import evaluate
 from translator.mapping import load_mappings
 from translator.model import (
-    FALSE, All, AnyOf, Field, MitreRef, Not, Predicate, Quantifier, Rule, RuleTest, Template,
+    FALSE, All, AnyOf, Field, First, MitreRef, Not, Predicate, Quantifier, Rule, RuleTest, Template,
     Transform,
 )
 from translator.verify.kql import execute
@@ -51,6 +51,10 @@ P_EVENTS = [{"requestParameters": {"v": "CreateUser"}}, {"requestParameters": {"
 V = PARAM("v")
 
 # (name, expression, events, hand-stated expected results or None, duckdb-kql gap or "")
+FIRST_ITEM = First(PARAM("items"), P(ELEM("cidrIp"), "exists"), P(ELEM("cidrIp"), "eq", "0.0.0.0/0"))
+ITEM_EVENTS = [{"requestParameters": {"items": [{"cidrIp": "0.0.0.0/0"}, {"cidrIp": "1.0.0.0/8"}]}},
+               {"requestParameters": {"items": [{}, {"cidrIp": "1.0.0.0/8"}, {"cidrIp": "0.0.0.0/0"}]}},
+               {"requestParameters": {"items": []}}, {}]
 CASES = [
     ("eq_cs", P(NAME, "eq", "CreateUser"), S_EVENTS, [True, False, False, False, False, False, False], ""),
     ("eq_ci", P(NAME, "eq", "CreateUser", case_sensitive=False), S_EVENTS,
@@ -138,6 +142,13 @@ CASES = [
     ("quantifier_any", Quantifier("any", PARAM("items"), P(ELEM("cidrIp"), "eq", "0.0.0.0/0")),
      [{"requestParameters": {"items": [{"cidrIp": "0.0.0.0/0"}]}}, {"requestParameters": {"items": []}}, {}],
      [True, False, False], "MvapplyOperator"),
+    # an ordered loop: the first (last) element with a cidrIp key decides (mv-apply numbers
+    # the elements: with_itemindex)
+    ("first_element", FIRST_ITEM, ITEM_EVENTS, [True, False, False, False], "MvapplyOperator"),
+    ("not_first_element", Not(FIRST_ITEM), ITEM_EVENTS, [False, True, True, True], "MvapplyOperator"),
+    ("last_element", First(PARAM("items"), P(ELEM("cidrIp"), "exists"),
+                           P(ELEM("cidrIp"), "eq", "0.0.0.0/0"), last=True),
+     ITEM_EVENTS, [False, True, False, False], "MvapplyOperator"),
     ("cidr", P(Field(("sourceIPAddress",)), "cidr", ("10.0.0.0/8",)),
      [{"sourceIPAddress": "10.1.2.3"}, {"sourceIPAddress": "11.1.2.3"}, {}], [True, False, False],
      "ipv4_is_in_range"),

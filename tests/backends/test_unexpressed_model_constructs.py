@@ -1,6 +1,7 @@
 """Model constructs backends do not all express yet: the ``is_type`` predicate (Python isinstance()
 on an event value; Athena and KQL translate it,
-tests/backends/test_athena.py and test_kql.py), the ``ip_network`` transform and the ``concat`` transform (text around a field). Every backend reports them on the rule (a
+tests/backends/test_athena.py and test_kql.py), the ``ip_network`` transform and the ``concat`` transform (text around a field), the ``First`` node (an ordered loop: Athena and KQL
+translate it). Every backend reports them on the rule (a
 Finding) until it learns to express them: never a crash, never a drop."""
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from translator.backends import TARGETS, get_backend
 from translator.mapping import load_mappings
-from translator.model import All, Field, Not, Predicate, Rule
+from translator.model import All, Field, First, Not, Predicate, Rule
 
 MS = load_mappings()
 CODE_IS_INT = Predicate(Field(("responseElements", "code")), "is_type", ("bool", "int"))
@@ -19,18 +20,29 @@ SRC_NETWORK = Field(("sourceIPAddress",)).with_transform("ip_network")
 PREFIXED_NAME = Field(("eventName",)).with_transform("concat", "x", "")
 SLASH_USER = Field(("requestParameters", "userName")).with_transform("str").with_transform(
     "concat", "/", "")
+GROUP_ID = Field(("groupId",), root="element")
+_GROUP_STOP = Predicate(GROUP_ID, "startswith", "sg-")
+_GROUP_ADMIN = Predicate(GROUP_ID, "eq", "sg-admin")
+GROUPS = Field(("requestParameters", "groupSet", "items"))
+FIRST_GROUP_ADMIN = First(GROUPS, _GROUP_STOP, _GROUP_ADMIN)
+LAST_GROUP_ADMIN = First(GROUPS, _GROUP_STOP, _GROUP_ADMIN, last=True)
 UNEXPRESSED = [
     ("is_type", All((NAME, CODE_IS_INT))),
     ("is_type", All((NAME, Not(CODE_IS_INT)))),
     ("ip_network", All((NAME, Predicate(SRC_NETWORK, "ip_public")))),
     ("ip_network", All((NAME, Not(Predicate(SRC_NETWORK, "cidr", ("10.0.0.0/8",)))))),
     ("concat", All((NAME, Predicate(PREFIXED_NAME, "eq", "xCreateUser")))),
+    # an ordered loop: the first element of the array that stops the loop decides
+    ("first", All((NAME, FIRST_GROUP_ADMIN))),
+    ("first", All((NAME, Not(FIRST_GROUP_ADMIN)))),
+    ("last", All((NAME, LAST_GROUP_ADMIN))),
     # a transformed field as the operand: reported as the transform or as the field operand
     ("concat|operand", All((NAME, Not(Predicate(Field(("userIdentity", "arn")), "endswith",
                                                 SLASH_USER))))),
 ]
 # (target, construct) pairs a backend now expresses exactly.
-TRANSLATED = {("athena", "is_type"), ("kql", "is_type")}
+TRANSLATED = {("athena", "is_type"), ("kql", "is_type"), ("athena", "first"), ("kql", "first"),
+              ("athena", "last"), ("kql", "last")}
 
 
 @pytest.mark.parametrize("target", list(TARGETS))

@@ -370,20 +370,6 @@ def test_for_loop_over_array_becomes_any(tmp_path):
     assert 'any(perms[*]: .cidr == "0.0.0.0/0" and .port == 22)' in condition(out)
 
 
-def test_loop_whose_result_depends_on_order_is_reported(tmp_path):
-    src = '''
-    def rule(event):
-        for item in event.get("items", []):
-            if item.get("a") == 1:
-                return True
-            if item.get("b") == 1:
-                return False
-        return False
-    '''
-    out = extract(tmp_path, src, events=[{"items": [{"a": 1}]}])
-    assert out.status == "unsupported" and any("which element comes first" in r for r in out.reasons)
-
-
 def test_loop_over_constants_runs_concretely(tmp_path):
     src = '''
     PREFIXES = ["adm", "root"]

@@ -65,24 +65,6 @@ def test_default_of_a_parsed_document_key(tmp_path):
     assert out.status == "exact"
 
 
-def test_loop_body_raising_on_an_element_is_reported_not_guessed(tmp_path):
-    # Python stops at the first element whose name is null: whether an earlier element
-    # matched decides the result, which no query can express
-    src = '''
-    def rule(event):
-        for step in event.get("steps", []):
-            if step.get("name").lower() == "checkout":
-                return True
-        return False
-    '''
-    events = [{"steps": [{"name": "Checkout"}]}, {"steps": [{"name": "build"}]}]
-    out = extract(tmp_path, src, events=events)
-    assert out.status == "partial"
-    assert any("raises on some elements of steps" in r for r in out.reasons)
-    # events without such an element are still decided exactly
-    assert agrees_on(tmp_path, out, events) == []
-
-
 def test_loop_mutating_a_collection_through_a_method_is_not_pure(tmp_path):
     src = '''
     def collect(items):

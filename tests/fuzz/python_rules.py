@@ -108,6 +108,8 @@ class RuleGen:
                                     f"str(item.get('kind', '')).startswith({g.value()})",
                                     f"item.get('n', 0) > {g.r.choice(NUMBERS)}"])
                       + " for item in event.get('items', []) or [] if isinstance(item, dict))"),
+        lambda g, s: (f"{g.r.choice(['any', 'all'])}({g.r.choice(g.RAISING_TESTS)(g)} "
+                      "for item in event.get('items') or [] if isinstance(item, Mapping))"),
     ]
 
     # ------------------------------------------------------------------ statements
@@ -115,7 +117,7 @@ class RuleGen:
         r = self.r
         lines: list[str] = []
         for _ in range(r.randint(0, 3)):
-            kind = r.randrange(5)
+            kind = r.randrange(6)
             if kind == 0:
                 lines.append(f"{indent}if {self.condition()}:")
                 lines.append(f"{indent}    return {r.choice(['True', 'False'])}")
@@ -130,6 +132,8 @@ class RuleGen:
                 lines.append(f"{indent}for item in event.get('items') or []:")
                 lines.append(f"{indent}    if isinstance(item, dict) and item.get('kind') == {self.value()}:")
                 lines.append(f"{indent}        return {r.choice(['True', 'False'])}")
+            elif kind == 5:
+                lines.extend(self.ordered_loop(indent))
             else:
                 lines.append(f"{indent}try:")
                 lines.append(f"{indent}    number = int(event.get('count', 0) or 0)")
@@ -140,8 +144,37 @@ class RuleGen:
         lines.append(f"{indent}return bool({self.condition()})")
         return lines
 
+    # Tests of an element that raise on some elements (None.lower(), "x" in None, a missing
+    # key, None > 1, .get on a text element): Python stops at the first element that
+    # returns, breaks or raises, so the elements' order decides (frontends/python/ordered.py).
+    # (Panther hands out nested objects as Mappings, not dicts: isinstance(item, dict) is False.)
+    RAISING_TESTS = [
+        lambda g: f"item.get('kind').lower() == {g.value()}.lower()",
+        lambda g: f"{g.value()} in item.get('kind')",
+        lambda g: f"item['kind'].startswith({g.value()})",
+        lambda g: f"item.get('n') > {g.r.choice(NUMBERS)}",
+    ]
+
+    def ordered_loop(self, indent: str) -> list[str]:
+        r = self.r
+        # inside try/except the first raising element's error is the rule's answer, which the
+        # comparison sees (a rule that raises is not compared)
+        inner = indent + ("    " if r.random() < 0.5 else "")
+        lines = [f"{indent}try:"] if inner != indent else []
+        lines.append(f"{inner}for item in event.get('items') or []:")
+        if r.random() < 0.4:
+            lines.append(f"{inner}    if isinstance(item, Mapping) and item.get('n') == {r.choice(NUMBERS)}:")
+            lines.append(f"{inner}        {r.choice(['break', 'return True', 'return False'])}")
+        lines.append(f"{inner}    if isinstance(item, Mapping) and {r.choice(self.RAISING_TESTS)(self)}:")
+        lines.append(f"{inner}        return {r.choice(['True', 'False'])}")
+        if inner != indent:
+            lines.append(f"{indent}except {r.choice(['TypeError', 'KeyError', 'AttributeError'])}:")
+            lines.append(f"{indent}    return {r.choice(['True', 'False'])}")
+        return lines
+
     def source(self) -> str:
-        head = ["import fnmatch", "import ipaddress", "import json", "import re", "", "",
+        head = ["import fnmatch", "import ipaddress", "import json", "import re",
+                "from collections.abc import Mapping", "", "",
                 "def helper(event):", f"    return {self.condition()}", "", "",
                 "def parsed_kind(event):",
                 "    try:",
@@ -176,6 +209,21 @@ class RuleGen:
             return None
         return self.r.choice([[self.r.choice(VALUES)], {"k": self.r.choice(VALUES)}])
 
+    def item(self, kinds: list) -> dict:
+        """An element of ``items``; some lack a key or hold null, so that the ordered loops'
+        tests raise on them. Known tracer gaps kept out: a null ``kind`` (``item["kind"]`` on
+        null is a KeyError to the tracer, None to Python) and values of another type (a
+        test that raises on a number reads as False, the model's "type does not fit")."""
+        item: dict = {"kind": self.r.choice(kinds), "n": self.r.choice(NUMBERS)}
+        roll = self.r.random()
+        if roll < 0.15:
+            del item["kind"]
+        elif roll < 0.25:
+            item["n"] = None
+        elif roll < 0.3:
+            del item["n"]
+        return item
+
     def event(self) -> dict:
         r = self.r
         ev: dict = {}
@@ -190,8 +238,7 @@ class RuleGen:
         if r.random() < 0.7:
             # a third of the lists repeat one kind (deep_walk then finds one distinct value)
             kinds = VALUES if r.random() < 0.67 else [r.choice(VALUES)]
-            ev["items"] = [{"kind": r.choice(kinds), "n": r.choice(NUMBERS)}
-                           if r.random() < 0.85 else self.scalar()
+            ev["items"] = [self.item(kinds) if r.random() < 0.85 else self.scalar()
                            for _ in range(r.randint(0, 3))]
         if r.random() < 0.5:
             ev["tags"] = r.sample(VALUES, r.randint(0, 3))

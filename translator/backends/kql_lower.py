@@ -24,7 +24,7 @@ from typing import Any
 
 from ..evaluator import evaluate
 from ..mapping import EACH, MappingSet, ResolvedField
-from ..model import MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier
+from ..model import MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier
 from ..backends.base import Finding
 from .kql_text import (
     Inexpressible, glob_to_re2, identifier, member, number_literal, regex_literal, string_literal,
@@ -96,6 +96,29 @@ class Quant:
         ops.append(f"summarize {self.hits} = countif({self.where}), {self.count} = count()")
         return (f"mv-apply {self.var} = {self.array_expr} to typeof(dynamic) on "
                 f"({' | '.join(ops)})")
+
+
+@dataclass
+class FirstQuant(Quant):
+    """A ``First``: per row, the index of the first (last) element satisfying ``stop``
+    (``hits``) and of the first (last) satisfying ``stop`` and ``where`` (``count``); the
+    first stopping element passes ``where`` iff both are the same element. ``with_itemindex``
+    numbers the elements in array order, so the answer never rests on row order."""
+
+    stop: str = "false"
+    last: bool = False
+
+    @property
+    def index(self) -> str:
+        return f"{self.var}_i"
+
+    def _operator(self) -> str:
+        agg = "maxif" if self.last else "minif"
+        ops = [q._operator() for q in self.nested]
+        ops.append(f"summarize {self.hits} = {agg}({self.index}, {self.stop}), "
+                   f"{self.count} = {agg}({self.index}, ({self.stop}) and ({self.where}))")
+        return (f"mv-apply with_itemindex={self.index} {self.var} = {self.array_expr} to "
+                f"typeof(dynamic) on ({' | '.join(ops)})")
 
 
 @dataclass
@@ -223,17 +246,21 @@ class ExprLowerer:
             return "true" if e.value else "false"
         if isinstance(e, Quantifier):
             return self._quantifier(e)
+        if isinstance(e, First):
+            return self._quantifier(e)
         if isinstance(e, Opaque):
             raise Inexpressible(e.construct, e.reason or "not extracted from the rule")
         raise TypeError(f"not an expression: {e!r}")
 
-    def _quantifier(self, q: Quantifier) -> str:
+    def _quantifier(self, q: Quantifier | First) -> str:
         slot = self._slot(q.field)
         if slot.term.kind not in ("dynamic", "string") or q.field.transforms:
             raise Inexpressible(f"quantifier over {q.field}", "the field is not an array column")
         self._counter += 1
         n = self._counter
         var, hits, count = f"__e{n}", f"__hits{n}", f"__n{n}"
+        if isinstance(q, First):
+            hits, count = f"__stop{n}", f"__then{n}"  # indexes of the first such elements
         # a string column may hold an array as JSON text (legacy _CL tables flatten arrays so);
         # plain text parses to a non-array, which counts as no elements, as in Python
         arr = slot.term.expr if slot.term.kind == "dynamic" else f"parse_json({slot.term.expr})"
@@ -245,10 +272,15 @@ class ExprLowerer:
         self.quantifiers = []
         self._elements.append((var, array_path))
         try:
-            where = self._expr(q.where)
+            where = self._expr(q.then if isinstance(q, First) else q.where)
+            stop = self._expr(q.stop) if isinstance(q, First) else None
         finally:
             self._elements.pop()
             nested, self.quantifiers = self.quantifiers, outer
+        if isinstance(q, First):
+            self.quantifiers.append(FirstQuant(var, array_expr, hits, count, where, nested,
+                                               stop, q.last))
+            return f"(isnotnull({count}) and {hits} == {count})"
         self.quantifiers.append(Quant(var, array_expr, hits, count, where, nested))
         return {"any": f"{hits} > 0", "all": f"{hits} == {count}", "none": f"{hits} == 0",
                 "one": f"{hits} == 1"}[q.kind]

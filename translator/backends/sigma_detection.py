@@ -29,7 +29,7 @@ from typing import Any
 from ..evaluator import NotEvaluable, evaluate
 from ..mapping import EACH, MappingSet, Unmapped
 from ..model import (
-    MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier, walk,
+    MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier, walk,
 )
 from .base import Finding
 from .glob import class_chars, glob_tokens
@@ -194,6 +194,8 @@ class Lowering:
                                       positive)
         if isinstance(e, Quantifier):
             return self.quantifier(e, positive, element_of)
+        if isinstance(e, First):
+            return self.inexpressible(f"{'last' if e.last else 'first'}() over {e.field}", "which element of the array comes first decides the result (an ordered loop), and Sigma has no ordered array test", positive)
         if isinstance(e, Predicate):
             return self.predicate(e, positive, element_of)
         raise TypeError(f"not an expression: {e!r}")

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from ..mapping import EACH, MappingError, MappingSet, ResolvedField, Unmapped
-from ..model import All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier
+from ..model import All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier
 from .base import Finding
 from .glob import class_chars, glob_tokens
 
@@ -398,6 +398,8 @@ class Lowering:
             return self.predicate(e)
         if isinstance(e, Quantifier):
             return self.quantifier(e)
+        if isinstance(e, First):
+            raise Inexpressible(f"{'last' if e.last else 'first'}() over {e.field}", "which element of the array comes first decides the result (an ordered loop), and SPL (as rulec emits it) has no ordered array test")
         if isinstance(e, Opaque):
             raise Inexpressible(e.construct, e.reason)
         raise TypeError(f"not an expression: {e!r}")

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from sqlglot import exp
 
 from ..model import (
-    MISSING, All, AnyOf, Const, Field, Not, Opaque, Predicate, Quantifier,
+    MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier,
 )
 from .sql_ip import IPV4, ipv4_intervals, ipv6_pattern
 from .sql_regex import python_whitespace_class, translate_regex
@@ -254,6 +254,8 @@ class Lowering:
             return self._predicate(e), True
         if isinstance(e, Quantifier):
             return self._quantifier(e)
+        if isinstance(e, First):
+            return self._first(e)
         return self._untranslated(f"unknown expression {type(e).__name__}"), True
 
     # ------------------------------------------------------------------ fields
@@ -1037,28 +1039,61 @@ class Lowering:
             return (exp.false() if q.kind in ("any", "one") else exp.true()), False
         return self._quantified(q.kind, arr, q.where)
 
-    def _quantified(self, kind: str, arr: Val, where) -> tuple[exp.Expression, bool]:
+    def _elements(self, arr: Val):
+        """(SQL array, lambda variable, element Val) of an array value; None when Python
+        iterates nothing (a missing or non-list value is an empty array); a tuple from
+        _untranslated when the array cannot be read."""
         var = exp.to_identifier(f"x{len(self._scopes) + 1}")
-        if arr.kind == "absent":
-            return (exp.false() if kind in ("any", "one") else exp.true()), False
         if arr.kind == "array" and arr.dtype is not None:
             elem_type = arr.dtype.expressions[0]
-            elem = Val(_kind_of(elem_type), exp.column(var.name), elem_type)
-            array_expr = arr.expr
-        elif arr.kind == "json":
+            return arr.expr, var, Val(_kind_of(elem_type), exp.column(var.name), elem_type)
+        if arr.kind == "json":
             if not self._check_json_path(arr):
                 return self._untranslated("JSON array path"), True
             array_expr = exp.TryCast(this=self.jx(arr), to=exp.DataType.build("array(json)", dialect="athena"))
-            elem = Val("json", exp.column(var.name), json_typed=True)
-        else:
-            # Python iterates nothing: a missing or non-list value is an empty array.
-            return (exp.false() if kind in ("any", "one") else exp.true()), False
-        guard = arr.guard
+            return array_expr, var, Val("json", exp.column(var.name), json_typed=True)
+        return None
+
+    def _element_cond(self, elem: Val, where) -> tuple[exp.Expression, bool]:
         self._scopes.append(elem)
         try:
-            body, nullable = self._cond(where)
+            return self._cond(where)
         finally:
             self._scopes.pop()
+
+    def _first(self, f: First) -> tuple[exp.Expression, bool]:
+        """The first (last) element passing ``stop`` passes ``then``: ``then`` tested on
+        the first item of the elements that pass ``stop``, none when none does."""
+        arr = self.transformed(f.field)
+        if arr is None:
+            return self._untranslated(self.reasons[-1], reported=True), True
+        found = self._elements(arr) if arr is not False else None
+        if found is None or isinstance(found[1], bool):
+            return found if found is not None else (exp.false(), False)
+        array_expr, var, elem = found
+        stop, stop_nullable = self._element_cond(elem, f.stop)
+        if stop_nullable:
+            stop = exp.Coalesce(this=stop, expressions=[exp.false()])
+        then, _ = self._element_cond(elem, f.then)
+        stopping = exp.ArrayFilter(this=array_expr, expression=exp.Lambda(this=stop, expressions=[var]))
+        if f.last:
+            stopping = exp.Reverse(this=stopping)
+        first = exp.ArraySlice(this=stopping, start=_lit(1), end=_lit(1))
+        match = _fn("any_match", first, exp.Lambda(this=then, expressions=[var.copy()]))
+        return _and(arr.guard, match), True
+
+    def _quantified(self, kind: str, arr: Val, where) -> tuple[exp.Expression, bool]:
+        if arr.kind == "absent":
+            return (exp.false() if kind in ("any", "one") else exp.true()), False
+        found = self._elements(arr)
+        if found is None:
+            # Python iterates nothing: a missing or non-list value is an empty array.
+            return (exp.false() if kind in ("any", "one") else exp.true()), False
+        if isinstance(found[1], bool):
+            return found
+        array_expr, var, elem = found
+        guard = arr.guard
+        body, nullable = self._element_cond(elem, where)
         if kind in ("all", "none") and nullable:
             body = exp.Coalesce(this=body, expressions=[exp.false()])
         lam = exp.Lambda(this=body, expressions=[var])

@@ -21,7 +21,7 @@ _TRINO = ("athena", "trino")
 _NATIVE = {
     # json_array_length: DuckDB gives 0 on an object where Trino gives NULL; rulec only
     # emits it behind an "is a JSON array" guard.
-    "duckdb": {"json_format", "json_type", "json_array_length", "json_keys"},
+    "duckdb": {"json_format", "json_type", "json_array_length", "json_keys", "list_reverse"},
 }
 
 
@@ -90,6 +90,15 @@ def _duckdb_json_size(node: exp.Expression) -> exp.Expression:
     ], default=exp.Literal.number(0))
 
 
+def _duckdb_list_reverse(node: exp.Expression) -> exp.Expression:
+    """Trino's reverse() of an array (rulec reverses only filter()'s result, for the last
+    element passing a test) is DuckDB's list_reverse; DuckDB's reverse() takes text only.
+    ``slice(a, 1, 1)`` needs nothing: Trino's (start, length) and DuckDB's (begin, end) agree."""
+    if isinstance(node, exp.Reverse) and isinstance(node.this, exp.ArrayFilter):
+        return exp.Anonymous(this="list_reverse", expressions=[node.this.copy()])
+    return node
+
+
 def unknown_functions(tree: exp.Expression, dialect: str) -> list[str]:
     """Functions sqlglot could not map for ``dialect`` (left as written)."""
     native = _NATIVE.get(dialect, set())
@@ -110,5 +119,6 @@ def transpile(athena_sql: str, dialect: str, pretty: bool = True) -> tuple[str, 
             break
         tree = tree.transform(_match_rewrite)
     if dialect == "duckdb":
-        tree = tree.transform(_duckdb_json_scalar).transform(_duckdb_json_size)
+        tree = tree.transform(_duckdb_json_scalar).transform(_duckdb_json_size) \
+            .transform(_duckdb_list_reverse)
     return tree.sql(dialect=dialect, pretty=pretty), unknown_functions(tree, dialect)

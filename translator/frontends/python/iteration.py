@@ -149,8 +149,9 @@ def refuse_raising_elements(f: Field, outcomes: list, what: str) -> None:
                           "decides the result")
 
 
-def quantify(kind: str, elements: Elements, body, where=None) -> Expr:
-    """``any/all(body(x) for x in <elements> if where(x))`` as a Quantifier."""
+def quantify(kind: str, elements: Elements, body, where=None, whole: bool = False) -> Expr:
+    """``any/all(body(x) for x in <elements> if where(x))`` as a Quantifier. ``whole``: the
+    elements are all the generator iterates, so a raising element is ordered (see ordered.py)."""
     def full(v):
         if where is not None:
             w = where(v)
@@ -159,6 +160,8 @@ def quantify(kind: str, elements: Elements, body, where=None) -> Expr:
         return body(v)
 
     outcomes = element_outcomes(elements, full, truthy)
+    if whole and any(o.kind == "error" for o in outcomes):
+        return _ordered_quantify(kind, elements, full)
     refuse_raising_elements(elements.field, outcomes, f"{kind}()")
 
     def leaf(o):
@@ -174,6 +177,26 @@ def quantify(kind: str, elements: Elements, body, where=None) -> Expr:
     if where == (FALSE if kind == "any" else TRUE_):
         return where  # no element can change the answer: any() of nothing, all() of anything
     return Quantifier(kind, elements.field, where)
+
+
+def _ordered_quantify(kind: str, elements: Elements, full) -> Expr:
+    """any() stops at the first truthy element, all() at the first falsy one, and both raise
+    at a raising element before it: the first element that stops the scan decides."""
+    from . import ordered
+    decisive = kind == "any"
+    outcomes = element_outcomes(elements, full, lambda v: decide(truthy(v)))
+
+    def exit_key(o):
+        if o.kind == "error":
+            return ordered.error_key(o)
+        if o.kind == "value" and o.value is not SKIP and o.value == decisive:
+            return ("return", decisive)
+        return None
+
+    key = ordered.first_exit(elements.field, outcomes, exit_key)
+    if key is not None and key[0] == "error":
+        raise ordered.raised(outcomes, key)
+    return (TRUE_ if decisive else FALSE) if key is not None else (FALSE if decisive else TRUE_)
 
 
 TRUE_ = negate(FALSE)

@@ -6,7 +6,7 @@ common to every branch of a disjunction.
 """
 from __future__ import annotations
 
-from ...model import FALSE, TRUE, All, AnyOf, Const, Expr, Not, Predicate, Quantifier
+from ...model import FALSE, TRUE, All, AnyOf, Const, Expr, First, Not, Predicate, Quantifier
 from .explore import conj, disj, negate
 from .facts import _NEEDS_VALUE
 
@@ -32,6 +32,8 @@ def _simp(e: Expr) -> Expr:
         return negate(inner)
     if isinstance(e, Quantifier):
         return Quantifier(e.kind, e.field, _simp(e.where))
+    if isinstance(e, First):
+        return First(e.field, _simp(e.stop), _simp(e.then), e.last)
     if isinstance(e, All):
         items = [_simp(x) for x in e.items]
         out = conj(*items)

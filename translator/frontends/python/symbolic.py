@@ -195,7 +195,10 @@ def guard_value(f: Field, what: str) -> None:
     """Python raises when ``what`` is applied to None: fork on the field having a value and
     let the other path raise the way the rule would (a raising rule does not alert)."""
     if state.is_value_maybe_none(f) and not decide(Predicate(f, "exists")):
-        raise as_rule_error(TypeError(f"{what} on None ({f.dotted} is missing or null)"))
+        # None has no methods (AttributeError); an operator or a call on it is a TypeError:
+        # the rule's own ``except`` may catch one and not the other
+        error = AttributeError if what.startswith(".") else TypeError
+        raise as_rule_error(error(f"{what} on None ({f.dotted} is missing or null)"))
 
 
 class Sym(Symbolic):

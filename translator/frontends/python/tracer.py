@@ -18,7 +18,7 @@ from collections.abc import KeysView, Mapping, Sequence, ValuesView
 from typing import Any
 
 from ...model import FALSE, Field, Predicate, Quantifier, _freeze
-from . import state, summary
+from . import ordered, state, summary
 from .errors import PathLimit, Timeout, TracerError, Unsupported, TRACED_FILES, as_rule_error
 from .event import SymbolicEvent
 from .explore import Explorer, conj, disj, fold, negate, opaque_of
@@ -346,7 +346,7 @@ def _quantifier(kind: str, arr: Sym, body, where) -> Any:
     f = iteration_source(arr, f"{kind}()")
     if isinstance(f, list):
         return quant(kind, f, body, where)
-    return cond(quantify(kind, Elements(f, arr.origin), body, where))
+    return cond(quantify(kind, Elements(f, arr.origin), body, where, whole=True))
 
 
 # --------------------------------------------------------------------------- for loops
@@ -411,6 +411,10 @@ def loop_over_elements(parts: list, body):
         return ("return", value)
 
     runs = [(p, element_outcomes(p, body, kind)) for p in parts]
+    if len(runs) == 1:
+        ordered_exit = _first_exit(*runs[0])
+        if ordered_exit is not None:
+            return ordered_exit
     returns: list = []
     for _, outcomes in runs:
         for o in outcomes:
@@ -443,6 +447,28 @@ def loop_over_elements(parts: list, body):
     if decide(hit):
         return (RETURN, value)
     return GO_ON
+
+
+def _exit_key(o):
+    if o.kind == "error":
+        return ordered.error_key(o)
+    if o.kind != "value" or o.value is SKIP or o.value[0] == "continue":
+        return None
+    return o.value  # ("break",) or ("return", value)
+
+
+def _first_exit(elements: Elements, outcomes: list):
+    """A loop over one array whose exits differ (a raising element, a break, several
+    values): what the first exiting element does (ordered.py). None: order does not matter."""
+    keys = ordered.exit_keys(outcomes, _exit_key)
+    if len(keys) < 2 and not (keys and keys[0][0] == "error"):
+        return None
+    key = ordered.first_exit(elements.field, outcomes, _exit_key)
+    if key is None or key[0] == "break":
+        return GO_ON
+    if key[0] == "return":
+        return (RETURN, key[1])
+    raise ordered.raised(outcomes, key)
 
 
 TRUE_ = negate(FALSE)

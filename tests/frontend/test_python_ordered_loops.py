@@ -1,0 +1,144 @@
+"""Loops whose result depends on the order of the array's elements (frontends/python/ordered.py):
+a body that raises on some elements, breaks, or returns different values. Python stops at the
+first element on which the body leaves the loop; the model says so with ``first(...)``. Each
+rule is ours; each extraction is compared with the real rule on events that put the deciding
+elements in both orders."""
+from __future__ import annotations
+
+from pyrule_harness import check, condition
+
+
+def test_raising_element_before_a_returning_one_makes_the_rule_raise(tmp_path):
+    src = '''
+    def rule(event):
+        for f in event.get("filters", []):
+            if "admin" in f.get("ruleId"):
+                return True
+        return False
+    '''
+    events = [{"filters": [{"ruleId": "x-admin"}, {"ruleId": None}]},
+              {"filters": [{}, {"ruleId": "x-admin"}]}, {"filters": [{"ruleId": "b"}]},
+              {"filters": [{"ruleId": "b"}, {"ruleId": "admin"}]}, {"filters": []}, {},
+              {"filters": None}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert 'first(filters[*] where .ruleId is_null or .ruleId contains "admin": ' \
+           '.ruleId contains "admin")' in condition(out)
+
+
+def test_different_values_returned_by_different_elements(tmp_path):
+    src = '''
+    def rule(event):
+        for item in event.get("items", []):
+            if item.get("a") == 1:
+                return True
+            if item.get("b") == 1:
+                return False
+        return False
+    '''
+    events = [{"items": [{"a": 1}, {"b": 1}]}, {"items": [{"b": 1}, {"a": 1}]},
+              {"items": [{"a": 2}, {"a": 1, "b": 1}]}, {"items": [{"c": 1}]}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert "first(items[*] where" in condition(out)
+
+
+def test_break_before_the_returning_element(tmp_path):
+    src = '''
+    def rule(event):
+        for step in event.get("steps", []):
+            if step.get("name") == "end":
+                break
+            if step.get("uses", "").startswith("actions/checkout"):
+                return True
+        return event.get("kind") == "push"
+    '''
+    events = [{"steps": [{"uses": "actions/checkout@v4"}, {"name": "end"}]},
+              {"steps": [{"name": "end"}, {"uses": "actions/checkout@v4"}]},
+              {"steps": [{"name": "end"}], "kind": "push"}, {"steps": [{"uses": "x"}], "kind": "push"},
+              {"steps": [{"uses": None}], "kind": "push"}, {"kind": "pull"}, {"kind": "push"}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+
+
+def test_after_the_loop_the_rule_alerts_when_no_element_left_it(tmp_path):
+    # returns False on a bad element, raises on an element without a name, else True
+    src = '''
+    def rule(event):
+        for member in event.get("members", []):
+            if member.get("name").endswith("@corp.example"):
+                return False
+        return True
+    '''
+    events = [{"members": [{"name": "a@corp.example"}, {}]}, {"members": [{}, {"name": "a@corp.example"}]},
+              {"members": [{"name": "b@evil.example"}]}, {"members": []}, {},
+              {"members": [{"name": "b@evil.example"}, {"name": None}]}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+
+
+def test_the_rule_catches_what_the_first_raising_element_raises(tmp_path):
+    src = '''
+    def rule(event):
+        try:
+            for f in event.get("filters", []):
+                if "admin" in f.get("ruleId"):
+                    return False
+        except TypeError:
+            return True
+        return False
+    '''
+    events = [{"filters": [{"ruleId": "admin"}, {}]}, {"filters": [{}, {"ruleId": "admin"}]},
+              {"filters": [{"ruleId": "b"}]}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+
+
+def test_elements_raising_different_errors(tmp_path):
+    # a KeyError is caught, a TypeError (None.lower()) is not: which comes first decides
+    src = '''
+    def rule(event):
+        try:
+            for p in event.get("params", []):
+                if p["Name"] == "Forward" and p.get("Value").lower() == "true":
+                    return True
+        except KeyError:
+            return event.get("strict") is True
+        return False
+    '''
+    events = [{"params": [{"Name": "Forward", "Value": None}, {}], "strict": True},
+              {"params": [{}, {"Name": "Forward", "Value": None}], "strict": True},
+              {"params": [{"Name": "Forward", "Value": "TRUE"}]},
+              {"params": [{"Name": "Other"}, {"Name": "Forward", "Value": "true"}]},
+              {"params": [{"Name": "Other"}]}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+
+
+def test_any_stops_at_the_first_truthy_element_and_raises_before_it(tmp_path):
+    src = '''
+    def rule(event):
+        return any(s.get("name").lower().startswith("checkout") for s in event.get("steps", []))
+    '''
+    events = [{"steps": [{"name": "Checkout repo"}, {}]}, {"steps": [{}, {"name": "checkout"}]},
+              {"steps": [{"name": "build"}, {"name": None}]}, {"steps": [{"name": "build"}]},
+              {"steps": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert "first(steps[*] where" in condition(out)
+
+
+def test_all_stops_at_the_first_falsy_element(tmp_path):
+    src = '''
+    def rule(event):
+        if not event.get("ports"):
+            return False
+        return all(p.get("range").endswith("/32") for p in event.get("ports") if p.get("open"))
+    '''
+    events = [{"ports": [{"open": True, "range": "10.0.0.0/8"}, {"open": True}]},
+              {"ports": [{"open": True}, {"open": True, "range": "10.0.0.0/8"}]},
+              {"ports": [{"open": True, "range": "1.2.3.4/32"}, {"open": False}]},
+              {"ports": [{"open": True, "range": "1.2.3.4/32"}, {"open": True, "range": None}]},
+              {"ports": [{"open": False}]}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
