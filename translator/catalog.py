@@ -8,36 +8,19 @@ count, output fields, and the generated queries with their verdicts.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from . import pretty
+from .mitre import attack_data, tactic_name, technique_name
 from .model import All, AnyOf, Predicate, Rule
-from .resources import PACKAGE_DIR
 
 # Fields that name the action (API call / operation) of an event, per the UDM concept they map
 # to; found through the mapping, with these Panther names as the fallback for unmapped types.
 ACTION_UDM = "metadata.product_event_type"
 ACTION_FALLBACK = ("eventName", "eventType", "action", "protoPayload.methodName", "methodName",
                    "operationName", "event_type", "type", "name", "event", "eventtype")
-
-
-@lru_cache(maxsize=1)
-def attack_data() -> dict:
-    return json.loads((PACKAGE_DIR / "data" / "attack_enterprise.json").read_text())
-
-
-def tactic_name(tid: str) -> str:
-    t = attack_data()["tactics"].get(tid)
-    return t["name"] if t else tid
-
-
-def technique_name(tid: str) -> str:
-    t = attack_data()["techniques"].get(tid)
-    return t["name"] if t else ""
 
 
 @dataclass

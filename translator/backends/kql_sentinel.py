@@ -14,21 +14,13 @@ import re
 import uuid
 
 from .base import Finding
+from ..mitre import sentinel_tactic
 
 # A fixed namespace so the same Panther RuleID always yields the same analytic rule id.
 RULEC_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/panther-labs/panther-analysis#RuleID")
 
 SEVERITY = {"Info": "Informational", "Low": "Low", "Medium": "Medium", "High": "High",
             "Critical": "High"}
-
-# MITRE ATT&CK Enterprise tactic ids -> the names Sentinel's `tactics` takes.
-TACTICS = {
-    "TA0043": "Reconnaissance", "TA0042": "ResourceDevelopment", "TA0001": "InitialAccess",
-    "TA0002": "Execution", "TA0003": "Persistence", "TA0004": "PrivilegeEscalation",
-    "TA0005": "DefenseEvasion", "TA0006": "CredentialAccess", "TA0007": "Discovery",
-    "TA0008": "LateralMovement", "TA0009": "Collection", "TA0011": "CommandAndControl",
-    "TA0010": "Exfiltration", "TA0040": "Impact",
-}
 
 # Limits Sentinel enforces on a scheduled rule (Sentinel documentation, "Create a scheduled
 # analytics rule"; the entity limit is the one this project's brief states).
@@ -72,7 +64,7 @@ def schedule(dedup_minutes: int) -> tuple[int, list[Finding]]:
 def mitre(rule) -> tuple[list[str], list[str], list[Finding]]:
     tactics, techniques, findings = [], [], []
     for ref in rule.mitre:
-        name = TACTICS.get(ref.tactic)
+        name = sentinel_tactic(ref.tactic)
         if name is None:
             findings.append(Finding(f"MITRE tactic {ref.tactic}", "not an ATT&CK Enterprise tactic "
                                     "Sentinel knows; left out", "warning"))

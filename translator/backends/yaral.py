@@ -128,7 +128,7 @@ class YaralBackend:
 
     def _meta(self, rule: Rule) -> list[tuple[str, Any]]:
         """Meta keys as Google's curated rules spell them (ATT&CK by name, with the ids)."""
-        from ..catalog import tactic_name, technique_name
+        from ..mitre import tactic_name, technique_name
         tactics = [f"{tactic_name(m.tactic)} ({m.tactic})" for m in rule.mitre]
         techniques = [f"{technique_name(m.technique) or m.technique} ({m.technique})"
                       for m in rule.mitre if m.technique]

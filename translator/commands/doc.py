@@ -66,7 +66,7 @@ def render_site(compiled, mappings, fmt: str, targets: list[str], verify: bool,
 
 
 def _tactic(tid: str) -> str:
-    from ..catalog import tactic_name
+    from ..mitre import tactic_name
 
     return tactic_name(tid)
 
