@@ -2,11 +2,9 @@
 -- rule: Simple.AWS.Console.RootLogin
 -- source: rules/simple/aws_console_root_login.yml (sha256 23a527af18930ce914af368664a1a315f69b4f9881a40374aad0fda4f72b3b97)
 -- dialect: athena
--- verdict: partial
--- not translated: ip_public: IPv6 addresses have no portable SQL form yet (IPv4 would be exact)
+-- verdict: exact
 -- caveat: case folding: Python lower-cases a word-final Σ to ς and upper-cases ß to SS; SQL maps them code point by code point
 -- caveat: JSON keys are matched case-sensitively in SQL; Python falls back to a case-insensitive key lookup
--- caveat: IP tests: an address with surrounding whitespace (Python strips it) does not match in SQL
 -- caveat: sourceIPAddress: the data lake stores JSON null and a missing key alike (NULL); Python tells them apart here
 SELECT
   p_event_time AS p_event_time,
@@ -32,11 +30,13 @@ WHERE
     (
       NOT COALESCE(NOT sourceipaddress IS NULL, FALSE)
       OR NOT COALESCE(
-        REGEXP_LIKE(
-          sourceipaddress,
-          '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}\z'
-        )
-        AND TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 578289664 AND 578355199,
+        CASE
+          WHEN REGEXP_LIKE(
+            sourceipaddress,
+            '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}\z'
+          )
+          THEN TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT)
+        END BETWEEN 578289664 AND 578355199,
         FALSE
       )
     )
@@ -45,24 +45,145 @@ WHERE
       AND LOWER(REPLACE(useridentity.type, 'İ', 'i̇')) = 'root'
       AND JSON_EXTRACT_SCALAR(responseelements, '$.ConsoleLogin') = 'Success'
       AND (
-        REGEXP_LIKE(
-          sourceipaddress,
-          '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}\z'
+        ELEMENT_AT(
+          TRANSFORM(
+            ARRAY[CASE
+              WHEN REGEXP_LIKE(
+                sourceipaddress,
+                '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}\z'
+              )
+              THEN TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT)
+            END],
+            rulec_ip4 -> rulec_ip4 BETWEEN 16777216 AND 167772159
+            OR rulec_ip4 BETWEEN 184549376 AND 1681915903
+            OR rulec_ip4 BETWEEN 1686110208 AND 2130706431
+            OR rulec_ip4 BETWEEN 2147483648 AND 2851995647
+            OR rulec_ip4 BETWEEN 2852061184 AND 2886729727
+            OR rulec_ip4 BETWEEN 2887778304 AND 3221225471
+            OR rulec_ip4 BETWEEN 3221225480 AND 3221225641
+            OR rulec_ip4 BETWEEN 3221225644 AND 3221225983
+            OR rulec_ip4 BETWEEN 3221226240 AND 3232235519
+            OR rulec_ip4 BETWEEN 3232301056 AND 3323068415
+            OR rulec_ip4 BETWEEN 3323199488 AND 3325256703
+            OR rulec_ip4 BETWEEN 3325256960 AND 3405803775
+            OR rulec_ip4 BETWEEN 3405804032 AND 4026531839
+          ),
+          1
         )
-        AND (
-          TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 16777216 AND 167772159
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 184549376 AND 1681915903
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 1686110208 AND 2130706431
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 2147483648 AND 2851995647
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 2852061184 AND 2886729727
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 2887778304 AND 3221225471
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 3221225480 AND 3221225641
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 3221225644 AND 3221225983
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 3221226240 AND 3232235519
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 3232301056 AND 3323068415
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 3323199488 AND 3325256703
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 3325256960 AND 3405803775
-          OR TRY_CAST(SPLIT_PART(sourceipaddress, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(sourceipaddress, '.', 4) AS BIGINT) BETWEEN 3405804032 AND 4026531839
+        OR ELEMENT_AT(
+          TRANSFORM(
+            ARRAY[CASE
+              WHEN REGEXP_LIKE(
+                sourceipaddress,
+                '^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){6}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}|::([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){0,6})?|[0-9a-fA-F]{1,4}::([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){0,5})?|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){1}::([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){0,4})?|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){2}::([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){0,3})?|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){3}::([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){0,2})?|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){4}::([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){0,1})?|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){5}::([0-9a-fA-F]{1,4})?|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){6}::|::([0-9a-fA-F]{1,4}:){0,5}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}|[0-9a-fA-F]{1,4}::([0-9a-fA-F]{1,4}:){0,4}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){1}::([0-9a-fA-F]{1,4}:){0,3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){2}::([0-9a-fA-F]{1,4}:){0,2}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){3}::([0-9a-fA-F]{1,4}:){0,1}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}|[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){4}::([0-9a-fA-F]{1,4}:){0,0}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3})(%[^%/]+)?\z'
+              )
+              THEN LOWER(SPLIT_PART(sourceipaddress, '%', 1))
+            END],
+            rulec_ip6_a -> ELEMENT_AT(
+              TRANSFORM(
+                ARRAY[CASE
+                  WHEN STRPOS(rulec_ip6_a, '.') > 0
+                  THEN REGEXP_REPLACE(
+                    rulec_ip6_a,
+                    '([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)$',
+                    SUBSTR(
+                      '0123456789abcdef',
+                      CAST(FLOOR(
+                        CAST(TRY_CAST(REGEXP_EXTRACT(rulec_ip6_a, '([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)', 1) AS BIGINT) AS DOUBLE) / 16
+                      ) AS BIGINT) + 1,
+                      1
+                    ) || SUBSTR(
+                      '0123456789abcdef',
+                      TRY_CAST(REGEXP_EXTRACT(rulec_ip6_a, '([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)', 1) AS BIGINT) % 16 + 1,
+                      1
+                    ) || SUBSTR(
+                      '0123456789abcdef',
+                      CAST(FLOOR(
+                        CAST(TRY_CAST(REGEXP_EXTRACT(rulec_ip6_a, '([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)', 2) AS BIGINT) AS DOUBLE) / 16
+                      ) AS BIGINT) + 1,
+                      1
+                    ) || SUBSTR(
+                      '0123456789abcdef',
+                      TRY_CAST(REGEXP_EXTRACT(rulec_ip6_a, '([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)', 2) AS BIGINT) % 16 + 1,
+                      1
+                    ) || ':' || SUBSTR(
+                      '0123456789abcdef',
+                      CAST(FLOOR(
+                        CAST(TRY_CAST(REGEXP_EXTRACT(rulec_ip6_a, '([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)', 3) AS BIGINT) AS DOUBLE) / 16
+                      ) AS BIGINT) + 1,
+                      1
+                    ) || SUBSTR(
+                      '0123456789abcdef',
+                      TRY_CAST(REGEXP_EXTRACT(rulec_ip6_a, '([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)', 3) AS BIGINT) % 16 + 1,
+                      1
+                    ) || SUBSTR(
+                      '0123456789abcdef',
+                      CAST(FLOOR(
+                        CAST(TRY_CAST(REGEXP_EXTRACT(rulec_ip6_a, '([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)', 4) AS BIGINT) AS DOUBLE) / 16
+                      ) AS BIGINT) + 1,
+                      1
+                    ) || SUBSTR(
+                      '0123456789abcdef',
+                      TRY_CAST(REGEXP_EXTRACT(rulec_ip6_a, '([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)', 4) AS BIGINT) % 16 + 1,
+                      1
+                    )
+                  )
+                  ELSE rulec_ip6_a
+                END],
+                rulec_ip6_b -> ELEMENT_AT(
+                  TRANSFORM(
+                    ARRAY[CASE WHEN STARTS_WITH(rulec_ip6_b, '::') THEN '0' ELSE '' END || rulec_ip6_b || CASE WHEN rulec_ip6_b LIKE '%::' THEN '0' ELSE '' END],
+                    rulec_ip6_n -> ELEMENT_AT(
+                      TRANSFORM(
+                        ARRAY[REPLACE(
+                          rulec_ip6_n,
+                          '::',
+                          ':' || SUBSTR(
+                            '0:0:0:0:0:0:0:0:',
+                            1,
+                            2 * (
+                              8 - (
+                                LENGTH(rulec_ip6_n) - LENGTH(REPLACE(rulec_ip6_n, ':', ''))
+                              )
+                            )
+                          )
+                        )],
+                        rulec_ip6_f -> ELEMENT_AT(
+                          TRANSFORM(
+                            ARRAY[LPAD(SPLIT_PART(rulec_ip6_f, ':', 1), 4, '0') || LPAD(SPLIT_PART(rulec_ip6_f, ':', 2), 4, '0') || LPAD(SPLIT_PART(rulec_ip6_f, ':', 3), 4, '0') || LPAD(SPLIT_PART(rulec_ip6_f, ':', 4), 4, '0') || LPAD(SPLIT_PART(rulec_ip6_f, ':', 5), 4, '0') || LPAD(SPLIT_PART(rulec_ip6_f, ':', 6), 4, '0') || LPAD(SPLIT_PART(rulec_ip6_f, ':', 7), 4, '0') || LPAD(SPLIT_PART(rulec_ip6_f, ':', 8), 4, '0')],
+                            rulec_ip6_k -> rulec_ip6_k BETWEEN '00000000000000000000000000000002' AND '00000000000000000000fffeffffffff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffff01000000' AND '00000000000000000000ffff09ffffff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffff0b000000' AND '00000000000000000000ffff7effffff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffff80000000' AND '00000000000000000000ffffa9fdffff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffffa9ff0000' AND '00000000000000000000ffffac0fffff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffffac200000' AND '00000000000000000000ffffbfffffff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffffc0000008' AND '00000000000000000000ffffc00000a9'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffffc00000ac' AND '00000000000000000000ffffc00001ff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffffc0000300' AND '00000000000000000000ffffc0a7ffff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffffc0a90000' AND '00000000000000000000ffffc611ffff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffffc6140000' AND '00000000000000000000ffffc63363ff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffffc6336500' AND '00000000000000000000ffffcb0070ff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000000ffffcb007200' AND '00000000000000000000ffffefffffff'
+                            OR rulec_ip6_k BETWEEN '00000000000000000001000000000000' AND '00ffffffffffffffffffffffffffffff'
+                            OR rulec_ip6_k BETWEEN '01000000000000010000000000000000' AND '2000ffffffffffffffffffffffffffff'
+                            OR rulec_ip6_k BETWEEN '20010200000000000000000000000000' AND '20010db7ffffffffffffffffffffffff'
+                            OR rulec_ip6_k BETWEEN '20010db9000000000000000000000000' AND 'fbffffffffffffffffffffffffffffff'
+                            OR rulec_ip6_k BETWEEN 'fe000000000000000000000000000000' AND 'fe7fffffffffffffffffffffffffffff'
+                            OR rulec_ip6_k BETWEEN 'fec00000000000000000000000000000' AND 'ffffffffffffffffffffffffffffffff'
+                          ),
+                          1
+                        )
+                      ),
+                      1
+                    )
+                  ),
+                  1
+                )
+              ),
+              1
+            )
+          ),
+          1
         )
       )
       AND errormessage IS NULL

@@ -4,7 +4,6 @@
 -- dialect: athena
 -- verdict: exact
 -- caveat: JSON keys are matched case-sensitively in SQL; Python falls back to a case-insensitive key lookup
--- caveat: IP tests: an address with surrounding whitespace (Python strips it) does not match in SQL
 SELECT
   p_event_time AS p_event_time,
   CONCAT(

@@ -3,7 +3,6 @@
 -- source: rules/simple/okta_session_from_red_team_range.yml (sha256 ed26146e3d3ea7040f5c95be3768cbadeb27bcb8e59981c760196669846d359c)
 -- dialect: athena
 -- verdict: exact
--- caveat: IP tests: an address with surrounding whitespace (Python strips it) does not match in SQL
 -- caveat: p_any_ip_addresses: the data lake stores JSON null and a missing key alike (NULL); Python tells them apart here
 SELECT
   p_event_time AS p_event_time,
@@ -18,11 +17,13 @@ WHERE
       OR NOT COALESCE(
         ANY_MATCH(
           p_any_ip_addresses,
-          x1 -> REGEXP_LIKE(
-            x1,
-            '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}\z'
-          )
-          AND TRY_CAST(SPLIT_PART(x1, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(x1, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(x1, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(x1, '.', 4) AS BIGINT) BETWEEN 3325256704 AND 3325256959
+          x1 -> CASE
+            WHEN REGEXP_LIKE(
+              x1,
+              '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}\z'
+            )
+            THEN TRY_CAST(SPLIT_PART(x1, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(x1, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(x1, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(x1, '.', 4) AS BIGINT)
+          END BETWEEN 3325256704 AND 3325256959
         ),
         FALSE
       )
@@ -31,11 +32,13 @@ WHERE
       eventtype LIKE 'user.session.start%' ESCAPE '\'
       AND ANY_MATCH(
         p_any_ip_addresses,
-        x1 -> REGEXP_LIKE(
-          x1,
-          '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}\z'
-        )
-        AND TRY_CAST(SPLIT_PART(x1, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(x1, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(x1, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(x1, '.', 4) AS BIGINT) BETWEEN 3221225984 AND 3221226239
+        x1 -> CASE
+          WHEN REGEXP_LIKE(
+            x1,
+            '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])){3}\z'
+          )
+          THEN TRY_CAST(SPLIT_PART(x1, '.', 1) AS BIGINT) * 16777216 + TRY_CAST(SPLIT_PART(x1, '.', 2) AS BIGINT) * 65536 + TRY_CAST(SPLIT_PART(x1, '.', 3) AS BIGINT) * 256 + TRY_CAST(SPLIT_PART(x1, '.', 4) AS BIGINT)
+        END BETWEEN 3221225984 AND 3221226239
       )
     )
   );

@@ -169,6 +169,64 @@ def test_cidr_and_ip():
         assert_agrees(Not(pred), events)
 
 
+IP_TEXTS = ("10.1.2.3", "8.8.8.8", "100.64.0.1", "::1", "::", "fe80::1%eth0", "FE80::1",
+            "2001:db8::1", "2606:4700::1111", "::ffff:10.0.0.1", "::ffff:8.8.8.8", "::1.2.3.4",
+            "1:2:3:4:5:6:7::", "64:ff9b::8.8.8.8", "fc00::1", "fbff::1", "1:2::3:4.5.6.7",
+            "0:0:0:0:0:ffff:0a00:0001", "2001:0db8:0000:0000:0000:0000:0000:0001", " ::1", "::1 ",
+            "1::2::3", "12345::", "::ffff:256.0.0.1", "1.2.3.4/32", "")
+
+
+def test_ipv6_private_public_and_cidr_agree_with_ipaddress():
+    """IPv6 through its 32-hex-digit expansion: compressed, upper-case, scoped, IPv4-tailed and
+    mapped forms, and text ipaddress rejects."""
+    events = [ev(sourceIPAddress=a) for a in IP_TEXTS] + [ev(), ev(sourceIPAddress=None)]
+    for pred in [P("sourceIPAddress", "ip_private"), P("sourceIPAddress", "ip_public"),
+                 P("sourceIPAddress", "cidr", ("2001:db8::/32", "10.0.0.0/8", "::ffff:0:0/96")),
+                 P("sourceIPAddress", "cidr", ("fe80::/10",)), P("sourceIPAddress", "cidr", ("::1/128",))]:
+        assert_agrees(pred, events)
+        assert_agrees(Not(pred), events)
+
+
+@pytest.mark.filterwarnings("ignore:__int__ returned non-int:DeprecationWarning")  # ipaddress on a bool
+def test_ip_tests_on_json_integers_and_booleans():
+    """ipaddress reads an integer as an address (IPv6 from 2**32 on) and a bool as 0/1."""
+    values = [167772161, 134744072, True, False, 0, -1, 1.0, 2 ** 40, (0xFFFF << 32) | 0x08080808,
+              (0xFFFF << 32) | 0x0A000001, 2 ** 63 - 1, "10.0.0.1", "::ffff:8.8.8.8", None]
+    events = [ev(requestParameters={"ip": x}) for x in values] + [ev()]
+    field = F(("requestParameters", "ip"))
+    for f in (field, field.with_transform("ip_network")):
+        for op, value in [("is_ip", None), ("is_ipv4", None), ("is_ipv6", None), ("ip_private", None),
+                          ("ip_public", None), ("cidr", ("10.0.0.0/8", "::ffff:0:0/96"))]:
+            pred = Predicate(f, op, value)
+            assert_agrees(pred, events)
+            assert_agrees(Not(pred), events)
+
+
+def test_ip_tests_inside_a_quantifier():
+    """The IPv6 expansion binds its steps as lambda variables, inside the element lambda."""
+    events = [ev(requestParameters={"ips": ["8.8.8.8", "fe80::1"]}),
+              ev(requestParameters={"ips": ["2606:4700::1111", "8.8.4.4"]}),
+              ev(requestParameters={"ips": []}), ev(requestParameters={"ips": [5, None]}), ev()]
+    for pred in [Predicate(F((), root="element"), "ip_private"),
+                 Predicate(F((), root="element"), "cidr", ("2606:4700::/32",))]:
+        for kind in ("any", "all"):
+            q = Quantifier(kind, F(("requestParameters", "ips")), pred)
+            assert_agrees(q, events)
+            assert_agrees(Not(q), events)
+
+
+def test_ip_network_of_an_address_is_a_one_address_network():
+    """ip_network(text) of an address: exists when it parses; is_private/is_global are the
+    network's (an IPv4-mapped /128 is private as a network, not as an address)."""
+    events = [ev(sourceIPAddress=a) for a in IP_TEXTS if "/" not in a] + [ev()]
+    net = F(("sourceIPAddress",)).with_transform("ip_network")
+    for op, value in [("exists", None), ("is_ipv4", None), ("is_ipv6", None), ("ip_private", None),
+                      ("ip_public", None), ("cidr", ("10.0.0.0/8", "2001:db8::/32")), ("null", None)]:
+        pred = Predicate(net, op, value)
+        assert_agrees(pred, events)
+        assert_agrees(Not(pred), events)
+
+
 def test_numbers_and_booleans():
     events = [ev(readOnly=True), ev(readOnly=False), ev(), ev(p_schema_version=3), ev(p_schema_version=0)]
     for pred in [P("readOnly", "eq", True), P("readOnly", "eq", False), P("readOnly", "truthy"),
@@ -192,7 +250,8 @@ def test_untranslatable_constructs_are_reported_not_approximated():
         P("eventName", "regex", r"(a)(?(1)b|c)"): "conditional group",
         P("nosuchField", "eq", "x"): "not mapped",
         Predicate(F(("userAgent",)).with_transform("keys"), "eq", "x"): "keys()",
-        P("sourceIPAddress", "cidr", ("::/0",)): "IPv6",
+        Predicate(F(("sourceIPAddress",)).with_transform("ip_network").with_transform("lower"), "eq", "x"):
+            "ip_network() value",
     }
     for expr, needle in cases.items():
         q = build_query(Rule(id="R", log_types=("AWS.CloudTrail",), detection=All((P("eventName", "eq", "x"), expr))), m)

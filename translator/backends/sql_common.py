@@ -34,7 +34,10 @@ from sqlglot import exp
 from ..model import (
     MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier,
 )
-from .sql_ip import IPV4, ipv4_intervals, ipv6_pattern
+from .sql_ip import (
+    IPV4, integer_in_intervals, ip_intervals, ipv4_in_intervals, ipv6_in_intervals, ipv6_pattern,
+    network_interval,
+)
 from .sql_regex import python_whitespace_class, translate_regex
 
 __all__ = ["SqlField", "SqlMapping", "Lowering", "Untranslatable", "Val", "json_path_text"]
@@ -73,6 +76,7 @@ class Untranslatable(Exception):
 
 
 # ----------------------------------------------------------------------------- values
+_IP_MAX = 2 ** 128 - 1
 _NUMBER_TYPES = {"BIGINT", "INT", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "DECIMAL", "UBIGINT",
                  "UINT", "USMALLINT", "UTINYINT"}
 _STRING_TYPES = {"VARCHAR", "CHAR", "TEXT", "NVARCHAR", "NCHAR"}
@@ -116,6 +120,7 @@ class Val:
     json_path: tuple = ()
     guard: exp.Expression | None = None
     json_typed: bool = False  # json: ``expr`` is a JSON value (not JSON text in a varchar)
+    ip_network: bool = False  # string: Python holds ``ipaddress.ip_network(text)`` instead
 
 
 def json_path_text(steps: tuple) -> str | None:
@@ -379,6 +384,15 @@ class Lowering:
         name, args = t.name, t.args
         if v.kind == "absent":
             return v
+        if v.ip_network:
+            self.report(f"transform {name}() of an ip_network() value has no SQL form")
+            return None
+        if name == "ip_network":
+            if v.kind not in ("string", "json", "number", "boolean"):
+                return None  # Python: TypeError
+            self.caveat("ip_network(): a network text with a '/' prefix length is not read in SQL "
+                        "(only single addresses match; Python builds the whole network)")
+            return replace(v, ip_network=True)
         if name == "get":
             if len(args) > 1:
                 return self._get_text_default(v, args)
@@ -699,6 +713,8 @@ class Lowering:
                                             expression=exp.Null()))
                        for c in v.dtype.expressions if isinstance(c, exp.ColumnDef)]
             return _or(*members) if members else exp.false()
+        if v.ip_network:
+            return self._network_test(p, v)
         if op == "is_type":
             return self._is_type(v, tuple(value or ()), p.field.dotted)
         if v.kind in ("timestamp", "struct", "other") and op not in ("exists", "null", "present"):
@@ -941,13 +957,7 @@ class Lowering:
         return cond
 
     # ------------------------------------------------------------------ IP addresses
-    def _ip_text(self, v: Val) -> Val | None:
-        s = self.as_string(v, guarded=True)
-        if s is not None:
-            self.caveat("IP tests: an address with surrounding whitespace (Python strips it) "
-                        "does not match in SQL")
-        return s
-
+    # ipaddress reads text exactly as given (no stripping), as the anchored patterns do.
     @staticmethod
     def _is_ipv4(text: exp.Expression) -> exp.Expression:
         return exp.RegexpLike(this=text, expression=exp.Literal.string(f"^{IPV4}\\z"))
@@ -956,30 +966,80 @@ class Lowering:
     def _is_ipv6(text: exp.Expression) -> exp.Expression:
         return exp.RegexpLike(this=text, expression=exp.Literal.string(ipv6_pattern()))
 
-    @staticmethod
-    def _ipv4_in(text: exp.Expression, intervals) -> exp.Expression:
-        """The dotted quad as a number, within one of the intervals (text known IPv4)."""
-        octets = [exp.TryCast(this=_fn("split_part", text, exp.Literal.string("."), _lit(i)),
-                              to=exp.DataType.build("bigint")) for i in range(1, 5)]
-        number = exp.Add(this=exp.Add(this=exp.Add(
-            this=exp.Mul(this=octets[0], expression=_lit(16777216)),
-            expression=exp.Mul(this=octets[1], expression=_lit(65536))),
-            expression=exp.Mul(this=octets[2], expression=_lit(256))), expression=octets[3])
-        return _or(*[exp.Between(this=number.copy(), low=_lit(lo), high=_lit(hi)) for lo, hi in intervals])
-
-    def _ip_test(self, v: Val, op: str) -> exp.Expression | None:
-        s = self._ip_text(v)
-        if s is None:
-            return exp.false()
+    def _ip_test(self, v: Val, op: str) -> exp.Expression:
+        """``op`` on what ipaddress reads from ``v``: an address text, or an integer (a JSON
+        true is 1, address 0.0.0.1); with ``v.ip_network``, the one-address network."""
+        if op in ("is_ip", "exists", "present", "truthy"):
+            return self._ip_where(v, (0, _IP_MAX), (0, _IP_MAX))
         if op == "is_ipv4":
-            return _and(s.guard, self._is_ipv4(s.expr))
+            return self._ip_where(v, (0, 2 ** 32 - 1), None)
         if op == "is_ipv6":
-            return _and(s.guard, self._is_ipv6(s.expr))
-        if op == "is_ip":
-            return _and(s.guard, _or(self._is_ipv4(s.expr), self._is_ipv6(s.expr)))
+            return self._ip_where(v, None, (0, _IP_MAX))
         prop = {"ip_private": "is_private", "ip_public": "is_global"}[op]
-        self.report(f"{op}: IPv6 addresses have no portable SQL form yet (IPv4 would be exact)")
-        return _and(s.guard, self._is_ipv4(s.expr), self._ipv4_in(s.expr, ipv4_intervals(prop)))
+        level = "network" if v.ip_network else "address"
+        return self._ip_where(v, *[ip_intervals(version, prop, level) for version in (4, 6)])
+
+    def _ip_where(self, v: Val, v4, v6) -> exp.Expression:
+        """The address ``v`` holds lies in one of the integer intervals of its version (a
+        single pair: one interval; None: none)."""
+        v4 = () if not v4 else (v4,) if isinstance(v4[0], int) else tuple(v4)
+        v6 = () if not v6 else (v6,) if isinstance(v6[0], int) else tuple(v6)
+        v4 = tuple((lo, min(hi, 2 ** 32 - 1)) for lo, hi in v4)
+        terms = []
+        s = self.as_string(v, guarded=True)
+        if s is not None:
+            for version, ranges, is_version, within in ((4, v4, self._is_ipv4, ipv4_in_intervals),
+                                                         (6, v6, self._is_ipv6, ipv6_in_intervals)):
+                if not ranges:
+                    continue
+                whole = ranges == ((0, 2 ** 32 - 1 if version == 4 else _IP_MAX),)
+                terms.append(_and(s.guard, is_version(s.expr) if whole else within(s.expr.copy(), ranges)))
+        n = self._ip_integer(v)
+        if n is not None:
+            # ipaddress reads an integer below 2**32 as IPv4, above as IPv6 (a BIGINT holds
+            # the IPv6 addresses below 2**63: the intervals are clipped to that).
+            ranges = [(lo, hi) for lo, hi in v4] + [(max(lo, 2 ** 32), min(hi, 2 ** 63 - 1))
+                                                    for lo, hi in v6 if hi >= 2 ** 32 and lo < 2 ** 63]
+            if ranges:
+                terms.append(_and(n.guard, integer_in_intervals(n.expr, ranges, "rulec_ip_int")))
+        return _or(*terms)
+
+    def _ip_integer(self, v: Val) -> Val | None:
+        """The integer ipaddress would read from ``v`` (bool as 0/1), or None."""
+        if v.kind == "boolean":
+            return Val("number", exp.Case(ifs=[exp.If(this=v.expr, true=_lit(1))], default=_lit(0)), guard=v.guard)
+        if v.kind == "number":
+            if v.dtype is None or v.dtype.this.name not in ("BIGINT", "INT", "SMALLINT", "TINYINT"):
+                self.caveat("IP tests on a non-integer number column: ipaddress reads an integer "
+                            "value as an address; SQL does not")
+                return None
+            return v
+        if v.kind == "json":
+            if not self._check_json_path(v):
+                return None
+            self.caveat("IP tests: a JSON integer beyond 64 bits (an IPv6 address to ipaddress) "
+                        "is not read in SQL")
+            text = self.jtext(v)
+            number = exp.TryCast(this=self.jscalar(v), to=exp.DataType.build("bigint"))
+            return Val("number", exp.Case(ifs=[
+                exp.If(this=exp.EQ(this=text, expression=exp.Literal.string("true")), true=_lit(1)),
+                exp.If(this=exp.EQ(this=text.copy(), expression=exp.Literal.string("false")), true=_lit(0)),
+                exp.If(this=exp.RegexpLike(this=text.copy(), expression=exp.Literal.string("^-?[0-9]+$")),
+                       true=number)]), guard=v.guard)
+        return None
+
+    def _network_test(self, p: Predicate, v: Val) -> exp.Expression | None:
+        """A predicate on ``ip_network(x)`` of an address (see the transform's caveat); a value
+        Python rejects raises, so every predicate is False on it."""
+        if p.op in ("is_ip", "is_ipv4", "is_ipv6", "ip_private", "ip_public", "exists", "present",
+                    "truthy"):
+            return self._ip_test(v, p.op)
+        if p.op == "null":
+            return exp.false()
+        if p.op == "cidr":
+            return self._cidr(v, p.value)  # subnet_of a network = in it, for one address
+        self.report(f"{p.field.dotted}: {p.op} on an ip_network() value has no SQL form")
+        return None
 
     def _cidr(self, v: Val, networks: Any) -> exp.Expression:
         nets = networks if isinstance(networks, (tuple, list)) else (networks,)
@@ -988,14 +1048,8 @@ class Lowering:
         except (ValueError, TypeError) as e:
             self.report(f"cidr: bad network in {nets!r}: {e}")
             return None
-        if any(n.version == 6 for n in parsed):
-            self.report("cidr: IPv6 networks have no portable SQL form yet")
-            return None
-        s = self._ip_text(v)
-        if s is None:
-            return exp.false()
-        intervals = [(int(n.network_address), int(n.broadcast_address)) for n in parsed]
-        return _and(s.guard, self._is_ipv4(s.expr), self._ipv4_in(s.expr, intervals))
+        return self._ip_where(v, [network_interval(n) for n in parsed if n.version == 4],
+                              [network_interval(n) for n in parsed if n.version == 6])
 
     # ------------------------------------------------------------------ field vs field
     def _field_vs_field(self, p: Predicate) -> exp.Expression:
