@@ -142,3 +142,72 @@ def test_all_stops_at_the_first_falsy_element(tmp_path):
               {"ports": [{"open": False}]}, {}]
     out = check(tmp_path, src, events)
     assert out.status == "exact", out.reasons
+
+
+# --------------------------------------------------------------------------- picked elements
+def test_helper_returning_the_first_matching_element(tmp_path):
+    # the loop hands back the element itself; the rule reads it, and loops over its own list
+    src = '''
+    def lookup(kind, event):
+        for d in event.get("events", []):
+            if d.get("type") == kind:
+                return d
+        return {}
+
+    def param(params, key):
+        for p in params or []:
+            if p.get("name") == key:
+                return p.get("value")
+        return None
+
+    def rule(event):
+        details = lookup("access", event)
+        return bool(details) and param(details.get("parameters"), "visibility") == "public"
+    '''
+    events = [{"events": [{"type": "access", "parameters": [{"name": "visibility", "value": "public"}]}]},
+              {"events": [{"type": "login"}, {"type": "access", "parameters": [
+                  {"name": "x", "value": "public"}, {"name": "visibility", "value": "public"}]}]},
+              {"events": [{"type": "access", "parameters": [{"name": "visibility", "value": "private"}]},
+                          {"type": "access", "parameters": [{"name": "visibility", "value": "public"}]}]},
+              {"events": [{"type": "access"}]}, {"events": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert 'first(events[*] where .type == "access": first(.parameters[*] where ' \
+           '.name == "visibility": .value == "public"))' in condition(out)
+
+
+def test_next_over_a_generator_takes_the_first_element_it_yields(tmp_path):
+    src = '''
+    def rule(event):
+        wanted = next((e.get("resource") for e in event.get("auth", [])
+                       if e.get("permission") == "objects.create"), None)
+        return bool(wanted) and wanted == event.get("resourceName")
+    '''
+    events = [{"auth": [{"permission": "objects.create", "resource": "b/o"}], "resourceName": "b/o"},
+              {"auth": [{"permission": "objects.create", "resource": "b/x"},
+                        {"permission": "objects.create", "resource": "b/o"}], "resourceName": "b/o"},
+              {"auth": [{"permission": "objects.get", "resource": "b/o"},
+                        {"permission": "objects.create", "resource": "b/o"}], "resourceName": "b/o"},
+              {"auth": [{"permission": "objects.create"}], "resourceName": "b/o"}, {"resourceName": "b/o"}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert "first(auth[*] where" in condition(out)
+
+
+def test_deep_walk_first_value_without_and_with_a_default(tmp_path):
+    # without a default the first non-null value; with one, the first element's value or it
+    src = '''
+    def rule(event):
+        if event.deep_walk("target", "name", return_val="first") == "app":
+            return True
+        return "Org" in event.deep_walk("target", "kind", default="", return_val="first")
+    '''
+    events = [{"target": [{"name": "app"}, {"name": "b"}]}, {"target": [{"id": 1}, {"name": "app"}]},
+              {"target": [{"name": "b"}, {"name": "app"}]}, {"target": [{"name": None}, {"name": "app"}]},
+              {"target": [{"kind": "Org2Org"}, {"kind": "x"}]}, {"target": [{}, {"kind": "Org2Org"}]},
+              {"target": [{"kind": "x"}, {"kind": "Org2Org"}]}, {"target": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    text = condition(out)
+    assert 'first(target[*] where .name exists: .name == "app")' in text
+    assert 'first(target[*] where true: .kind contains "Org")' in text

@@ -108,6 +108,10 @@ class RuleGen:
                                     f"str(item.get('kind', '')).startswith({g.value()})",
                                     f"item.get('n', 0) > {g.r.choice(NUMBERS)}"])
                       + " for item in event.get('items', []) or [] if isinstance(item, dict))"),
+        lambda g, s: f"first_item(event).get('kind') == {g.value()}",
+        lambda g, s: (f"next((item.get('kind') for item in event.get('items') or [] "
+                      f"if isinstance(item, Mapping) and {g.r.choice(g.RAISING_TESTS)(g)}), "
+                      f"{g.r.choice(['None', repr('admin')])}) == {g.value()}"),
         lambda g, s: (f"{g.r.choice(['any', 'all'])}({g.r.choice(g.RAISING_TESTS)(g)} "
                       "for item in event.get('items') or [] if isinstance(item, Mapping))"),
     ]
@@ -188,6 +192,11 @@ class RuleGen:
                 "def word_info(text):",
                 "    words = text.split()",
                 "    return {'rest': ' '.join(words[1:]), 'parts': len(text.split('.'))}", "", "",
+                "def first_item(event):",
+                "    for item in event.get('items') or []:",
+                f"        if isinstance(item, Mapping) and {self.r.choice(self.RAISING_TESTS)(self)}:",
+                "            return item",
+                "    return {}", "", "",
                 "def private_ip(event):",
                 "    try:",
                 "        return ipaddress.ip_address(event.get('ip', '')).is_private",

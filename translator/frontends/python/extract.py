@@ -11,7 +11,7 @@ from typing import Any, Callable
 from ...model import (FALSE, TRUE, MISSING, thaw, DynamicSeverity, Expr, Field, Predicate, Rule, Template,
                       walk, Opaque as OpaqueNode)
 from ...evaluator import ERROR, apply_transforms
-from . import state, summary
+from . import ordered, state, summary
 from .errors import TracerError
 from .event import SymbolicEvent
 from .explore import Explorer, Outcome, conj, disj, fold, opaque_of
@@ -169,7 +169,7 @@ class Extractor:
                 return opaque_of(o.value)
             return FALSE
         if mode == "rule":
-            res.expr = fold(outcomes, leaf)
+            res.expr = ordered.lift_picks(fold(outcomes, leaf))
         else:
             res.expr = outcomes
         return res

@@ -193,7 +193,7 @@ def _ordered_quantify(kind: str, elements: Elements, full) -> Expr:
             return ("return", decisive)
         return None
 
-    key = ordered.first_exit(elements.field, outcomes, exit_key)
+    key, _ = ordered.first_exit(elements.field, outcomes, exit_key)
     if key is not None and key[0] == "error":
         raise ordered.raised(outcomes, key)
     return (TRUE_ if decisive else FALSE) if key is not None else (FALSE if decisive else TRUE_)

@@ -5,18 +5,27 @@ raises there. When those exits differ (a raising element before a returning one 
 rule raise, not alert), the result is "which kind of exit the first exiting element takes",
 the model's ``First`` node: ``first(arr[*] where <exits here>: <exits this way>)``.
 
-An exit kind is a key: ("return", value), ("break",) or ("error", exception type). Each
+An exit kind is a key: ("return", value), ("pick", element field, origin) (the body returns a
+value of the element itself), ("break",) or ("error", exception type). Each
 element run (an Outcome of ``element_outcomes``) maps to a key, or to None when the body goes
 on to the next element. The keys partition the exiting elements, so deciding ``First`` for
 each key but the last, then whether any element exits at all, decides the loop exactly.
+
+A loop (or ``next()``, ``deep_walk(return_val="first")``) that hands back a value of the first
+exiting element gives the rule a stand-in rooted at ``first:<n>``: every test of it is a test
+of that one element, so once the rule's condition is folded each node reading it is lifted
+into ``first(<array>[*] where <stop>: <node on the element>)`` (``lift_picks``).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
-from ...model import FALSE, Field, First, Quantifier
+from ...model import FALSE, All, AnyOf, Field, First, Not, Opaque, Predicate, Quantifier, walk
+from . import state
+from .errors import Unsupported, user_location
 from .explore import fold, negate, opaque_of
-from .symbolic import decide
+from .symbolic import Sym, decide
 
 TRUE_ = negate(FALSE)
 
@@ -29,7 +38,7 @@ def exit_keys(outcomes: list, key_of: Callable) -> list:
         k = key_of(o)
         if k is not None and not any(_same_key(k, x) for x in keys):
             keys.append(k)
-    return sorted(keys, key=lambda k: ("return", "break", "error").index(k[0]))
+    return sorted(keys, key=lambda k: ("return", "pick", "break", "error").index(k[0]))
 
 
 def _same_key(a: tuple, b: tuple) -> bool:
@@ -39,11 +48,12 @@ def _same_key(a: tuple, b: tuple) -> bool:
 
 
 def first_exit(field: Field, outcomes: list, key_of: Callable, last: bool = False):
-    """The exit key of the first element (of ``field``'s array, in its order) on which the
-    body leaves the loop, decided on the current path; None when no element leaves it."""
+    """(exit key, stop condition): the exit key of the first element (of ``field``'s array, in
+    its order) on which the body leaves the loop, decided on the current path; None when no
+    element leaves it."""
     keys = exit_keys(outcomes, key_of)
     if not keys:
-        return None
+        return None, FALSE
 
     def leaf_for(test):
         def leaf(o):
@@ -57,10 +67,10 @@ def first_exit(field: Field, outcomes: list, key_of: Callable, last: bool = Fals
     for key in keys[:-1]:
         then = fold(outcomes, leaf_for(lambda k, key=key: _same_key(k, key)))
         if decide(First(field, stop, then, last)):
-            return key
+            return key, stop
     if decide(Quantifier("any", field, stop)):
-        return keys[-1]
-    return None
+        return keys[-1], stop
+    return None, stop
 
 
 def error_key(o) -> tuple:
@@ -74,4 +84,69 @@ def raised(outcomes: list, key: tuple) -> BaseException:
     return as_rule_error(exc)
 
 
-__all__ = ["first_exit", "exit_keys", "error_key", "raised"]
+# --------------------------------------------------------------------------- picked elements
+def picks_allowed() -> bool:
+    """Only the rule's own condition is lifted; titles and contexts name fields, which a
+    picked element's value is not."""
+    return state.current().mode == "rule"
+
+
+def picked(array: Field, stop, value: Field, origin: tuple) -> Sym:
+    """The value at ``value`` (an element-rooted field) of the first element of ``array``
+    satisfying ``stop``; the path has decided that there is one."""
+    ctx = state.current()
+    firsts = ctx.__dict__.setdefault("first_picks", {})
+    root = next((r for r, entry in firsts.items() if entry == (array, stop)), None)
+    if root is None:
+        root = f"first:{len(firsts) + 1}"
+        firsts[root] = (array, stop)
+    return Sym(replace(value, root=root), origin)
+
+
+def lift_picks(e):
+    """Every node reading a picked element, as a First over the array it was picked from
+    (latest pick first: a later pick's array may lie in an earlier picked element)."""
+    firsts = state.current().__dict__.get("first_picks") or {}
+    for root, (array, stop) in reversed(list(firsts.items())):
+        e = _lift(e, root, array, stop)
+    return e
+
+
+def _fields(node) -> list:
+    if isinstance(node, Predicate):
+        return [x for x in (node.field, node.value) if isinstance(x, Field)]
+    if isinstance(node, (Quantifier, First)):
+        return [node.field]
+    return []
+
+
+def _reads(e, root: str) -> bool:
+    return any(f.root == root for n in walk(e) for f in _fields(n))
+
+
+def _inner(node) -> tuple:
+    return (node.where,) if isinstance(node, Quantifier) else (node.stop, node.then)
+
+
+def _lift(e, root: str, array: Field, stop):
+    if not _reads(e, root):
+        return e
+    if isinstance(e, (All, AnyOf)):
+        return type(e)(tuple(_lift(x, root, array, stop) for x in e.items))
+    if isinstance(e, Not):
+        return Not(_lift(e.item, root, array, stop))
+    own = _fields(e)
+    if isinstance(e, (Quantifier, First)) and any(_reads(x, root) for x in _inner(e)) \
+            or any(f.root == "element" for f in own):
+        return Opaque("for loop", "a value of the first element passing a test compared with "
+                      "an element of another array", user_location())
+
+    def fix(f):
+        return replace(f, root="element") if isinstance(f, Field) and f.root == root else f
+    if isinstance(e, Predicate):
+        return First(array, stop, replace(e, field=fix(e.field), value=fix(e.value)))
+    return First(array, stop, replace(e, field=fix(e.field)))
+
+
+__all__ = ["first_exit", "exit_keys", "error_key", "raised", "picks_allowed", "picked",
+           "lift_picks"]

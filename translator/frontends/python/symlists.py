@@ -22,11 +22,13 @@ TRUE_ = negate(FALSE)
 
 
 class SymList(Symbolic):
-    __slots__ = ("parts", "is_set")
+    __slots__ = ("parts", "is_set", "unordered")
 
-    def __init__(self, parts: tuple, is_set: bool = False):
+    def __init__(self, parts: tuple, is_set: bool = False, unordered: bool = False):
         self.parts = parts  # Elements
         self.is_set = is_set
+        # built by iterating a set: the elements' order is not the arrays' (next() needs it)
+        self.unordered = unordered or is_set
 
     def describe(self) -> str:
         kind = "set" if self.is_set else "list"
@@ -154,6 +156,7 @@ def collect(kind: str, iterable, view=None, keep=None):
     no keep) over ``iterable``: a SymList when it ranges over event arrays, else the real
     Python value."""
     it = resolve(iterable)
+    unordered = kind == "sorted"  # sorted by value, not in the array's order
     if isinstance(it, Sym):
         src = iteration_source(it, "comprehension" if view or keep else f"{kind}()")
         if isinstance(src, list):
@@ -161,6 +164,7 @@ def collect(kind: str, iterable, view=None, keep=None):
         parts = (Elements(src, it.origin),)
     elif isinstance(it, SymList):
         parts = it.parts
+        unordered = unordered or it.unordered
     elif isinstance(it, Symbolic):
         raise Unsupported("iteration", f"iterating over {it.describe()}")
     else:
@@ -169,7 +173,7 @@ def collect(kind: str, iterable, view=None, keep=None):
         parts = tuple(_compose(p, view, keep) for p in parts)
     if kind != "gen":
         parts = tuple(_eager(p, kind) for p in parts)
-    return SymList(parts, is_set=kind in ("set", "frozenset"))
+    return SymList(parts, is_set=kind in ("set", "frozenset"), unordered=unordered)
 
 
 def _concrete(kind: str, items, view, keep):

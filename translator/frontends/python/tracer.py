@@ -369,7 +369,7 @@ def loop(iterable, body, pure: bool):
     if isinstance(it, SymList):
         if not pure:
             raise Unsupported("for loop", f"loop over {it.describe()} that changes outer state")
-        return loop_over_elements(list(it.parts), body)
+        return loop_over_elements(list(it.parts), body, in_order=not it.unordered)
     if isinstance(it, Symbolic):
         iter(it)  # raises Unsupported naming the value
     if pure and isinstance(it, (list, tuple, set, frozenset)) and len(it) > 1:
@@ -396,25 +396,32 @@ def _loop_over_field(arr: Sym, body, pure: bool):
     return loop_over_elements([Elements(f, arr.origin)], body)
 
 
-def loop_over_elements(parts: list, body):
+def loop_over_elements(parts: list, body, in_order: bool = True):
     """``for e in <array elements>:`` -- each element runs the same body, so the loop returns
     ``v`` iff some element's body returns ``v``: an any() quantifier, when one value can come
-    out (several would make the result depend on the elements' order)."""
+    out. When the exits differ (several values, a break, a raising element, the element's own
+    value) the first exiting element decides: ordered.py, over one array iterated in its order
+    (``in_order``: not a set); otherwise refused."""
     def kind(r):
         if r is None or r is CONTINUE:
             return ("continue",)
         if r is BREAK:
             return ("break",)
         value = resolve(r[1])
+        if isinstance(value, Sym) and value.field.root == "element" and ordered.picks_allowed():
+            return ("pick", value.field, value.origin)  # a value of the element itself
         if isinstance(value, Symbolic):
             raise Unsupported("for loop", "a loop returning a value computed from the element")
         return ("return", value)
 
     runs = [(p, element_outcomes(p, body, kind)) for p in parts]
-    if len(runs) == 1:
+    if len(runs) == 1 and in_order:
         ordered_exit = _first_exit(*runs[0])
         if ordered_exit is not None:
             return ordered_exit
+    elif any(_exit_key(o) and _exit_key(o)[0] == "pick" for _, outcomes in runs for o in outcomes):
+        raise Unsupported("for loop", "a loop returning a value computed from the element of "
+                          "several arrays or of a set")
     returns: list = []
     for _, outcomes in runs:
         for o in outcomes:
@@ -461,13 +468,15 @@ def _first_exit(elements: Elements, outcomes: list):
     """A loop over one array whose exits differ (a raising element, a break, several
     values): what the first exiting element does (ordered.py). None: order does not matter."""
     keys = ordered.exit_keys(outcomes, _exit_key)
-    if len(keys) < 2 and not (keys and keys[0][0] == "error"):
+    if len(keys) < 2 and not (keys and keys[0][0] in ("error", "pick")):
         return None
-    key = ordered.first_exit(elements.field, outcomes, _exit_key)
+    key, stop = ordered.first_exit(elements.field, outcomes, _exit_key)
     if key is None or key[0] == "break":
         return GO_ON
     if key[0] == "return":
         return (RETURN, key[1])
+    if key[0] == "pick":
+        return (RETURN, ordered.picked(elements.field, stop, key[1], key[2]))
     raise ordered.raised(outcomes, key)
 
 
@@ -716,6 +725,20 @@ def _default_matches(x: Sym, types) -> bool:
     return as_list
 
 
+def _next(iterable, *default):
+    """``next(<generator over one event array>[, default])``: the first element the generator
+    yields (ordered.py), the default or StopIteration when it yields none."""
+    it = resolve(iterable)
+    if not isinstance(it, SymList) or it.unordered or len(it.parts) != 1:
+        return next(it, *default)
+    r = loop_over_elements(list(it.parts), lambda v: (RETURN, v))
+    if r is not GO_ON:
+        return r[1]
+    if default:
+        return default[0]
+    raise as_rule_error(StopIteration())
+
+
 def _any_all(kind: str):
     def f(iterable):
         return quant(kind, iterable, lambda v: v)
@@ -784,7 +807,7 @@ _INTERCEPT: dict = {
     list: _collector("list", list), set: _collector("set", set), tuple: _collector("tuple", tuple),
     frozenset: _collector("frozenset", frozenset), sorted: _collector("sorted", sorted),
     len: _len, str: _conv("str"), int: _conv("int"), float: _conv("float"), bool: _bool,
-    isinstance: _isinstance, any: _any_all("any"), all: _any_all("all"),
+    isinstance: _isinstance, any: _any_all("any"), all: _any_all("all"), next: _next,
     _json.loads: _json_loads, _fnmatch.fnmatch: _glob, _fnmatch.fnmatchcase: _glob,
     _re.match: functools.partial(_regex, "match"), _re.search: functools.partial(_regex, "search"),
     _re.fullmatch: functools.partial(_regex, "fullmatch"),

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 
-from ...model import MISSING, Field, Predicate, Quantifier, Transform
-from . import picks, state
+from ...model import MISSING, TRUE, Field, Predicate, Quantifier, Transform
+from . import ordered, picks, state
 from .errors import Unsupported
 from .explore import negate
 from .iteration import Elements
@@ -26,9 +26,13 @@ def walk_through_lists(keys: tuple, default, return_val: str, first_list: int):
     where = ".".join(keys[:first_list])
     if ctx.mode not in _RULE_MODES:
         raise Unsupported("deep_walk()", f"deep_walk through the list {where}")
+    if return_val == "first" and ctx.mode == "rule":
+        return _first_found(keys, default, first_list)
     if return_val != "all":
         raise Unsupported("deep_walk()", f"return_val={return_val!r} through the list {where}: "
-                          "which value comes first or last depends on the elements' order")
+                          "which value comes first or last depends on the elements' order" + (
+                              " (the last is the latest first-seen distinct value, not the "
+                              "last element's)" if return_val == "last" else ""))
     array, at, origin = _found(keys, first_list)
     defaulted = None
     if not (default is None or (isinstance(default, list) and not default)):
@@ -42,6 +46,28 @@ def walk_through_lists(keys: tuple, default, return_val: str, first_list: int):
         return copy.deepcopy(default)  # nothing found, or only the default
     ctx.note(f"deep_walk({', '.join(keys)}): lists on the way as the tests' events hold them")
     return SymWalk(array, at, origin, defaulted)
+
+
+def _first_found(keys: tuple, default, first_list: int):
+    """deep_walk(..., return_val="first") through one list: the value of the first element
+    that has one (with a default, every element has one: its value or the default)."""
+    array, at, origin = _found(keys, first_list)
+    where = ".".join(keys[:first_list])
+    if array.transforms:
+        raise Unsupported("deep_walk()", f"return_val='first' through nested lists at {where}")
+    if default is None:
+        stop, value = Predicate(at, "exists"), at
+    elif isinstance(default, (str, int, float, bool)):
+        stop, value = TRUE, Field(at.path, default, True, root="element")
+    else:
+        raise Unsupported("deep_walk()", f"return_val='first' through the list {where} with "
+                          f"the default {default!r}")
+    if not decide(Quantifier("any", array, stop)):
+        return copy.deepcopy(default)  # nothing found: the default
+    pick = ordered.picked(array, stop, value, origin)
+    if default is None:  # deep_walk leaves null values out
+        state.current().explorer.facts[Predicate(pick.field, "exists")] = True
+    return pick
 
 
 def _lacks(at: Field):
