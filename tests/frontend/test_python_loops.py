@@ -65,7 +65,7 @@ def test_default_of_a_parsed_document_key(tmp_path):
     assert out.status == "exact"
 
 
-def test_loop_mutating_a_collection_through_a_method_is_not_pure(tmp_path):
+def test_loop_growing_a_set_it_started_is_a_collection_of_element_values(tmp_path):
     src = '''
     def collect(items):
         found = set()
@@ -77,9 +77,11 @@ def test_loop_mutating_a_collection_through_a_method_is_not_pure(tmp_path):
     def rule(event):
         return "root" in collect(event.get("targets", []))
     '''
-    out = extract(tmp_path, src, events=[{"targets": [{"type": "User", "id": "root"}]}])
-    assert out.status == "unsupported"
-    assert any("changes outer state" in r for r in out.reasons)
+    # found starts empty and is only read once grown: each element adds its id (growth.py)
+    events = [{"targets": [{"type": "User", "id": "root"}]}, {"targets": [{"type": "App", "id": "root"}]},
+              {"targets": [{"type": "User", "id": "x"}, {"type": "User", "id": "root"}]}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
 
 
 def test_body_reaching_an_unsupported_construct_is_not_dropped(tmp_path):
@@ -324,3 +326,91 @@ def test_a_list_compared_with_scalars_is_never_equal(tmp_path):
     events = [{"targets": [{"name": "root"}]}, {"targets": [{"name": "x"}]}, {}]
     out = check(tmp_path, src, events)
     assert out.status == "exact"
+
+
+def test_a_set_grown_in_a_loop_over_a_field_answers_membership(tmp_path):
+    src = '''
+    def values_where(items, key, value):
+        found = set()
+        for item in items:
+            if item.get(key) == value:
+                found.add(item.get("id"))
+        return found
+
+    def rule(event):
+        users = values_where(event.get("target", [{}]), "type", "User")
+        return event.get("actor") not in users
+    '''
+    events = [{"actor": "bob", "target": [{"type": "User", "id": "bob"}]},
+              {"actor": "bob", "target": [{"type": "User", "id": "eve"}, {"type": "App", "id": "bob"}]},
+              {"actor": "bob", "target": []}, {"actor": "bob"}, {"target": [{"type": "User"}]},
+              {"target": [{"type": "App"}]}, {"actor": "bob", "target": None},
+              {"actor": "bob", "target": ["not-an-object"]}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    # an element that is not an object makes .get() raise: the rule raises whatever the order
+    assert 'not (any(target[*]: not element is_type ["dict"]))' in condition(out)
+    assert '.type == "User" and .id == actor)' in condition(out)
+
+
+def test_a_list_grown_from_arrays_in_a_loop_over_constants(tmp_path):
+    src = '''
+    def rule(event):
+        keys = set()
+        for section in ["added", "changed"]:
+            keys.update(set(event.deep_get("delta", section, default=[])))
+        names = []
+        if event.get("extra"):
+            names.extend(event.get("extra"))
+        return bool(keys & {"ssh-keys", "sshKeys"}) or len(names) > 0
+    '''
+    events = [{"delta": {"added": ["ssh-keys"]}}, {"delta": {"changed": ["a", "sshKeys"]}},
+              {"delta": {"added": ["a"], "changed": None}}, {"delta": {}}, {"extra": ["x"]},
+              {"extra": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("found.append(c.get('name'))\n            return True", "a loop that adds to a list and returns"),
+    ("found.append(c.get('name'))\n            found.append(c.get('id'))", "more than one value per element"),
+])
+def test_growth_that_depends_on_order_or_counts_is_reported(tmp_path, body, reason):
+    src = f'''
+    def rule(event):
+        found = []
+        for c in event.get("containers", []):
+            {body}
+        return "root" in found
+    '''
+    out = extract(tmp_path, src, events=[{"containers": [{"name": "root", "id": "1"}]}])
+    assert out.status != "exact" and any(reason in r for r in out.reasons)
+
+
+def test_a_list_read_while_it_grows_is_not_rewritten(tmp_path):
+    # `seen` is read inside the loop: each element sees what earlier ones added (order)
+    src = '''
+    def rule(event):
+        seen = []
+        for c in event.get("containers", []):
+            if c.get("name") in seen:
+                return True
+            seen.append(c.get("name"))
+        return False
+    '''
+    out = extract(tmp_path, src, events=[{"containers": [{"name": "a"}, {"name": "a"}]}])
+    assert out.status != "exact" and any("changes outer state" in r for r in out.reasons)
+
+
+def test_get_on_an_element_the_tests_show_is_not_an_object(tmp_path):
+    # Python has no .get() on a text element: the body raises there, so which element comes
+    # first decides any() (reported); on events without such an element the quantifier holds
+    src = '''
+    def rule(event):
+        return any(item.get("type") == "User" for item in event.get("target", []))
+    '''
+    events = [{"target": ["not-an-object"]}, {"target": [{"type": "User"}]}, {"target": [{"type": "App"}]}]
+    out = extract(tmp_path, src, events=events)
+    assert out.status == "partial"
+    assert any("AttributeError: .get() on <element>, which is not an object" in r for r in out.reasons)
+    assert agrees_on(tmp_path, out, events[1:] + [{"target": []}, {}]) == []

@@ -3,7 +3,8 @@
 Each generated rule is valid Python built from the idioms of real Panther rules (event.get with
 and without defaults, deep_get, subscripts, `in` on strings and lists, string methods, regex,
 fnmatch, len/int/str, any/all over list fields, a split() unpacked into names, a slice of a
-split() the rule builds but does not use, helper functions, early returns, try/except),
+split() the rule builds but does not use, a set or list grown in a loop over a list field,
+helper functions, early returns, try/except),
 with hostile literal values (quotes, backslashes, wildcards, regex metacharacters, newlines,
 unicode). Events draw their values from the same pool, so comparisons hit as often as they miss,
 and vary types (missing, null, text, numbers, booleans, lists, objects) per field.
@@ -121,7 +122,7 @@ class RuleGen:
         r = self.r
         lines: list[str] = []
         for _ in range(r.randint(0, 3)):
-            kind = r.randrange(6)
+            kind = r.randrange(8)
             if kind == 0:
                 lines.append(f"{indent}if {self.condition()}:")
                 lines.append(f"{indent}    return {r.choice(['True', 'False'])}")
@@ -138,6 +139,20 @@ class RuleGen:
                 lines.append(f"{indent}        return {r.choice(['True', 'False'])}")
             elif kind == 5:
                 lines.extend(self.ordered_loop(indent))
+            elif kind == 6:
+                start, grow = r.choice([("set()", "add"), ("[]", "append")])
+                lines.append(f"{indent}found = {start}")
+                lines.append(f"{indent}for item in event.get('items') or []:")
+                lines.append(f"{indent}    if isinstance(item, Mapping) and item.get('kind') "
+                             f"{r.choice(['==', '!='])} {self.value()}:")
+                lines.append(f"{indent}        found.{grow}(item.get('n'))")
+                lines.append(f"{indent}if {r.choice(NUMBERS)} in found:")
+                lines.append(f"{indent}    return {r.choice(['True', 'False'])}")
+            elif kind == 7:
+                lines.append(f"{indent}seen = []")
+                lines.append(f"{indent}seen.extend(event.get('tags') or [])")
+                lines.append(f"{indent}if {self.value()} {r.choice(['in', 'not in'])} seen:")
+                lines.append(f"{indent}    return {r.choice(['True', 'False'])}")
             else:
                 lines.append(f"{indent}try:")
                 lines.append(f"{indent}    number = int(event.get('count', 0) or 0)")

@@ -85,16 +85,106 @@ class _LoopBody(ast.NodeTransformer):
         return self._tag("RETURN", node, self.visit(value))
 
 
+_GROWERS = {"add", "append", "update", "extend"}
+
+
+def _growth_name(stmt) -> str | None:
+    """``NAME.add(x)`` (append/update/extend) as a statement: NAME."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        call = stmt.value
+        if isinstance(call.func, ast.Attribute) and call.func.attr in _GROWERS and \
+                isinstance(call.func.value, ast.Name) and len(call.args) == 1 and \
+                not call.keywords and not isinstance(call.args[0], ast.Starred):
+            return call.func.value.id
+    return None
+
+
+def _empty_collection(v) -> bool:
+    if isinstance(v, ast.List) and not v.elts:
+        return True
+    return isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and \
+        v.func.id in ("set", "list") and not v.args and not v.keywords
+
+
+def _growable(fn) -> dict:
+    """Locals of ``fn`` that start as an empty list or set and are then only grown
+    (``NAME.add(x)`` statements) until a point after which they are only read: rewriting a
+    growth into ``NAME = T.grow(NAME, ...)`` then changes what no one else sees. Returns
+    {name: growth statement nodes}."""
+    declared = {n for node in ast.walk(fn) if isinstance(node, (ast.Global, ast.Nonlocal))
+                for n in node.names}
+    a = fn.args
+    params = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if x}
+    nested = [n for n in ast.walk(fn) if n is not fn and isinstance(
+        n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))]
+    out: dict = {}
+    for block, init in _assignments(fn):
+        if not (len(init.targets) == 1 and isinstance(init.targets[0], ast.Name)
+                and _empty_collection(init.value)):
+            continue
+        name = init.targets[0].id
+        if name in params or name in declared or name in out:
+            continue
+        growths = [n for n in ast.walk(fn) if _growth_name(n) == name]
+        if not growths or any(g in ast.walk(d) for d in nested for g in growths):
+            continue
+        holders = [st for st in block if any(g in ast.walk(st) for g in growths)]
+        if sum(1 for st in holders for g in growths if g in ast.walk(st)) != len(growths):
+            continue  # a growth outside the block that starts the collection
+        last = max(st.end_lineno for st in holders)
+        receivers = {id(g.value.func.value) for g in growths}
+        ok = True
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name) and n.id == name and n is not init.targets[0] and (
+                    not isinstance(n.ctx, ast.Load) or
+                    (id(n) not in receivers and n.lineno <= last)):
+                ok = False
+                break
+        if ok and all(g.lineno > init.lineno for g in growths):
+            out[name] = growths
+    return out
+
+
+def _assignments(fn):
+    """(statement list, assignment) for each assignment statement of ``fn``'s own code."""
+    todo = [fn]
+    while todo:
+        node = todo.pop()
+        for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(node, attr, None)
+            if not isinstance(block, list):
+                continue
+            for st in block:
+                if isinstance(st, ast.Assign):
+                    yield block, st
+                if not isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    todo.append(st)
+
+
 class Rewriter(ast.NodeTransformer):
     def __init__(self):
         self.functions: list = []  # enclosing FunctionDef nodes
+        self.growable: list = []  # per enclosing function: {name: growth statements}
         self.loops = 0
 
     def visit_FunctionDef(self, node):
         self.functions.append(node)
+        self.growable.append(_growable(node))
         self.generic_visit(node)
+        self.growable.pop()
         self.functions.pop()
         return node
+
+    def visit_Expr(self, node: ast.Expr):
+        name = _growth_name(node)
+        if name is None or not self.growable or node not in self.growable[-1].get(name, ()):
+            self.generic_visit(node)
+            return node
+        call = node.value
+        value = self.visit(call.args[0])
+        grown = _call("grow", [ast.Name(name, ast.Load()), ast.Constant(call.func.attr), value,
+                               ast.Constant(name)], node)
+        return ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], grown), node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -104,7 +194,10 @@ class Rewriter(ast.NodeTransformer):
         an any() quantifier. Only when that changes nothing: no else, no rebinding of names
         used outside the body, no yield/await."""
         # judged on the code as written: the rewrite below wraps calls (x.add(...) -> call(...))
-        mutates = self._mutates_outer(node, _names_bound(node.body) | _names_bound([node.target]))
+        growths = {id(g.value) for gs in (self.growable[-1].values() if self.growable else ())
+                   for g in gs}
+        mutates = self._mutates_outer(node, _names_bound(node.body) | _names_bound([node.target]),
+                                      growths)
         self.generic_visit(node)
         if not self.functions or node.orelse or _has(node, (ast.Yield, ast.YieldFrom, ast.Await,
                                                             ast.Global, ast.Nonlocal)):
@@ -115,7 +208,8 @@ class Rewriter(ast.NodeTransformer):
         func = self.functions[-1]
         if _has(func, (ast.Yield, ast.YieldFrom)):
             return node
-        inside = _names_bound(node.body) | _names_bound([node.target])
+        grows = sorted(set(self.growable[-1] if self.growable else ()) & _names_grown(node.body))
+        inside = (_names_bound(node.body) | _names_bound([node.target])) - set(grows)
         params = {a.arg for a in func.args.args + func.args.kwonlyargs + func.args.posonlyargs}
         params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
         outside = _names_outside(func, node)
@@ -125,25 +219,32 @@ class Rewriter(ast.NodeTransformer):
         self.loops += 1
         name = f"_rulec_loop_{self.loops}"
         arg = "_rulec_elem"
-        body = [ast.copy_location(ast.Assign([node.target], ast.Name(arg, ast.Load())), node)]
+        body = [ast.copy_location(ast.Nonlocal(grows), node)] if grows else []
+        body += [ast.copy_location(ast.Assign([node.target], ast.Name(arg, ast.Load())), node)]
         body += [_LoopBody().visit(stmt) for stmt in node.body]
         fn = ast.FunctionDef(name, ast.arguments(posonlyargs=[], args=[ast.arg(arg)], vararg=None,
                                                  kwonlyargs=[], kw_defaults=[], kwarg=None,
                                                  defaults=[]), body, [], None)
         ast.copy_location(fn, node)
         result = f"_rulec_result_{self.loops}"
-        call = _call("loop", [node.iter, ast.Name(name, ast.Load()), ast.Constant(pure)], node)
+        call = _call("loop", [node.iter, ast.Name(name, ast.Load()), ast.Constant(pure),
+                              ast.Constant(tuple(grows))], node)
         assign = ast.copy_location(ast.Assign([ast.Name(result, ast.Store())], call), node)
+        taken = [ast.copy_location(ast.Assign([ast.Name(g, ast.Store())], _call(
+            "take_grown", [ast.Name(name, ast.Load()), ast.Constant(g), ast.Name(g, ast.Load())],
+            node)), node) for g in grows]
         check = ast.If(
             ast.Compare(ast.Name(result, ast.Load()), [ast.IsNot()], [_t("GO_ON", node)]),
             [ast.Return(ast.Subscript(ast.Name(result, ast.Load()), ast.Constant(1), ast.Load()))],
             [])
         ast.copy_location(check, node)
-        return [fn, assign, check]
+        return [fn, assign, *taken, check]
 
     @staticmethod
-    def _mutates_outer(node, inside: set) -> bool:
+    def _mutates_outer(node, inside: set, growths: set = frozenset()) -> bool:
         for n in ast.walk(node):
+            if id(n) in growths:
+                continue  # rewritten into a growth of a local (see _growable)
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and \
                     n.func.attr in _MUTATORS and isinstance(n.func.value, ast.Name) and \
                     n.func.value.id not in inside:
@@ -275,6 +376,22 @@ class Rewriter(ast.NodeTransformer):
         self.generic_visit(node)
         node.body.insert(0, ast.copy_location(ast.Expr(_call("reraise", [], node)), node))
         return node
+
+
+def _names_grown(body) -> set:
+    """Locals a (rewritten) loop body grows: ``NAME = T.grow(...)`` / ``T.take_grown(...)``,
+    and the names a nested rewritten loop declares nonlocal."""
+    out = set()
+    for stmt in body:
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.Nonlocal):
+                out.update(n.names)
+            elif isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and \
+                    isinstance(n.value.func, ast.Attribute) and \
+                    isinstance(n.value.func.value, ast.Name) and n.value.func.value.id == T and \
+                    n.value.func.attr in ("grow", "take_grown"):
+                out.update(t.id for t in n.targets if isinstance(t, ast.Name))
+    return out
 
 
 def _names_outside(func, loop) -> set:

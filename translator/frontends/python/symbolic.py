@@ -278,6 +278,11 @@ class Sym(Symbolic):
         if f.default is not MISSING and f.default not in ((), None) and not f.transforms:
             raise Unsupported("get()", f"get() on {self.describe()} with a non-empty default")
         guard_value(f, ".get()")
+        if not f.transforms and f.default is MISSING and \
+                state.current().shape.types_of(self.origin) - {"null", "dict"} and \
+                not decide(Predicate(f, "is_type", ("dict",))):
+            # the tests hold other values there too: Python has no .get() on them
+            raise as_rule_error(AttributeError(f".get() on {f.dotted}, which is not an object"))
         c = self.child(key)
         if isinstance(default, Symbolic):
             raise Unsupported("get()", "a default that is itself an event value")

@@ -18,7 +18,7 @@ from collections.abc import KeysView, Mapping, Sequence, ValuesView
 from typing import Any
 
 from ...model import FALSE, Field, Predicate, Quantifier, _freeze
-from . import ordered, state, summary
+from . import growth, ordered, state, summary
 from .errors import PathLimit, Timeout, TracerError, Unsupported, TRACED_FILES, as_rule_error
 from .event import SymbolicEvent
 from .explore import Explorer, conj, disj, fold, negate, opaque_of
@@ -252,6 +252,9 @@ def is_not(a, b):
     return not_(is_(a, b))
 
 
+grow, take_grown = growth.grow, growth.take_grown
+
+
 def unpack(value, n: int):
     """The value of ``a, b, ... = value`` (n names): a list held by the event has as many
     items only on some paths, elsewhere Python raises ValueError."""
@@ -361,9 +364,12 @@ class _Tag:
 CONTINUE, BREAK, RETURN, GO_ON = _Tag("CONTINUE"), _Tag("BREAK"), _Tag("RETURN"), _Tag("GO_ON")
 
 
-def loop(iterable, body, pure: bool):
-    """A rewritten ``for`` loop; returns GO_ON or (RETURN, value)."""
+def loop(iterable, body, pure: bool, grows: tuple = ()):
+    """A rewritten ``for`` loop; returns GO_ON or (RETURN, value). ``grows``: the locals its
+    body grows (see growth.py)."""
     it = resolve(iterable)
+    if grows and isinstance(it, (Sym, SymList)):
+        return _growing_loop(it, body, pure, grows)
     if isinstance(it, Sym):
         return _loop_over_field(it, body, pure)
     if isinstance(it, SymList):
@@ -372,7 +378,7 @@ def loop(iterable, body, pure: bool):
         return loop_over_elements(list(it.parts), body, in_order=not it.unordered)
     if isinstance(it, Symbolic):
         iter(it)  # raises Unsupported naming the value
-    if pure and isinstance(it, (list, tuple, set, frozenset)) and len(it) > 1:
+    if pure and not grows and isinstance(it, (list, tuple, set, frozenset)) and len(it) > 1:
         merged = summary.loop_over_constants(list(_stable_order(it)), body,
                                              lambda r: r is None or r is CONTINUE, RETURN)
         if merged is not summary.DIRECT:
@@ -384,6 +390,23 @@ def loop(iterable, body, pure: bool):
         if r is BREAK:
             break
         return r
+    return GO_ON
+
+
+def _growing_loop(it, body, pure: bool, grows: tuple):
+    if not pure:
+        raise Unsupported("for loop", f"loop over {it.describe()} that changes outer state")
+    if state.current().__dict__.get("growth_recorders"):
+        raise Unsupported("growing a list", f"{', '.join(grows)} grown in nested loops over "
+                          "the event's arrays")
+    if isinstance(it, SymList):
+        parts = list(it.parts)
+    else:
+        f = iteration_source(it, "for loop")
+        if isinstance(f, list):
+            return loop(f, body, pure, grows)
+        parts = [Elements(f, it.origin)]
+    growth.grow_over_elements(parts, body)
     return GO_ON
 
 
