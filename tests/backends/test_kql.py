@@ -223,16 +223,29 @@ def test_contains_is_never_term_matching():
     assert " contains_cs " in q and " has" not in q
 
 
-def test_unmapped_field_warns_and_uses_the_fallback_or_fails_under_strict():
+def test_unmapped_field_without_a_sentinel_column_is_unsupported_not_an_invented_column():
     from translator.backends.base import BuildOptions
 
     rule = rule_of("unmapped", P(Field(("noSuchField",)), "eq", "x"), [{}])
-    t = BACKEND.translate(rule)
+    for options in (BuildOptions(), BuildOptions(strict=True)):
+        t = BACKEND.translate(rule, None, options)
+        assert t.verdict == "unsupported" and not t.outputs and not t.query
+        finding = next(f for f in t.findings if "noSuchField" in f.construct)
+        assert finding.severity == "unsupported" and "no column" in finding.reason
+
+
+def test_unmapped_field_uses_the_fallback_the_mapping_file_states(tmp_path):
+    """A mapping file's ``fallback`` template is a documented spelling: used, with a warning."""
+    from translator.backends.base import BuildOptions
+
+    user = tmp_path / "user.yaml"
+    user.write_text("log_type: AWS.CloudTrail\ntargets: {sentinel: {fallback: 'Extra_{path}'}}\n")
+    ms = load_mappings([user])
+    rule = rule_of("unmapped_fallback", P(Field(("noSuchField",)), "eq", "x"), [{}])
+    t = BACKEND.translate(rule, ms)
     assert any("noSuchField" in f.construct and f.severity == "warning" for f in t.findings)
-    assert "noSuchField" in t.query
-    strict = BACKEND.translate(rule, None, BuildOptions(strict=True))
-    assert strict.verdict == "unsupported" and not strict.outputs
-    assert any("noSuchField" in f.construct for f in strict.findings)
+    assert "Extra_noSuchField" in t.query
+    assert BACKEND.translate(rule, ms, BuildOptions(strict=True)).verdict == "unsupported"
 
 
 def test_lookbehind_regex_is_unsupported():
@@ -385,3 +398,47 @@ def test_is_type_int_or_float_alone_on_a_number_column_is_inexpressible():
     assert Lowerer._is_type(Term("X", "bool", "boolean"), ("int",)) == "false"
     with pytest.raises(Inexpressible):
         Lowerer._is_type(Term("X", "number", "float"), ("int",))
+
+
+def test_number_text_lands_in_a_number_column_as_kusto_ingestion_converts_it(tmp_path):
+    """A test event holding "5" for a number field: Sentinel's typed column holds 5 (ingestion
+    converts to the column type; Panther's parser reads it as a number likewise), non-number
+    text is null there; booleans as text likewise into a bool column."""
+    from translator.model import Transform
+    from translator.verify.kql import _cell
+
+    assert (_cell("5", "real"), _cell("-1.5e2", "real"), _cell("x", "real"), _cell("", "real")) \
+        == (5.0, -150.0, None, None)
+    assert (_cell("True", "bool"), _cell("false", "bool"), _cell("yes", "bool")) == (True, False, None)
+    user = tmp_path / "user.yaml"
+    user.write_text("log_type: Custom.Numbers\nschema: {fields: {code: number}}\n"
+                    "targets: {sentinel: {source: {table: CustomNumbers_CL}, fields: {code: code_d}}}\n")
+    ms = load_mappings([user])
+    detection = P(Field(("code",), transforms=(Transform("str"),)), "eq", "5")
+    events = [{"code": "5"}, {"code": 5}, {"code": "x"}, {"code": 6}, {}]
+    rule = Rule("Probe.NumberText", log_types=("Custom.Numbers",), detection=detection,
+                tests=tuple(RuleTest.make(f"t{i}", evaluate(detection, ev), ev)
+                            for i, ev in enumerate(events)))
+    assert [t.expected_result for t in rule.tests] == [True, True, False, False, False]
+    results, why = execute(rule, lower_rule(rule, ms), ms)
+    assert not why and all(r.agrees for r in results), (why, results)
+
+
+def test_a_field_of_another_log_types_branch_does_not_sink_the_rule():
+    """On the CloudTrail table ``p_log_type == "Okta.SystemLog" and outcome.result == ...`` is
+    false whatever outcome.result is: the Okta-only field needs no CloudTrail column."""
+    log_type = Field(("p_log_type",))
+    detection = AnyOf((
+        All((P(log_type, "eq", "AWS.CloudTrail"), P(NAME, "eq", "ConsoleLogin"))),
+        All((P(log_type, "eq", "Okta.SystemLog"), P(Field(("outcome", "result")), "eq", "FAILURE"))),
+    ))
+    rule = Rule("Probe.TwoTables", log_types=("AWS.CloudTrail", "Okta.SystemLog"), detection=detection)
+    t = BACKEND.translate(rule)
+    assert t.verdict == "exact", t.findings
+    assert not any("unmapped" in f.construct for f in t.findings)
+    assert "outcome.result" not in t.query and "EventName ==" in t.query
+    # the same field where nothing decides the branch: no query, the reason named
+    alone = Rule("Probe.Lacking", log_types=("AWS.CloudTrail",),
+                 detection=AnyOf((P(NAME, "eq", "x"), P(Field(("outcome", "result")), "eq", "y"))))
+    t = BACKEND.translate(alone)
+    assert t.verdict == "unsupported" and any("outcome.result" in f.construct for f in t.findings)

@@ -208,6 +208,11 @@ def _probe(path: tuple, value: Any) -> Any:
 _STATE_VALUES = {"missing": MISSING, "null": None, "empty": ""}
 
 
+class UnmappedColumn(Inexpressible):
+    """A field with no column in this log type's Sentinel table (and no fallback spelling the
+    mapping file states)."""
+
+
 class ExprLowerer:
     def __init__(self, mappings: MappingSet, log_type: str, strict: bool = False):
         self.ms = mappings
@@ -237,9 +242,9 @@ class ExprLowerer:
         if isinstance(e, Predicate):
             return self._predicate(e)
         if isinstance(e, All):
-            return _and([self._expr(x) for x in e.items])
+            return _and(self._items(e.items, "false"))
         if isinstance(e, AnyOf):
-            return _or([self._expr(x) for x in e.items])
+            return _or(self._items(e.items, "true"))
         if isinstance(e, Not):
             return _not(self._expr(e.item))
         if isinstance(e, Const):
@@ -251,6 +256,21 @@ class ExprLowerer:
         if isinstance(e, Opaque):
             raise Inexpressible(e.construct, e.reason or "not extracted from the rule")
         raise TypeError(f"not an expression: {e!r}")
+
+    def _items(self, items, absorbing: str) -> list[str]:
+        """The items' KQL. An item reading a field this table lacks is dropped when another
+        item already decides the whole (``p_log_type == "Okta.SystemLog" and <Okta field>``
+        is false on the CloudTrail table); otherwise the rule has no query."""
+        parts: list[str] = []
+        lacking: UnmappedColumn | None = None
+        for x in items:
+            try:
+                parts.append(self._expr(x))
+            except UnmappedColumn as exc:
+                lacking = lacking or exc
+        if lacking is not None and absorbing not in parts:
+            raise lacking
+        return [absorbing] if lacking is not None else parts
 
     def _quantifier(self, q: Quantifier | First) -> str:
         slot = self._slot(q.field)
@@ -325,13 +345,24 @@ class ExprLowerer:
             raise Inexpressible(f"field {f.dotted}", "an indicator union, composite object or "
                                 "constant is only lowered for the tests rulec knows on it")
         if not isinstance(r, ResolvedField):
-            if r.fallback is not None and not self.strict and fallback:
+            if r.fallback is not None and not self.strict and fallback and self._documented_fallback():
                 self.note(f"unmapped field {f.dotted}", r.message + f"; using {r.fallback.name!r}",
                           "warning")
                 r = r.fallback
             else:
-                raise Inexpressible(f"unmapped field {f.dotted or f.udm}", r.message)
+                # Without a fallback spelling stated by the mapping file, the default one (the
+                # dotted path) names no column of the Sentinel table: a query reading it would
+                # not even save in Sentinel (Kusto's unknown-name error), so there is no query.
+                raise UnmappedColumn(f"unmapped field {f.dotted or f.udm}",
+                                     r.message + "; no column of the Sentinel table holds it")
         return self._slot_of(r, path)
+
+    def _documented_fallback(self) -> bool:
+        """Whether the mapping file states where unmapped fields of this log type live on
+        Sentinel (its ``fallback`` template, e.g. a column of extra properties)."""
+        tm = self.ms.target_mapping(self.log_type, TARGET)
+        return bool(tm is not None and tm.fallback)
+
 
     def _slot_of(self, r: ResolvedField, path: tuple) -> Slot:
         if not r.is_fallback:

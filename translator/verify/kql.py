@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -146,6 +147,9 @@ def analyse(requests: Iterable[tuple]) -> dict:
 
 
 # --------------------------------------------------------------------------- execution
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _cell(value, kusto_type: str):
     """A projected value as Sentinel stores it in a column of ``kusto_type``."""
     if kusto_type == "string":
@@ -161,8 +165,14 @@ def _cell(value, kusto_type: str):
     if kusto_type == "dynamic":
         return json.dumps(value)
     if kusto_type == "real":
+        if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+            # Kusto ingestion converts a value to the column's type: "6" lands as 6 in a real
+            # column (Panther's parser reads it into a number field likewise)
+            return float(value)
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     if kusto_type == "bool":
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"  # converted on ingestion, as above
         return value if isinstance(value, bool) else None
     if kusto_type == "datetime":
         from dateutil import parser as dateparser
