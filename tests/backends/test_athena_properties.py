@@ -8,7 +8,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from translator.model import Field, Not, Predicate
+from translator.model import Field, First, Not, Predicate
 
 from .sql_helpers import assert_agrees
 
@@ -71,3 +71,38 @@ def test_ignorecase_on_case_folding_corners(value, others, path, op):
     else:
         pred = Predicate(Field(path), op, value, case_sensitive=False)
     assert_agrees(pred, _events(path, value, others))
+
+
+# An ordered loop (model First): a JSON array of objects and a typed array of structs.
+_ELEM_VALUES = st.sampled_from([None, "x", "xy", "y", 0, 1, 22])
+_ITEM = st.one_of(st.fixed_dictionaries({}, optional={"a": _ELEM_VALUES, "b": _ELEM_VALUES}),
+                  _ELEM_VALUES)
+_ARN = st.fixed_dictionaries({}, optional={"arn": st.sampled_from([None, "arn:x", "arn:y", "x"]),
+                                           "type": st.sampled_from([None, "T", "U"])})
+
+
+def _elem(*path):
+    return Field(path, root="element")
+
+
+_ITEM_TESTS = [Predicate(_elem("a"), "exists"), Predicate(_elem("a"), "eq", "x"),
+               Predicate(_elem("b"), "gt", 0), Predicate(_elem("a"), "startswith", "x"),
+               Not(Predicate(_elem("b"), "exists"))]
+_ARN_TESTS = [Predicate(_elem("arn"), "exists"), Predicate(_elem("arn"), "startswith", "arn:"),
+              Predicate(_elem("type"), "eq", "T"), Not(Predicate(_elem("type"), "exists"))]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(items=st.lists(st.lists(_ITEM, max_size=4), min_size=1, max_size=4),
+       resources=st.lists(st.lists(_ARN, max_size=4), min_size=1, max_size=4),
+       tests=st.tuples(st.sampled_from(_ITEM_TESTS), st.sampled_from(_ITEM_TESTS),
+                       st.sampled_from(_ARN_TESTS), st.sampled_from(_ARN_TESTS)),
+       last=st.booleans())
+def test_first_element_passing_a_test(items, resources, tests, last):
+    base = {"eventTime": "2024-01-01T00:00:00Z"}
+    events = [dict(base, requestParameters={"items": x}) for x in items] + \
+        [dict(base, resources=r) for r in resources] + [base]
+    for node in (First(Field(("requestParameters", "items")), tests[0], tests[1], last),
+                 First(Field(("resources",)), tests[2], tests[3], last)):
+        assert_agrees(node, events)
+        assert_agrees(Not(node), events)
