@@ -47,7 +47,10 @@ WHERE
       )
     )
     AND NOT COALESCE(
-      LOWER(REPLACE(actor.alternateid, 'İ', 'i̇')) = LOWER(REPLACE(ELEMENT_AT(target, 1).alternateid, 'İ', 'i̇')),
+      LOWER(REPLACE(actor.alternateid, 'İ', 'i̇')) = LOWER(REPLACE(ELEMENT_AT(target, 1).alternateid, 'İ', 'i̇'))
+      OR (
+        actor.alternateid IS NULL AND ELEMENT_AT(target, 1).alternateid IS NULL
+      ),
       FALSE
     )
   );

@@ -236,7 +236,10 @@ WITH step_0 AS (
         )
       )
       AND NOT COALESCE(
-        LOWER(REPLACE(actor.alternateid, 'İ', 'i̇')) = LOWER(REPLACE(ELEMENT_AT(target, 1).alternateid, 'İ', 'i̇')),
+        LOWER(REPLACE(actor.alternateid, 'İ', 'i̇')) = LOWER(REPLACE(ELEMENT_AT(target, 1).alternateid, 'İ', 'i̇'))
+        OR (
+          actor.alternateid IS NULL AND ELEMENT_AT(target, 1).alternateid IS NULL
+        ),
         FALSE
       )
     )

@@ -1,7 +1,7 @@
 """Model constructs backends do not all express yet: the ``is_type`` predicate (Python isinstance()
 on an event value; Athena and KQL translate it,
 tests/backends/test_athena.py and test_kql.py), the ``ip_network`` transform (Athena translates
-it) and the ``concat`` transform (text around a field), the ``First`` node (an ordered loop: Athena
+it) and the ``concat`` transform (text around a field; Athena translates it), the ``First`` node (an ordered loop: Athena
 and KQL translate it). Every backend reports them on the rule (a
 Finding) until it learns to express them: never a crash, never a drop."""
 from __future__ import annotations
@@ -43,7 +43,8 @@ UNEXPRESSED = [
 ]
 # (target, construct) pairs a backend now expresses exactly.
 TRANSLATED = {("athena", "is_type"), ("kql", "is_type"), ("athena", "first"), ("kql", "first"),
-              ("athena", "last"), ("kql", "last"), ("athena", "ip_network")}
+              ("athena", "last"), ("kql", "last"), ("athena", "ip_network"),
+              ("athena", "concat"), ("athena", "concat|operand")}
 
 
 @pytest.mark.parametrize("target", list(TARGETS))

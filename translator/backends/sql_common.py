@@ -38,6 +38,7 @@ from .sql_ip import (
     IPV4, integer_in_intervals, ip_intervals, ipv4_in_intervals, ipv6_in_intervals, ipv6_pattern,
     network_interval,
 )
+from .glob import glob_tokens
 from .sql_regex import python_whitespace_class, translate_regex
 
 __all__ = ["SqlField", "SqlMapping", "Lowering", "Untranslatable", "Val", "json_path_text"]
@@ -77,6 +78,9 @@ class Untranslatable(Exception):
 
 # ----------------------------------------------------------------------------- values
 _IP_MAX = 2 ** 128 - 1
+# Transforms of text that raise on anything else (so never turn a present value into None).
+_TEXT_TRANSFORMS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "split", "basename",
+                              "removeprefix", "removesuffix", "replace", "concat", "str"})
 _NUMBER_TYPES = {"BIGINT", "INT", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "DECIMAL", "UBIGINT",
                  "UINT", "USMALLINT", "UTINYINT"}
 _STRING_TYPES = {"VARCHAR", "CHAR", "TEXT", "NVARCHAR", "NCHAR"}
@@ -401,6 +405,12 @@ class Lowering:
             if v.kind == "struct":
                 return self._navigate(v, (args[0],), f"get({args[0]!r})")
             return None  # Python: not a dict -> MISSING, and the predicate on MISSING is False
+        if name == "concat":  # prefix + text + suffix; Python raises on non-text
+            s = self.as_string(v, guarded=True)
+            if s is None:
+                return None
+            return replace(s, expr=exp.DPipe(this=exp.DPipe(this=exp.Literal.string(args[0]), expression=s.expr),
+                                             expression=exp.Literal.string(args[1])))
         if name in ("lower", "upper", "strip", "lstrip", "rstrip", "split", "basename",
                     "removeprefix", "removesuffix", "replace"):
             s = self.as_string(v, guarded=True)
@@ -587,10 +597,13 @@ class Lowering:
             return replace(s, expr=_fn("replace", e, exp.Literal.string(old), exp.Literal.string(new)))
         raise AssertionError(name)
 
-    def transformed(self, f: Field) -> Val | None | bool:
-        """``f`` with transforms applied in SQL. None: reported; False: Python always raises."""
+    def transformed(self, f: Field, with_default: bool = False) -> Val | None | bool:
+        """``f`` with transforms applied in SQL (and its default first, ``with_default``).
+        None: reported; False: Python always raises."""
         f = _drop_empty_get_defaults(f)
         v = self.value(f)
+        if v is not None and with_default and f.default is not MISSING:
+            v = self._defaulted(v, f)
         if v is None:
             return None
         for t in f.transforms:
@@ -855,7 +868,7 @@ class Lowering:
                 pattern = pattern.lower()
             like = "".join("%" if c == "*" else "_" if c == "?" else _like_escape(c) for c in pattern)
             return _and(s.guard, _like(lhs, like))
-        return self._regex(v, fnmatch.translate(pattern), ("match",), case_sensitive)
+        return self._regex(v, _glob_regex(pattern), ("match",), case_sensitive)
 
     def _truthy(self, v: Val) -> exp.Expression:
         if v.kind == "string":
@@ -1053,22 +1066,158 @@ class Lowering:
 
     # ------------------------------------------------------------------ field vs field
     def _field_vs_field(self, p: Predicate) -> exp.Expression:
-        a, b = p.field, p.value
-        if a.default is not MISSING or b.default is not MISSING:
-            return self._untranslated(f"comparison of {a.dotted} with {b.dotted} with defaults")
-        va, vb = self.transformed(a), self.transformed(b)
+        a, b = _drop_empty_get_defaults(p.field), _drop_empty_get_defaults(p.value)
+        if p.op == "member":
+            return self._member_of_field(p, a, b)
+        va, vb = self.transformed(a, True), self.transformed(b, True)
         if va is None or vb is None:
             return self._untranslated(self.reasons[-1], reported=True)
-        if va is False or vb is False:
+        terms = []
+        if va is not False and vb is not False and "absent" not in (va.kind, vb.kind):
+            cmp = self._compare_fields(p, va, vb)
+            if cmp is None:
+                return self._untranslated(self.reasons[-1], reported=True)
+            terms.append(cmp)
+        if p.op == "eq":
+            # Python: None == None (missing or null fields their defaults do not replace)
+            nones = [self._is_none(f) for f in (a, b)]
+            if any(n is None for n in nones):
+                return self._untranslated(self.reasons[-1], reported=True)
+            terms.append(_and(*nones))
+        return _or(*terms)
+
+    def _member_of_field(self, p: Predicate, a: Field, b: Field) -> exp.Expression:
+        """Python ``b in a`` for a list ``a`` (anything else: False): some element == b."""
+        if a.default in ((), []) and not a.transforms:
+            a = replace(a, default=MISSING, default_on_null=False)  # [] and missing: never a member
+        arr, x = self.transformed(a, True), self.transformed(b, True)
+        if arr is None or x is None:
+            return self._untranslated(self.reasons[-1], reported=True)
+        if arr is False or x is False or arr.kind == "absent":
             return exp.false()
-        if va.kind == "absent" or vb.kind == "absent":
-            return self._untranslated(f"comparison of {a.dotted} with {b.dotted}, absent in {self.log_type}")
+        if arr.kind == "array" and arr.dtype is not None:
+            elem_type = arr.dtype.expressions[0]
+            var = exp.to_identifier(f"x{len(self._scopes) + 1}")
+            elem = Val(_kind_of(elem_type), exp.column(var.name), elem_type)
+            array_expr = arr.expr
+            elem_none = exp.Is(this=elem.expr.copy(), expression=exp.Null())
+        elif arr.kind == "json":
+            if not self._check_json_path(arr):
+                return self._untranslated(self.reasons[-1], reported=True)
+            var = exp.to_identifier(f"x{len(self._scopes) + 1}")
+            elem = Val("json", exp.column(var.name), json_typed=True)
+            array_expr = exp.TryCast(this=self.jx(arr), to=exp.DataType.build("array(json)", dialect="athena"))
+            # a JSON null element: SQL NULL after the cast in some engines, JSON null in others
+            elem_none = _or(exp.Is(this=elem.expr.copy(), expression=exp.Null()),
+                            exp.EQ(this=self.jtext(elem), expression=exp.Literal.string("null")))
+        else:
+            return exp.false()  # not a list
+        eq = replace(p, op="eq")
+        body = self._compare_fields(eq, elem, x) if x.kind != "absent" else None
+        if body is None and x.kind != "absent":
+            return self._untranslated(self.reasons[-1], reported=True)
+        none = self._is_none(b)  # None in [None]
+        if none is None:
+            return self._untranslated(self.reasons[-1], reported=True)
+        body = _or(body, _and(none, elem_none))
+        return _and(arr.guard, _fn("any_match", array_expr, exp.Lambda(this=body, expressions=[var])))
+
+    def _defaulted(self, raw: Val, f: Field) -> Val | None:
+        """``raw`` with ``f.default`` where Python substitutes it (missing; null too with
+        default_on_null)."""
+        d = f.default
+        if not isinstance(d, (str, int, float, bool)) or (isinstance(d, float) and not math.isfinite(d)):
+            self.report(f"{f.dotted}: default {d!r} in a comparison with another field")
+            return None
+        kind = "string" if isinstance(d, str) else "boolean" if isinstance(d, bool) else "number"
+        if raw.kind == "absent":
+            return Val(kind, _lit(d))
+        if raw.kind == "json":
+            if not self._check_json_path(raw):
+                return None
+            absent = exp.Is(this=self.jx(raw), expression=exp.Null())
+            if f.default_on_null:
+                absent = _or(absent, exp.EQ(this=self.jtext(raw), expression=exp.Literal.string("null")))
+            constant = _fn("json_parse", exp.Literal.string(json.dumps(d)))
+            return Val("json", exp.Case(ifs=[exp.If(this=absent, true=constant)], default=self.jx(raw)),
+                       guard=raw.guard, json_typed=True)
+        if raw.kind != kind:
+            self.report(f"{f.dotted}: a {kind} default for a {raw.kind} column in a comparison "
+                        "with another field")
+            return None
+        if not f.default_on_null:
+            self.caveat(f"{f.dotted}: the data lake stores JSON null and a missing key alike (NULL); "
+                        "Python tells them apart here")
+        return replace(raw, expr=exp.Coalesce(this=raw.expr, expressions=[_lit(d)]))
+
+    def _numeric_view(self, v: Val) -> Val | None:
+        """``v`` as the number Python's == sees (a bool is 0/1), or None (never a number)."""
+        if v.kind == "number":
+            return v
+        if v.kind == "boolean":
+            return Val("number", exp.Case(ifs=[exp.If(this=v.expr, true=_lit(1))], default=_lit(0)), guard=v.guard)
+        if v.kind != "json" or not self._check_json_path(v):
+            return None
+        text = self.jtext(v)
+        return Val("number", exp.Case(ifs=[
+            exp.If(this=exp.EQ(this=text, expression=exp.Literal.string("true")), true=_lit(1)),
+            exp.If(this=exp.EQ(this=text.copy(), expression=exp.Literal.string("false")), true=_lit(0)),
+            exp.If(this=self.j_is(v, "number"), true=exp.TryCast(this=self.jscalar(v), to=exp.DataType.build("double")))]),
+            guard=v.guard)
+
+    def _is_none(self, f: Field) -> exp.Expression | None:
+        """Python's value of ``f`` is None: decided by the reference evaluator for a missing
+        and for a null value (defaults, transforms); text transforms never give None from a
+        present value, the others are reported."""
+        from ..evaluator import resolve
+
+        if any(t.name not in _TEXT_TRANSFORMS for t in f.transforms):
+            self.report(f"{f.dotted}: {'/'.join(t.name for t in f.transforms)}() of a value compared "
+                        "for equality with another field (None == None)")
+            return None
+        probe = replace(f, path=("v",), root="event")
+        on_missing = resolve(probe, {}) in (None, MISSING)
+        on_null = resolve(probe, {"v": None}) in (None, MISSING)
+        if not (on_missing or on_null):
+            return exp.false()
+        raw = self.value(f)
+        if raw is None:
+            return None
+        if raw.kind == "absent":
+            return exp.true() if on_missing else exp.false()
+        if raw.kind == "json":
+            if not self._check_json_path(raw):
+                return None
+            return _or(exp.Is(this=self.jx(raw), expression=exp.Null()) if on_missing else None,
+                       exp.EQ(this=self.jtext(raw), expression=exp.Literal.string("null")) if on_null else None)
+        if on_missing != on_null:
+            self.caveat(f"{f.dotted}: the data lake stores JSON null and a missing key alike (NULL); "
+                        "Python tells them apart here")
+        return exp.Is(this=raw.expr, expression=exp.Null()) if on_missing else exp.false()
+
+    def _compare_fields(self, p: Predicate, va: Val, vb: Val) -> exp.Expression | None:
+        a, b = p.field, p.value
+        if p.op == "eq" and not (va.kind == vb.kind == "string"):
+            # Python's == across kinds: numbers by value (True == 1), text by text
+            terms = []
+            na, nb = self._numeric_view(va), self._numeric_view(vb)
+            if na is not None and nb is not None:
+                terms.append(_and(na.guard, nb.guard, exp.EQ(this=na.expr, expression=nb.expr)))
+            sa, sb = self.as_string(va, True), self.as_string(vb, True)
+            if sa is not None and sb is not None:
+                x, y = (sa.expr, sb.expr) if p.case_sensitive else (_py_lower(sa.expr), _py_lower(sb.expr))
+                terms.append(_and(sa.guard, sb.guard, exp.EQ(this=x, expression=y)))
+            if "json" in (va.kind, vb.kind) or "array" in (va.kind, vb.kind):
+                self.caveat(f"{a.dotted} == {b.dotted}: two lists or dicts equal by value are not matched in SQL")
+            if not terms:
+                self.report(f"{p.op} of {a.dotted} with {b.dotted} of types {va.kind}/{vb.kind}")
+                return None
+            return _or(*terms)
         if p.op in ("eq", "contains", "startswith", "endswith"):
             sa, sb = self.as_string(va, True), self.as_string(vb, True)
-            if va.kind == vb.kind == "number" and p.op == "eq":
-                return exp.EQ(this=va.expr, expression=vb.expr)
             if sa is None or sb is None:
-                return self._untranslated(f"{p.op} of {a.dotted} with {b.dotted} of types {va.kind}/{vb.kind}")
+                self.report(f"{p.op} of {a.dotted} with {b.dotted} of types {va.kind}/{vb.kind}")
+                return None
             x, y = (sa.expr, sb.expr) if p.case_sensitive else (_py_lower(sa.expr), _py_lower(sb.expr))
             if p.op == "eq":
                 cmp = exp.EQ(this=x, expression=y)
@@ -1076,11 +1225,14 @@ class Lowering:
                 cmp = exp.GT(this=_fn("strpos", x, y), expression=_lit(0))
             elif p.op == "startswith":
                 cmp = _fn("starts_with", x, y)
-            else:
-                cmp = _fn("starts_with", exp.Anonymous(this="reverse", expressions=[x]),
-                          exp.Anonymous(this="reverse", expressions=[y]))
+            else:  # by code points (reverse() keeps grapheme clusters in some engines)
+                cmp = _and(exp.LTE(this=exp.Length(this=y), expression=exp.Length(this=x)),
+                           exp.EQ(this=exp.Substring(this=x.copy(), start=exp.Add(
+                               this=exp.Sub(this=exp.Length(this=x.copy()), expression=exp.Length(this=y.copy())),
+                               expression=_lit(1))), expression=y.copy()))
             return _and(sa.guard, sb.guard, cmp)
-        return self._untranslated(f"operator {p.op} between two fields")
+        self.report(f"operator {p.op} between two fields")
+        return None
 
     # ------------------------------------------------------------------ quantifiers
     def _quantifier(self, q: Quantifier) -> tuple[exp.Expression, bool]:
@@ -1163,6 +1315,17 @@ class Lowering:
         if guard is not None:
             empty = _or(_not(exp.Coalesce(this=guard, expressions=[exp.false()])), empty)
         return _or(empty, match), True
+
+
+def _glob_regex(pattern: str) -> str:
+    """fnmatch.translate without its atomic groups (RE2 has none): ``(?>.*?X)`` stands between
+    two stars, where the lazy group matching the first X accepts exactly the same texts (the
+    next star absorbs the rest), so a plain group means the same. A bracket expression holding
+    ``(`` keeps fnmatch's text (its ``(?>`` could be class members)."""
+    regex = fnmatch.translate(pattern)
+    if any(t[0] == "class" and "(" in t[2] for t in glob_tokens(pattern)):
+        return regex
+    return regex.replace("(?>", "(?:")
 
 
 def _drop_empty_get_defaults(f: Field) -> Field:
