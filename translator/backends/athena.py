@@ -20,6 +20,7 @@ from typing import Callable
 from sqlglot import exp
 
 from .. import __version__
+from ..mapping.absent import settle_absent
 from ..model import MISSING, Field, Rule
 from .base import BuildOptions, Finding, Output, Translation
 from .sql_common import Lowering, SqlMapping, Untranslatable, Val, _fn, _lit
@@ -150,6 +151,13 @@ def _dedup(low: Lowering, rule: Rule, title: exp.Expression | None) -> exp.Expre
 
 
 # ----------------------------------------------------------------------------- building
+def _settled(mapping: SqlMapping, log_type: str, expr):
+    """``expr`` with tests on fields the log type never holds decided (mapping/absent.py);
+    unchanged for a SqlMapping that is not backed by the shipped mappings."""
+    ms = getattr(mapping, "ms", None)
+    return settle_absent(expr, ms, log_type) if ms is not None else expr
+
+
 def _select_for(rule: Rule, mapping: SqlMapping, log_type: str, error_level: str,
                 since: int | None, q: SqlQuery) -> exp.Select | None:
     table = mapping.table(log_type)
@@ -158,9 +166,10 @@ def _select_for(rule: Rule, mapping: SqlMapping, log_type: str, error_level: str
         return None
     siblings = tuple(lt for lt in rule.log_types if lt != log_type and mapping.table(lt))
     low = Lowering(mapping, log_type, error_level, sibling_log_types=siblings)
-    detection = low.condition(rule.detection)
+    detection = low.condition(_settled(mapping, log_type, rule.detection))
     if rule.inline_filters is not None:
-        detection = exp.and_(low.condition(rule.inline_filters), detection, copy=False)
+        detection = exp.and_(low.condition(_settled(mapping, log_type, rule.inline_filters)),
+                             detection, copy=False)
     for bucket, items in ((q.reasons, low.reasons), (q.caveats, low.caveats),
                           (q.engine_gaps, low.engine_gaps)):
         bucket.extend(x for x in items if x not in bucket)

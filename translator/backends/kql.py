@@ -23,6 +23,7 @@ import yaml
 
 from .. import __version__
 from ..mapping import MappingError, MappingSet, ResolvedField, load_mappings
+from ..mapping.absent import settle_absent
 from ..model import MISSING, Field, Rule
 from .base import BuildOptions, Finding, Output, Translation
 from .kql_lower import ExprLowerer, Slot, TARGET
@@ -188,7 +189,7 @@ def lower_branch(ms: MappingSet, log_type: str, detection, strict: bool,
         return None
     lowerer = ExprLowerer(ms, log_type, strict)
     try:
-        lowering = lowerer.lower(detection)
+        lowering = lowerer.lower(settle_absent(detection, ms, log_type))
     except Inexpressible as exc:
         out.findings.extend(lowerer.findings)
         out.findings.append(Finding(exc.construct, exc.reason, exc.severity))

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..evaluator import NotEvaluable, evaluate
 from ..mapping import EACH, MappingSet, Unmapped
+from ..mapping.absent import settle, settle_absent
 from ..model import (
     MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier, walk,
 )
@@ -177,7 +178,8 @@ class Lowering:
     # ----------------------------------------------------------------- expressions
     def lower_detection(self, e: Any) -> Node:
         """The whole detection for this log type, simplified."""
-        return simplify(self.lower(settle_log_type(e, self.log_type)))
+        settled = settle_absent(settle_log_type(e, self.log_type), self.mappings, self.log_type)
+        return simplify(self.lower(settled))
 
     def lower(self, e: Any, positive: bool = True, element_of: tuple = ()) -> Node:
         if isinstance(e, Const):
@@ -508,27 +510,14 @@ def settle_log_type(e: Any, log_type: str) -> Any:
     """Replace tests of ``p_log_type`` by their value for this document's log type and fold the
     constants, so branches of other log types are gone before anything is lowered (or
     reported) for this one."""
-    if isinstance(e, Predicate):
-        f = e.field
-        if f.root == "event" and tuple(f.path) == ("p_log_type",) and not f.transforms:
-            return Const(evaluate(e, {"p_log_type": log_type}))
-        return e
-    if isinstance(e, Not):
-        inner = settle_log_type(e.item, log_type)
-        return Const(not inner.value) if isinstance(inner, Const) else Not(inner)
-    if isinstance(e, (All, AnyOf)):
-        absorbing = isinstance(e, AnyOf)
-        items = []
-        for x in (settle_log_type(i, log_type) for i in e.items):
-            if isinstance(x, Const):
-                if x.value is absorbing:
-                    return Const(absorbing)
-                continue
-            items.append(x)
-        if not items:
-            return Const(not absorbing)
-        return items[0] if len(items) == 1 else type(e)(tuple(items))
-    return e
+    def decide(node: Any) -> Const | None:
+        f = node.field
+        if isinstance(node, Predicate) and f.root == "event" and tuple(f.path) == ("p_log_type",) \
+                and not f.transforms:
+            return Const(evaluate(node, {"p_log_type": log_type}))
+        return None
+
+    return settle(e, decide)
 
 
 def _outcome(p: Predicate, element_of: tuple, null: bool) -> bool | None:

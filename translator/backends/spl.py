@@ -22,6 +22,7 @@ import os
 
 from .. import __version__
 from ..mapping import MappingError, MappingSet, Unmapped
+from ..mapping.absent import settle_absent
 from ..model import All, Field, Rule, Template
 from .base import BuildOptions, Finding, Output, Translation
 from .spl_expr import SEARCH_NAME, Inexpressible, Lowering, eval_string, field_ref, search_string
@@ -116,8 +117,9 @@ class SplBackend:
                 failed.append(Finding(f"log type {log_type}", str(exc), "unsupported"))
                 continue
             low = Lowering(mappings, log_type, strict=options.strict)
+            settled = settle_absent(expr, mappings, log_type)
             try:
-                cond, dropped = self._condition(low, expr)
+                cond, dropped = self._condition(low, settled)
             except Inexpressible as exc:
                 findings.extend(x for x in low.findings if x not in findings)
                 failed.append(Finding(f"{exc.construct} ({log_type})", exc.reason,
@@ -129,7 +131,7 @@ class SplBackend:
                                         "(the search matches more events)", "partial"))
             src = [(k, str(v)) for k, v in source.attrs
                    if k in ("index", "sourcetype") and search_string(str(v))]
-            branches.append((src, low.search_terms(expr), cond))
+            branches.append((src, low.search_terms(settled), cond))
             first = first or low
         return branches, failed, first
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import __version__
 from ..mapping import MappingError, MappingSet
+from ..mapping.absent import settle_absent
 from ..model import Field, Rule
 from .base import BuildOptions, Finding, Output, Translation
 from .sigma import effective_detection, sigma_name
@@ -212,7 +213,7 @@ def events_filter(log_types, expr, mappings: MappingSet, strict: bool,
         lowering = Lowering(mappings, log_type, strict=strict)
         selector = f"$e.metadata.log_type = {string_literal(str(source.get('log_type')))}"
         try:
-            text = lowering.lower_lines(expr)
+            text = lowering.lower_lines(settle_absent(expr, mappings, log_type))
         except Inexpressible as exc:
             findings.append(Finding(exc.construct, exc.reason, "unsupported"))
             continue

@@ -185,9 +185,14 @@ def _check_rules(ms, rule_paths, log_types, targets, top, jobs) -> tuple[dict, i
         conf = ", ".join(f"{k} {v}" for k, v in sorted(c.by_confidence.items()))
         click.echo(f"{t:11s} {c.mapped:5d}/{c.total:<5d} {100 * c.share:5.1f} % mapped"
                    + (f"   ({conf})" if conf else ""))
+        if c.never_present:
+            click.echo(f"{'':11s} of which {c.never_present} name fields the log type never holds "
+                       f"(always missing; {100 * c.share_present:5.1f} % without them)")
         for name, n in c.unmapped.most_common(top or None):
             click.echo(f"    {n:4d} rule(s)  {name}")
         result["targets"][t] = {"total": c.total, "mapped": c.mapped, "share": round(c.share, 4),
+                                "never_present": c.never_present,
+                                "share_present": round(c.share_present, 4),
                                 "by_confidence": dict(c.by_confidence),
                                 "unmapped_kinds": dict(c.unmapped_kinds),
                                 "unmapped": dict(c.unmapped.most_common())}

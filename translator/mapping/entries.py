@@ -170,7 +170,8 @@ class Unmapped:
     # why, as a stable code: absent (the source does not hold it, e.g. p_* on Splunk),
     # not-in-schema (not a field of the log type), no-entry (explicit target without an entry),
     # style (the target cannot spell it: array index in Sigma, ...), scalar-below,
-    # no-schema, no-target, unknown-log-type
+    # no-schema, no-target, unknown-log-type; never-present (no event of the log type holds the
+    # field: its value is always missing, and backends fold tests on it, see absent.py)
     kind: str = ""
 
     def __bool__(self) -> bool:  # so `if resolved:` reads naturally
@@ -225,6 +226,9 @@ class LogTypeMapping:
     event_time: tuple = ()  # path of the event's own timestamp
     indicators: tuple = ()  # (p_any_* name, (paths...)): fields Panther extracts it from
     schema_sources: tuple = ()  # (path, Provenance): schema fields stated by their own source
+    # top-level keys no event of this log type holds (fields of other log types that shared
+    # helpers read), with who states it: (key, Provenance, note)
+    never_present: tuple = ()
 
     def schema_map(self) -> dict:
         return dict(self.schema)

@@ -46,7 +46,7 @@ REQUIRED_SOURCE_KEYS = {
     "athena": ("table",), "sigma": (),
 }
 _TOP_KEYS = {"log_type", "description", "event_time", "schema", "udm", "indicators", "targets",
-             "conventions"}
+             "conventions", "never_present"}
 _TARGET_KEYS = {"source", "provenance", "confidence", "naming", "fields", "fallback", "absent",
                 "name_prefix"}
 _ENTRY_KEYS = {"name", "type", "provenance", "confidence", "note"}
@@ -201,13 +201,38 @@ def parse_file(path: Path | str, text: str | None = None) -> LogTypeMapping | No
     indicators = tuple((str(k), tuple(_path(p, f"{file}: indicators.{k}") for p in v))
                        for k, v in ind_raw.items())
 
+    never_present = _never_present(raw.get("never_present"), f"{file}: never_present")
+
     targets_raw = raw.get("targets") or {}
     if not isinstance(targets_raw, dict):
         raise MappingError(f"{file}: targets: must be a mapping of target -> mapping")
     targets = tuple(_target(str(k), v, file, f"{file}: targets.{k}") for k, v in targets_raw.items())
     event_time = _path(raw["event_time"], f"{file}: event_time") if raw.get("event_time") else ()
     return LogTypeMapping(log_type, str(raw.get("description", "")), tuple(schema), schema_prov,
-                          udm, targets, (file,), event_time, indicators, tuple(schema_sources))
+                          udm, targets, (file,), event_time, indicators, tuple(schema_sources),
+                          never_present)
+
+
+def _never_present(raw, where: str) -> tuple:
+    """``never_present: {source, note, fields: [key, ...]}`` (or a list of such blocks): top-level
+    keys no event of the log type holds, each block with the public source that states it."""
+    if raw is None:
+        return ()
+    blocks = raw if isinstance(raw, list) else [raw]
+    out = []
+    for i, block in enumerate(blocks):
+        at = f"{where}[{i}]" if isinstance(raw, list) else where
+        if not isinstance(block, dict) or not set(block) <= {"source", "confidence", "note", "fields"} \
+                or not block.get("source") or not isinstance(block.get("fields"), list):
+            raise MappingError(f"{at}: needs source and fields (a list of top-level keys), "
+                               f"optionally note and confidence")
+        prov = _provenance({k: block[k] for k in ("source", "confidence") if k in block},
+                           Provenance(), at)
+        for key in block["fields"]:
+            if not isinstance(key, str) or not key or "." in key or "[" in key:
+                raise MappingError(f"{at}.fields: {key!r} is not a top-level key")
+            out.append((key, prov, str(block.get("note", ""))))
+    return tuple(out)
 
 
 @lru_cache(maxsize=512)
@@ -247,6 +272,7 @@ def merge(old: LogTypeMapping, new: LogTypeMapping) -> LogTypeMapping:
         tuple(udm.items()), tuple(targets.values()), old.files + new.files,
         new.event_time or old.event_time, tuple({**dict(old.indicators), **dict(new.indicators)}.items()),
         tuple({**dict(old.schema_sources), **dict(new.schema_sources)}.items()),
+        tuple({k: (k, p, n) for k, p, n in old.never_present + new.never_present}.values()),
     )
 
 

@@ -238,7 +238,29 @@ class MappingSet:
             warnings.add(r) if hasattr(warnings, "add") else warnings.append(r.message)
         return r.fallback
 
+    def never_present(self, log_type: str, path: tuple) -> tuple | None:
+        """(Provenance, note) when no event of ``log_type`` holds ``path``: its top-level key is
+        listed under ``never_present`` (a field of other log types that shared helpers read) and
+        the schema does not list it. Keys match case-insensitively, as PantherEvent's do."""
+        m = self._eff.get(log_type)
+        if m is None or not m.never_present or not path or not isinstance(path[0], str):
+            return None
+        if self.schema(log_type).walk(tuple(path[:1]), ignore_case=True) is not None:
+            return None
+        for key, prov, note in m.never_present:
+            if key.lower() == path[0].lower():
+                return prov, note
+        return None
+
     def _resolve(self, log_type: str, target: str, variant: str, path: tuple):
+        absent = self.never_present(log_type, path)
+        tm = self._eff[log_type].target(target, variant) if log_type in self._eff else None
+        if absent is not None and tm is not None:
+            prov, note = absent
+            return self._unmapped(log_type, target, variant, path,
+                                  f"no {log_type} event holds {path[0]!r}"
+                                  f"{' (' + note + ')' if note else ''}; stated by {prov.source}. "
+                                  f"Its value is always missing", tm, kind="never-present")
         found = self._resolve_direct(log_type, target, variant, path)
         if isinstance(found, Unmapped) and found.kind == "not-in-schema" and log_type in self._eff:
             # PantherEvent looks keys up case-insensitively at every level (panther_analysis_tool

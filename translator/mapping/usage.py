@@ -17,6 +17,9 @@ from .resolve import MappingSet
 
 # target spellings the report covers: athena twice (Panther data lake, AWS's own table)
 REPORT_TARGETS = ("sentinel", "splunk", "chronicle", "athena", "athena:aws", "sigma")
+# Unmapped.kind of a field no event of the log type holds (``never_present`` in the mapping
+# file): covered, as backends decide tests on it (absent.py), but reported apart
+NEVER_PRESENT = "never-present"
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ def refs_of_rule(rule: Rule) -> list[FieldRef]:
 
 
 def resolve_ref(ms: MappingSet, ref: FieldRef, target: str):
-    """The first mapping found over the rule's log types, else the Unmapped of the first.
+    """The first mapping found over the rule's log types, else a never-present Unmapped, else
+    the Unmapped of the last log type.
 
     SummaryAttributes are looked up the way Panther computes alert summaries, in the data
     lake: top-level names case-insensitively (``sourceIpAddress`` finds ``sourceIPAddress``),
@@ -90,7 +94,8 @@ def resolve_ref(ms: MappingSet, ref: FieldRef, target: str):
             r = ms.resolve_field(log_type, target, Field((), udm=ref.udm))
         if isinstance(r, ResolvedField):
             return r
-        first = first or r
+        if getattr(first, "kind", "") != NEVER_PRESENT:
+            first = r  # an absent field wins: backends decide tests on it
     return first
 
 
@@ -115,10 +120,16 @@ class TargetCoverage:
     unmapped: Counter = field(default_factory=Counter)  # "LogType: path" -> rule count
     by_confidence: Counter = field(default_factory=Counter)
     unmapped_kinds: Counter = field(default_factory=Counter)  # Unmapped.kind -> count
+    never_present: int = 0  # of ``mapped``: fields the log type never holds (always missing)
 
     @property
     def share(self) -> float:
         return self.mapped / self.total if self.total else 1.0
+
+    @property
+    def share_present(self) -> float:
+        """The share with never-present references counted as unmapped."""
+        return (self.mapped - self.never_present) / self.total if self.total else 1.0
 
 
 def coverage(ms: MappingSet, refs: Iterable[FieldRef],
@@ -134,6 +145,9 @@ def coverage(ms: MappingSet, refs: Iterable[FieldRef],
             if isinstance(r, ResolvedField):
                 cov.mapped += 1
                 cov.by_confidence[r.provenance.confidence] += 1
+            elif getattr(r, "kind", "") == NEVER_PRESENT:
+                cov.mapped += 1
+                cov.never_present += 1
             else:
                 cov.unmapped[f"{'/'.join(ref.log_types) or '?'}: {ref.text}"] += 1
                 cov.unmapped_kinds[getattr(r, "kind", "") or "other"] += 1
