@@ -28,7 +28,7 @@ from ..model import MISSING, Field, Rule
 from .base import BuildOptions, Finding, Output, Translation
 from .kql_lower import ExprLowerer, Slot, TARGET
 from .kql_sentinel import (
-    SEVERITY, duration, lint, mitre, rule_guid, schedule,
+    MAX_CUSTOM_DETAILS, SEVERITY, duration, lint, mitre, rule_guid, schedule,
 )
 from .kql_text import Inexpressible, identifier, string_literal
 
@@ -117,6 +117,13 @@ class Lowered:
     findings: list = field(default_factory=list)
     entities: list = field(default_factory=list)
     details: dict = field(default_factory=dict)
+    details_left_out: list = field(default_factory=list)  # output fields past Sentinel's limit
+    helpers: dict = field(default_factory=dict)  # helper function name -> its `let` statement
+
+    def helper_lets(self) -> str:
+        """The ``let`` statements of the helper functions the query calls (stable order),
+        each ending with a newline; '' when none."""
+        return "".join(self.helpers[name] + "\n" for name in sorted(self.helpers))
     has_title: bool = False
     grouped: bool = False
 
@@ -169,6 +176,9 @@ def lower_rule(rule: Rule, ms: MappingSet, strict: bool = False) -> Lowered:
             "    (" + "\n    ".join([b.table] + b.lines) + ")" for b in branches)
         body = ["union\n" + ",\n".join(
             "    (" + "\n    ".join([b.table] + b.lines + b.alert_lines) + ")" for b in branches)]
+    lets = out.helper_lets()
+    out.detection = lets + out.detection
+    body[0] = lets + body[0]
     if rule.threshold > 1:
         out.grouped = True
         body.append("| summarize Events = count(), FirstSeen = min(TimeGenerated), "
@@ -205,6 +215,7 @@ def lower_branch(ms: MappingSet, log_type: str, detection, strict: bool,
         b.lines.append(f"| project-away {', '.join(drop)}")
     out.tables[table] = log_type
     record_columns(out, table, lowerer)
+    out.helpers.update(lowerer.helpers)
     return b, lowerer
 
 
@@ -253,7 +264,13 @@ def _alert_columns(rule: Rule, ms: MappingSet, lowerer: ExprLowerer, b: Branch, 
         key = _detail_key(f, out.details)
         if key is None:
             continue
+        if len(out.details) >= MAX_CUSTOM_DETAILS:
+            # Sentinel refuses a rule with more custom details; the alert keeps the first ones
+            out.details_left_out.append(f.dotted)
+            continue
         col = _column_for(lowerer, f, f"Detail_{_safe_name(f.dotted)}", extends)
+        if col in out.details.values():
+            continue  # the same column under a second name (another branch's field, a data model)
         if col:
             out.details[key] = col
         else:
@@ -318,6 +335,10 @@ def analytic_rule(rule: Rule, lowered: Lowered, ms: MappingSet) -> tuple[dict, l
     if rule.dynamic_severities:
         findings.append(Finding("dynamic severity", "not carried into the analytic rule; the "
                                 "rule's static severity applies", "warning"))
+    if lowered.details_left_out:
+        left = list(dict.fromkeys(lowered.details_left_out))
+        findings.append(Finding("customDetails", f"Sentinel keeps at most {MAX_CUSTOM_DETAILS} "
+                                f"custom details; left out: {', '.join(left)}", "warning"))
     connectors = []
     for table, log_type in lowered.tables.items():
         ids = [c.strip() for c in (ms.source(log_type, TARGET).get("connector") or "").split(",") if c.strip()]

@@ -176,7 +176,7 @@ def lower_correlation(rule: Rule, ms: MappingSet, options: BuildOptions):
     lets = step_lets(plan, ms, options.strict, lowered)
     if lets is None:
         return plan, lowered
-    lowered.query = lets + "\n" + correlation_query(plan, "now()")
+    lowered.query = lowered.helper_lets() + lets + "\n" + correlation_query(plan, "now()")
     lowered.detection = lowered.query
     lowered.grouped = True
     lowered.findings.append(Finding("join values", "compared as text (tostring); an empty "

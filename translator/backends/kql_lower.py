@@ -207,6 +207,21 @@ def _probe(path: tuple, value: Any) -> Any:
 
 _STATE_VALUES = {"missing": MISSING, "null": None, "empty": ""}
 
+# Helper functions (``let`` statements at the head of the query), each two-valued on any
+# dynamic value. ``__truthy``: Python truthiness of a JSON value. ``__gt``/``__ge``/``__lt``/
+# ``__le``: a JSON number (or bool, ordering as 1/0 as in Python) against a number; any other
+# value is False (Python raises, the rule does not alert).
+HELPERS = {
+    "__truthy": ('let __truthy = (v: dynamic) { case(gettype(v) == "string", isnotempty(tostring(v)), '
+                 'gettype(v) == "bool", tobool(v), '
+                 f"gettype(v) in {NUMERIC_TYPES}, todouble(v) != 0, "
+                 'gettype(v) == "array", array_length(v) > 0, '
+                 'gettype(v) == "dictionary", tostring(v) != "{}", false) };'),
+    **{f"__{op}": (f"let __{op} = (v: dynamic, n: real) {{ (gettype(v) in {NUMERIC_TYPES} and "
+                   f'todouble(v) {sym} n) or (gettype(v) == "bool" and toint(tobool(v)) {sym} n) }};')
+       for op, sym in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))},
+}
+
 
 class UnmappedColumn(Inexpressible):
     """A field with no column in this log type's Sentinel table (and no fallback spelling the
@@ -226,6 +241,14 @@ class ExprLowerer:
         # alert columns of a rule over several log types: a data-model field is looked up in
         # each log type's own data model (the frontend resolved it in one of them)
         self.prefer_udm = False
+        self.helpers: dict[str, str] = {}  # name -> `let` of the helper functions the text calls
+
+    def _helper(self, name: str) -> str:
+        """The name of a helper function (``HELPERS``), recorded as used: a test spelled out
+        at every use would repeat a long expression per field and outgrow Sentinel's
+        10,000-character query limit."""
+        self.helpers[name] = HELPERS[name]
+        return name
 
     # ----------------------------------------------------------------- public
     def lower(self, expr) -> Lowering:
@@ -726,11 +749,7 @@ class ExprLowerer:
             return f"({x} == true)"
         if t.kind == "timestamp":
             return "true"
-        return (f'case(gettype({x}) == "string", isnotempty(tostring({x})), '
-                f'gettype({x}) == "bool", tobool({x}), '
-                f"gettype({x}) in {NUMERIC_TYPES}, todouble({x}) != 0, "
-                f'gettype({x}) == "array", array_length({x}) > 0, '
-                f'gettype({x}) == "dictionary", tostring({x}) != "{{}}", false)')
+        return f"{self._helper('__truthy')}({x})"
 
     def _eq(self, t: Term, v: Any, cs: bool) -> str:
         x = t.expr
@@ -827,8 +846,7 @@ class ExprLowerer:
                 return f"(toint({x}) {sym} {lit})"
             if t.kind == "dynamic":
                 # JSON true/false order as 1/0, as in Python (and Panther's operators)
-                return (f"((gettype({x}) in {NUMERIC_TYPES} and todouble({x}) {sym} {lit})"
-                        f" or (gettype({x}) == \"bool\" and toint(tobool({x})) {sym} {lit}))")
+                return f"{self._helper('__' + op)}({x}, {lit})"
             return "false"
         if isinstance(v, str):
             g: list[str] = []
