@@ -219,12 +219,13 @@ def test_mutating_calls_really_execute(tmp_path):
 
 
 def test_subscript_raises_on_missing_key(tmp_path):
+    # a missing key raises KeyError; a null value is None (which is not "x")
     src = '''
     def rule(event):
         return event["a"] != "x"
     '''
-    out = check(tmp_path, src, [{"a": "x"}, {"a": "y"}, {}])
-    assert condition(out) == 'a exists\na != "x"'
+    out = check(tmp_path, src, [{"a": "x"}, {"a": "y"}, {}, {"a": None}])
+    assert condition(out) == 'a is_present\na != "x"'
 
 
 def test_negated_method_call_guards_missing_value(tmp_path):

@@ -211,3 +211,25 @@ def test_deep_walk_first_value_without_and_with_a_default(tmp_path):
     text = condition(out)
     assert 'first(target[*] where .name exists: .name == "app")' in text
     assert 'first(target[*] where true: .kind contains "Org")' in text
+
+
+def test_subscript_of_a_null_value_is_none_not_a_key_error(tmp_path):
+    # b["action"] raises KeyError only when the key is missing; a null action is None, which
+    # is not "ADD": the loop goes on to the next binding
+    src = '''
+    def rule(event):
+        try:
+            for b in event.get("bindings", []):
+                if b["action"] == "ADD" and b["role"].endswith("Admin"):
+                    return True
+        except KeyError:
+            return event.get("strict") is True
+        return False
+    '''
+    events = [{"bindings": [{"action": None}, {"action": "ADD", "role": "roles/Admin"}]},
+              {"bindings": [{}, {"action": "ADD", "role": "roles/Admin"}], "strict": False},
+              {"bindings": [{"action": "ADD"}], "strict": True},
+              {"bindings": [{"action": "ADD", "role": "x"}, {"action": None}]}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert "not .action is_present" in condition(out)

@@ -235,13 +235,15 @@ class RuleGen:
 
     def item(self, kinds: list) -> dict:
         """An element of ``items``; some lack a key or hold null, so that the ordered loops'
-        tests raise on them. Known tracer gaps kept out: a null ``kind`` (``item["kind"]`` on
-        null is a KeyError to the tracer, None to Python) and values of another type (a
-        test that raises on a number reads as False, the model's "type does not fit")."""
+        tests raise on them (``item["kind"]`` raises KeyError on a missing key, not on null).
+        A known tracer gap kept out: values of another type (a test that raises on a number
+        reads as False, the model's "type does not fit")."""
         item: dict = {"kind": self.r.choice(kinds), "n": self.r.choice(NUMBERS)}
         roll = self.r.random()
         if roll < 0.15:
             del item["kind"]
+        elif roll < 0.2:
+            item["kind"] = None
         elif roll < 0.25:
             item["n"] = None
         elif roll < 0.3:

@@ -89,7 +89,7 @@ class SymbolicEvent(Mapping):
         if not isinstance(key, str):
             raise Unsupported("event[...]", "an event key that is not constant text")
         f = _field((key,))
-        if not decide(Predicate(f, "exists")):
+        if not decide(Predicate(f, "present")):
             raise as_rule_error(KeyError(key))
         return Sym(f)
 

@@ -6,7 +6,9 @@ common to every branch of a disjunction.
 """
 from __future__ import annotations
 
-from ...model import FALSE, TRUE, All, AnyOf, Const, Expr, First, Not, Predicate, Quantifier
+from ...model import (
+    FALSE, MISSING, TRUE, All, AnyOf, Const, Expr, Field, First, Not, Predicate, Quantifier,
+)
 from .explore import conj, disj, negate
 from .facts import _NEEDS_VALUE
 
@@ -77,6 +79,24 @@ def _implies_exists(p: Expr, guard: Predicate) -> bool:
         "json", "removeprefix", "removesuffix")
 
 
+def _implies_present(p: Expr, f) -> bool:
+    """A value of ``f`` or of a field below it (no defaults on the way): the key ``f`` is
+    there (``event["a"]["b"] == 1`` needs ``a`` present; the subscript's guard goes)."""
+    if f.transforms or f.default is not MISSING or f.default_on_null:
+        return False
+    if isinstance(p, AnyOf):
+        return all(_implies_present(x, f) for x in p.items)
+    if isinstance(p, All):
+        return any(_implies_present(x, f) for x in p.items)
+    if not isinstance(p, Predicate) or p.field.root != f.root or \
+            tuple(p.field.path[:len(f.path)]) != tuple(f.path):
+        return False
+    if p.op == "present":
+        return len(p.field.path) > len(f.path)
+    own = Field(p.field.path, root=p.field.root)
+    return _implies_exists(p, Predicate(own, "exists"))
+
+
 def _clean_all(items: list) -> Expr:
     for x in items:
         if negate(x) in items:
@@ -85,6 +105,9 @@ def _clean_all(items: list) -> Expr:
     for x in items:
         if isinstance(x, Predicate) and x.op == "exists" and \
                 any(_implies_exists(y, x) for y in items):
+            continue
+        if isinstance(x, Predicate) and x.op == "present" and \
+                any(_implies_present(y, x.field) for y in items if y is not x):
             continue
         # Not(truthy) beside a value-requiring test of the same field cannot hold together
         kept.append(x)

@@ -319,7 +319,7 @@ class Sym(Symbolic):
             c = Sym(f.with_transform("index", key), self.origin + (key,))
         else:
             c = self.child(key)
-        if not decide(Predicate(c.field, "present" if f.transforms else "exists")):
+        if not decide(Predicate(c.field, "present")):
             raise as_rule_error((KeyError if isinstance(key, str) else IndexError)(key))
         return c
 
