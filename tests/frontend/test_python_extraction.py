@@ -222,10 +222,12 @@ def test_subscript_raises_on_missing_key(tmp_path):
     # a missing key raises KeyError; a null value is None (which is not "x")
     src = '''
     def rule(event):
-        return event["a"] != "x"
+        return event["a"] != "x" and event.get("b", {})["c"] is None
     '''
-    out = check(tmp_path, src, [{"a": "x"}, {"a": "y"}, {}, {"a": None}])
-    assert condition(out) == 'a is_present\na != "x"'
+    events = [{"a": "x", "b": {"c": None}}, {"a": "y", "b": {"c": None}}, {"a": "y", "b": {}},
+              {"a": None, "b": {"c": None}}, {"a": "y", "b": {"c": 1}}, {}]
+    out = check(tmp_path, src, events)
+    assert condition(out) == 'a is_present\nb.c is_present\na != "x"\nb.c is_null'
 
 
 def test_negated_method_call_guards_missing_value(tmp_path):

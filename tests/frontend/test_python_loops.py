@@ -414,3 +414,37 @@ def test_get_on_an_element_the_tests_show_is_not_an_object(tmp_path):
     out = check(tmp_path, src, events)
     assert out.status == "exact"
     assert 'not element is_type ["dict"]' in condition(out)
+
+
+def test_a_dict_built_from_key_value_elements_reads_the_last_match(tmp_path):
+    # {item["Key"]: item["Value"] for ...}: a later element with the same key overwrites an
+    # earlier one, and an element without Key or Value makes the comprehension raise
+    src = '''
+    def pairs(event):
+        return {item["Key"]: item["Value"] for item in event.get("pairs", [])}
+
+    def rule(event):
+        kv = pairs(event)
+        if "mode" in kv and kv["mode"] == "off":
+            return True
+        return kv.get("roles", "").split(",")[0] == "admin"
+    '''
+    events = [{"pairs": [{"Key": "mode", "Value": "off"}]}, {"pairs": [{"Key": "mode", "Value": "on"}]},
+              {"pairs": [{"Key": "mode", "Value": "off"}, {"Key": "mode", "Value": "on"}]},
+              {"pairs": [{"Key": "mode", "Value": "on"}, {"Key": "mode", "Value": "off"}]},
+              {"pairs": [{"Key": "roles", "Value": "admin,x"}]}, {"pairs": [{"Key": "roles", "Value": "x"}]},
+              {"pairs": [{"Key": "roles", "Value": "admin"}, {"Value": "y"}]},
+              {"pairs": [{"Key": "roles", "Value": None}]}, {"pairs": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert 'last(pairs[*] where .Key is_present and .Key == "mode": .Value == "off")' in condition(out)
+
+
+def test_a_dict_lookup_with_a_key_from_the_event_is_reported(tmp_path):
+    src = '''
+    def rule(event):
+        kv = {item["Key"]: item["Value"] for item in event.get("pairs", [])}
+        return kv.get(event.get("wanted")) == "x"
+    '''
+    out = extract(tmp_path, src, events=[{"pairs": [{"Key": "a", "Value": "x"}], "wanted": "a"}])
+    assert out.status != "exact" and any("a key that is not a constant" in r for r in out.reasons)

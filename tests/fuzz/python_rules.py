@@ -3,7 +3,8 @@
 Each generated rule is valid Python built from the idioms of real Panther rules (event.get with
 and without defaults, deep_get, subscripts, `in` on strings and lists, string methods, regex,
 fnmatch, len/int/str, any/all over list fields, a split() unpacked into names, a slice of a
-split() the rule builds but does not use, a set or list grown in a loop over a list field,
+split() the rule builds but does not use, a set or list grown in a loop over a list field, a dict
+built from a list field's elements,
 helper functions, early returns, try/except),
 with hostile literal values (quotes, backslashes, wildcards, regex metacharacters, newlines,
 unicode). Events draw their values from the same pool, so comparisons hit as often as they miss,
@@ -101,6 +102,9 @@ class RuleGen:
         lambda g, s: f"event.deep_walk('items', 'kind') == {g.value()}",
         lambda g, s: f"parsed_kind(event) == {g.value()}",
         lambda g, s: f"split_pair(str({s})) {g.r.choice(['==', '!='])} {g.value()}",
+        lambda g, s: (f"kind_numbers(event).get({g.value()}{g.r.choice(['', ', 0'])}) "
+                      f"{g.r.choice(['==', '!='])} {g.r.choice(NUMBERS)}"),
+        lambda g, s: f"{g.value()} {g.r.choice(['in', 'not in'])} kind_numbers(event)",
         lambda g, s: f"word_info(str({s}))['parts'] {g.r.choice(['>', '=='])} {g.r.choice([1, 2, 4])}",
         lambda g, s: f"word_info(str({s}))['rest'] == {g.value()}",
         lambda g, s: f"private_ip(event)",
@@ -204,6 +208,10 @@ class RuleGen:
                 "def split_pair(text):",
                 "    head, tail = text.split('.')",
                 "    return tail", "", "",
+                "def kind_numbers(event):",
+                "    items = event.get('items') or []",
+                "    return {item['kind']: item.get('n') for item in items if isinstance(item, Mapping)}",
+                "", "",
                 "def word_info(text):",
                 "    words = text.split()",
                 "    return {'rest': ' '.join(words[1:]), 'parts': len(text.split('.'))}", "", "",

@@ -91,15 +91,15 @@ def picks_allowed() -> bool:
     return state.current().mode == "rule"
 
 
-def picked(array: Field, stop, value: Field, origin: tuple) -> Sym:
+def picked(array: Field, stop, value: Field, origin: tuple, last: bool = False) -> Sym:
     """The value at ``value`` (an element-rooted field) of the first element of ``array``
-    satisfying ``stop``; the path has decided that there is one."""
+    (the last one with ``last``) satisfying ``stop``; the path has decided that there is one."""
     ctx = state.current()
     firsts = ctx.__dict__.setdefault("first_picks", {})
-    root = next((r for r, entry in firsts.items() if entry == (array, stop)), None)
+    root = next((r for r, entry in firsts.items() if entry == (array, stop, last)), None)
     if root is None:
         root = f"first:{len(firsts) + 1}"
-        firsts[root] = (array, stop)
+        firsts[root] = (array, stop, last)
     return Sym(replace(value, root=root), origin)
 
 
@@ -107,8 +107,8 @@ def lift_picks(e):
     """Every node reading a picked element, as a First over the array it was picked from
     (latest pick first: a later pick's array may lie in an earlier picked element)."""
     firsts = state.current().__dict__.get("first_picks") or {}
-    for root, (array, stop) in reversed(list(firsts.items())):
-        e = _lift(e, root, array, stop)
+    for root, (array, stop, last) in reversed(list(firsts.items())):
+        e = _lift(e, root, array, stop, last)
     return e
 
 
@@ -128,13 +128,13 @@ def _inner(node) -> tuple:
     return (node.where,) if isinstance(node, Quantifier) else (node.stop, node.then)
 
 
-def _lift(e, root: str, array: Field, stop):
+def _lift(e, root: str, array: Field, stop, last: bool = False):
     if not _reads(e, root):
         return e
     if isinstance(e, (All, AnyOf)):
-        return type(e)(tuple(_lift(x, root, array, stop) for x in e.items))
+        return type(e)(tuple(_lift(x, root, array, stop, last) for x in e.items))
     if isinstance(e, Not):
-        return Not(_lift(e.item, root, array, stop))
+        return Not(_lift(e.item, root, array, stop, last))
     own = _fields(e)
     if isinstance(e, (Quantifier, First)) and any(_reads(x, root) for x in _inner(e)) \
             or any(f.root == "element" for f in own):
@@ -144,8 +144,8 @@ def _lift(e, root: str, array: Field, stop):
     def fix(f):
         return replace(f, root="element") if isinstance(f, Field) and f.root == root else f
     if isinstance(e, Predicate):
-        return First(array, stop, replace(e, field=fix(e.field), value=fix(e.value)))
-    return First(array, stop, replace(e, field=fix(e.field)))
+        return First(array, stop, replace(e, field=fix(e.field), value=fix(e.value)), last)
+    return First(array, stop, replace(e, field=fix(e.field)), last)
 
 
 __all__ = ["first_exit", "exit_keys", "error_key", "raised", "picks_allowed", "picked",

@@ -340,6 +340,22 @@ class Rewriter(ast.NodeTransformer):
             args.append(_lambda(cond, name))
         return _call("comp", args, node)
 
+    def visit_DictComp(self, node: ast.DictComp):
+        """``{k: v for x in it if c}`` -> __T.dcomp(it, lambda x: k, lambda x: v, lambda x: c)."""
+        comp = node.generators[0]
+        if len(node.generators) != 1 or comp.is_async or not isinstance(comp.target, ast.Name) \
+                or _has(node, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await)):
+            self.generic_visit(node)
+            return node
+        name = comp.target.id
+        args = [self.visit(comp.iter), _lambda(self.visit(node.key), name),
+                _lambda(self.visit(node.value), name)]
+        if comp.ifs:
+            ifs = [self.visit(i) for i in comp.ifs]
+            cond = ifs[0] if len(ifs) == 1 else _call("and_", [_lambda(i) for i in ifs], node)
+            args.append(_lambda(cond, name))
+        return _call("dcomp", args, node)
+
     def visit_ListComp(self, node: ast.ListComp):
         return self._comprehension(node, "list")
 

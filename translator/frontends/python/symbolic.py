@@ -317,6 +317,10 @@ class Sym(Symbolic):
                        self.origin)
         if isinstance(key, int) and f.transforms and f.transforms[-1].name == "shlex_split":
             c = Sym(f.with_transform("index", key), self.origin + (key,))
+        elif isinstance(key, int) and not f.transforms and \
+                "str" in state.current().shape.types_of(self.origin):
+            raise Unsupported("subscript", f"indexing into {self.describe()}, which holds text in "
+                              "the tests' events (a character, not a list item)")
         else:
             c = self.child(key)
         if not decide(Predicate(c.field, "present")):

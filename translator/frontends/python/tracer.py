@@ -18,7 +18,7 @@ from collections.abc import KeysView, Mapping, Sequence, ValuesView
 from typing import Any
 
 from ...model import FALSE, Field, Predicate, Quantifier, _freeze
-from . import growth, ordered, state, summary
+from . import growth, ordered, state, summary, symdicts
 from .errors import PathLimit, Timeout, TracerError, Unsupported, TRACED_FILES, as_rule_error
 from .event import SymbolicEvent
 from .explore import Explorer, conj, disj, fold, negate, opaque_of
@@ -123,7 +123,7 @@ def in_(a, b):
     b = b.as_sym() if isinstance(b, SymStr) else b
     if isinstance(b, (list, tuple)) and not b:
         return False  # nothing to compare with: whatever ``a`` is
-    if isinstance(b, SymList):
+    if isinstance(b, (SymList, symdicts.SymDict)):
         return b.contains(a)
     if isinstance(a, SymList) and isinstance(b, (list, tuple, set, frozenset)) and \
             _scalar_tuple(b) is not None:
@@ -801,6 +801,23 @@ def _wallclock(name: str):
     def f(*a, **k):
         raise Unsupported("wall-clock time", f"{name}() makes the result depend on when it runs")
     return f
+
+
+def dcomp(iterable, key_of, value_of, keep=None):
+    """A rewritten dict comprehension (one ``for``): over an event array, a SymDict."""
+    it = resolve(iterable)
+    if isinstance(it, Sym):
+        src = iteration_source(it, "dict comprehension")
+        if not isinstance(src, list):
+            return symdicts.build(src, it.origin, key_of, value_of, keep)
+        it = src
+    elif isinstance(it, Symbolic):
+        raise Unsupported("dict comprehension", f"a dict built from {it.describe()}")
+    out = {}
+    for x in it:
+        if keep is None or keep(x):
+            out[key_of(x)] = value_of(x)
+    return out
 
 
 def comp(kind: str, iterable, view, keep=None):
