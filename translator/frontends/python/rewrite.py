@@ -314,11 +314,16 @@ class Rewriter(ast.NodeTransformer):
         elt = self.visit(gen.elt)
         iter_ = self.visit(comp.iter)
         args = [ast.copy_location(ast.Constant(node.func.id), node), iter_, _lambda(elt, name)]
-        if comp.ifs:
-            ifs = [self.visit(i) for i in comp.ifs]
-            cond = ifs[0] if len(ifs) == 1 else _call("and_", [_lambda(i) for i in ifs], node)
-            args.append(_lambda(cond, name))
+        args += self._filter(comp, name, node)
         return _call("quant", args, node)
+
+    def _filter(self, comp: ast.comprehension, name: str, node) -> list:
+        """The ``if`` clauses of a comprehension as one lambda of the loop name (or none)."""
+        if not comp.ifs:
+            return []
+        ifs = [self.visit(i) for i in comp.ifs]
+        cond = ifs[0] if len(ifs) == 1 else _call("and_", [_lambda(i) for i in ifs], node)
+        return [_lambda(cond, name)]
 
     def _comprehension(self, node, kind: str):
         """``[elt for x in it if c]`` (set, generator likewise) -> __T.comp(kind, it, lambda
@@ -334,10 +339,7 @@ class Rewriter(ast.NodeTransformer):
         name = comp.target.id
         args = [ast.copy_location(ast.Constant(kind), node), self.visit(comp.iter),
                 _lambda(self.visit(node.elt), name)]
-        if comp.ifs:
-            ifs = [self.visit(i) for i in comp.ifs]
-            cond = ifs[0] if len(ifs) == 1 else _call("and_", [_lambda(i) for i in ifs], node)
-            args.append(_lambda(cond, name))
+        args += self._filter(comp, name, node)
         return _call("comp", args, node)
 
     def visit_DictComp(self, node: ast.DictComp):
@@ -350,10 +352,7 @@ class Rewriter(ast.NodeTransformer):
         name = comp.target.id
         args = [self.visit(comp.iter), _lambda(self.visit(node.key), name),
                 _lambda(self.visit(node.value), name)]
-        if comp.ifs:
-            ifs = [self.visit(i) for i in comp.ifs]
-            cond = ifs[0] if len(ifs) == 1 else _call("and_", [_lambda(i) for i in ifs], node)
-            args.append(_lambda(cond, name))
+        args += self._filter(comp, name, node)
         return _call("dcomp", args, node)
 
     def visit_ListComp(self, node: ast.ListComp):
