@@ -195,22 +195,28 @@ def test_next_over_a_generator_takes_the_first_element_it_yields(tmp_path):
 
 
 def test_deep_walk_first_value_without_and_with_a_default(tmp_path):
-    # without a default the first non-null value; with one, the first element's value or it
+    # without a default the first non-null value; with one, every element adds its value or
+    # the default, so the first is element 0's (through nested lists too)
     src = '''
     def rule(event):
         if event.deep_walk("target", "name", return_val="first") == "app":
+            return True
+        if event.deep_walk("target", "props", "old", default="", return_val="first") == "on":
             return True
         return "Org" in event.deep_walk("target", "kind", default="", return_val="first")
     '''
     events = [{"target": [{"name": "app"}, {"name": "b"}]}, {"target": [{"id": 1}, {"name": "app"}]},
               {"target": [{"name": "b"}, {"name": "app"}]}, {"target": [{"name": None}, {"name": "app"}]},
               {"target": [{"kind": "Org2Org"}, {"kind": "x"}]}, {"target": [{}, {"kind": "Org2Org"}]},
-              {"target": [{"kind": "x"}, {"kind": "Org2Org"}]}, {"target": []}, {}]
+              {"target": [{"kind": "x"}, {"kind": "Org2Org"}]}, {"target": []}, {},
+              {"target": [{"props": [{"old": "on"}]}]}, {"target": [{"props": [{}, {"old": "on"}]}]},
+              {"target": [{"props": []}, {"props": [{"old": "on"}]}]},
+              {"target": [{"props": [{"old": None}]}, {"props": [{"old": "on"}]}]}]
     out = check(tmp_path, src, events)
     assert out.status == "exact", out.reasons
     text = condition(out)
     assert 'first(target[*] where .name exists: .name == "app")' in text
-    assert 'first(target[*] where true: .kind contains "Org")' in text
+    assert 'target[0].kind contains "Org"' in text and 'target[0].props[0].old == "on"' in text
 
 
 def test_subscript_of_a_null_value_is_none_not_a_key_error(tmp_path):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from ...model import MISSING, TRUE, Field, Predicate, Quantifier, Transform
+from ...model import MISSING, Field, Predicate, Quantifier, Transform
 from . import ordered, picks, state
 from .errors import Unsupported
 from .explore import negate
@@ -49,24 +49,26 @@ def walk_through_lists(keys: tuple, default, return_val: str, first_list: int):
 
 
 def _first_found(keys: tuple, default, first_list: int):
-    """deep_walk(..., return_val="first") through one list: the value of the first element
-    that has one (with a default, every element has one: its value or the default)."""
+    """deep_walk(..., return_val="first") through lists. With a default every element of
+    every list on the way adds a value (its own, or the default where it has none), so the
+    first value is the one at index 0 of each list: a plain field. Without one the first
+    element holding a value decides: ordered.py's First (through one list only)."""
     array, at, origin = _found(keys, first_list)
     where = ".".join(keys[:first_list])
-    if array.transforms:
-        raise Unsupported("deep_walk()", f"return_val='first' through nested lists at {where}")
-    if default is None:
-        stop, value = Predicate(at, "exists"), at
-    elif isinstance(default, (str, int, float, bool)):
-        stop, value = TRUE, Field(at.path, default, True, root="element")
-    else:
+    if isinstance(default, (str, int, float, bool)):
+        return Sym(Field(origin, default, True), origin)
+    if default is not None:
         raise Unsupported("deep_walk()", f"return_val='first' through the list {where} with "
                           f"the default {default!r}")
+    if array.transforms:
+        raise Unsupported("deep_walk()", f"return_val='first' through nested lists at {where} "
+                          "without a default")
+    stop = Predicate(at, "exists")
     if not decide(Quantifier("any", array, stop)):
-        return copy.deepcopy(default)  # nothing found: the default
-    pick = ordered.picked(array, stop, value, origin)
-    if default is None:  # deep_walk leaves null values out
-        state.current().explorer.facts[Predicate(pick.field, "exists")] = True
+        return None  # nothing found: the default
+    pick = ordered.picked(array, stop, at, origin)
+    # deep_walk leaves null values out
+    state.current().explorer.facts[Predicate(pick.field, "exists")] = True
     return pick
 
 
