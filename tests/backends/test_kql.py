@@ -473,3 +473,45 @@ def test_repeated_json_tests_call_one_helper_function_declared_once():
     results, why = execute(rule, lowered, ms)
     assert not why and all(r.agrees for r in results), (why, results)
     assert [r.matched for r in results] == [False, True, False, True, True, False, False, False]
+
+
+def test_truthiness_and_ordering_need_no_separate_missing_test():
+    """``isnotempty``/``__truthy``/``__ge`` are already False on a missing or null value."""
+    detection = All((P(ERROR, "truthy"), P(PARAM("a"), "truthy"), P(PARAM("n"), "ge", 3)))
+    events = [{"errorCode": "x", "requestParameters": {"a": 1, "n": 3}}, {"errorCode": "x"},
+              {"requestParameters": {"a": 1, "n": 3}}, {"errorCode": "", "requestParameters": {"a": 1, "n": 4}},
+              {"errorCode": "x", "requestParameters": {"a": None, "n": 5}}]
+    rule = rule_of("no_missing_test", detection, events)
+    ms = load_mappings()
+    lowered = lower_rule(rule, ms)
+    where = next(line for line in lowered.query.splitlines() if line.startswith("| where"))
+    assert where == ('| where (isnotempty(ErrorCode) and __truthy(parse_json(RequestParameters).a) '
+                     'and __ge(parse_json(RequestParameters).n, 3))')
+    results, why = execute(rule, lowered, ms)
+    assert not why and all(r.agrees for r in results), (why, results)
+    assert [r.matched for r in results] == [True, False, False, False, False]
+
+
+def test_a_json_text_read_twice_is_parsed_once_in_an_extend_column():
+    doc = lambda *t: Field(("requestParameters", "doc"), transforms=(Transform("json"),) + t)  # noqa: E731
+    detection = All((P(doc(Transform("get", ("a",))), "eq", "x"),
+                     P(doc(Transform("get", ("b",))), "eq", "y")))
+    once = P(doc(Transform("get", ("a",))), "eq", "x")
+    events = [{"requestParameters": {"doc": '{"a": "x", "b": "y"}'}},
+              {"requestParameters": {"doc": '{"a": "x", "b": "z"}'}},
+              {"requestParameters": {"doc": '{"a": "x", "b": "y"'}},
+              {"requestParameters": {"doc": {"a": "x", "b": "y"}}}, {}]
+    ms = load_mappings()
+    rule = rule_of("shared_json", detection, events)
+    lowered = lower_rule(rule, ms)
+    lines = lowered.query.splitlines()
+    assert lines[1] == "| extend __j0 = parse_json(tostring(parse_json(RequestParameters).doc))"
+    assert lowered.query.count("parse_json(tostring(") == 1 and "__j0" in lines[2]
+    assert any(line.startswith("| project-away __j0") for line in lines)
+    assert "\x00" not in lowered.query
+    results, why = execute(rule, lowered, ms)
+    assert not why and all(r.agrees for r in results), (why, results)
+    assert [r.matched for r in results] == [True, False, False, False, False]
+    # read once: written in place, no column
+    single = lower_rule(rule_of("single_json", once, events), ms).query
+    assert "extend __j" not in single and "parse_json(tostring(parse_json(RequestParameters).doc))" in single

@@ -211,6 +211,8 @@ def lower_branch(ms: MappingSet, log_type: str, detection, strict: bool,
         b.lines.append(q.stage())
         drop += [q.hits, q.count]
     b.lines.append(f"| where {lowering.condition}")
+    b.lines, shared = lowerer.resolve_shared(b.lines)
+    drop = shared + drop
     if drop:
         b.lines.append(f"| project-away {', '.join(drop)}")
     out.tables[table] = log_type

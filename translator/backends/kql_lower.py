@@ -242,6 +242,39 @@ class ExprLowerer:
         # each log type's own data model (the frontend resolved it in one of them)
         self.prefer_udm = False
         self.helpers: dict[str, str] = {}  # name -> `let` of the helper functions the text calls
+        self._shared_exprs: dict[str, str] = {}  # row-level expression -> its stand-in
+
+    def _shared(self, expr: str) -> str:
+        """A stand-in for a row-level expression several tests may read (a parsed JSON text):
+        ``resolve_shared`` computes it once in an ``extend`` column when the text reads it
+        more than once, else writes it in place. The stand-in holds NUL characters, which no
+        KQL literal rulec writes can hold (control characters are refused)."""
+        token = self._shared_exprs.get(expr)
+        if token is None:
+            token = f"\x00{len(self._shared_exprs)}\x00"
+            self._shared_exprs[expr] = token
+        return token
+
+    def resolve_shared(self, lines: list[str]) -> tuple[list[str], list[str]]:
+        """``lines`` with every stand-in resolved, and the names of the columns it added:
+        the ``| extend`` lines (one per column, each may read an earlier one) come first."""
+        texts = list(lines)
+        binds: list[tuple[str, str]] = []  # (name, expr), inner ones first
+        # outermost first: an inner stand-in also occurs inside the outer expression
+        for expr, token in reversed(list(self._shared_exprs.items())):
+            uses = sum(t.count(token) for t in texts) + sum(e.count(token) for _n, e in binds)
+            if uses >= 2:
+                name = f"__j{token.strip(chr(0))}"
+                replacement = name
+                binds.insert(0, (name, expr))
+            else:
+                replacement = expr
+            texts = [t.replace(token, replacement) for t in texts]
+            binds = [(n, e.replace(token, replacement)) for n, e in binds]
+        out = [f"| extend {name} = {expr}" for name, expr in binds] + texts
+        if any("\x00" in t for t in out):
+            raise AssertionError("an unresolved shared expression in the KQL text")
+        return out, [name for name, _e in binds]
 
     def _helper(self, name: str) -> str:
         """The name of a helper function (``HELPERS``), recorded as used: a test spelled out
@@ -517,12 +550,19 @@ class ExprLowerer:
     def _false_when_missing(slot: Slot, p: Predicate, present: str) -> bool:
         """Whether ``present`` is already False on the collapsed value (so no extra test is
         needed): plain string tests with a non-empty operand on an untransformed column."""
+        x = slot.term.expr
+        if slot.term.kind == "dynamic" and present.startswith(f'(gettype({x}) == "string" and ') \
+                and _wraps_whole(present, 0):
+            # the first test reads the field's own value (before any transform): gettype(null)
+            # is "null", so the whole test is False on null whatever follows
+            return True
         if p.field.transforms or slot.term.kind not in ("string", "dynamic"):
             return False
+        # truthiness and number ordering are False on "" / null (helpers: two-valued)
+        if present in (f"isnotempty({x})", f"__truthy({x})") or (
+                p.op in ("gt", "ge", "lt", "le") and present.startswith(f"__{p.op}({x}, ")):
+            return True
         if slot.term.kind == "dynamic":
-            # tostring(null) is "" and gettype(null) is "null": tests below are False on null
-            if present.startswith(f'(gettype({slot.term.expr}) == "string" and '):
-                return True
             if p.op in ("eq", "in") and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                             for v in (p.value if p.op == "in" else (p.value,))):
                 return True
@@ -594,8 +634,10 @@ class ExprLowerer:
                             f"array_length(bag_keys({x})))", "number", "number"), guards
             raise Inexpressible(f"len() of a {term.kind} value", "Python raises")
         if name == "json":
-            return Term(f"parse_json({as_string(term)})", "dynamic", "unknown",
-                        maybe_missing=True), guards
+            parsed = f"parse_json({as_string(term)})"
+            if p.field.root == "event":
+                parsed = self._shared(parsed)
+            return Term(parsed, "dynamic", "unknown", maybe_missing=True), guards
         if name == "get" and args and isinstance(args[0], str):
             return self._get(term, args), guards
         if name == "int" and not args:
