@@ -49,6 +49,7 @@ def main() -> int:
     counts: collections.Counter = collections.Counter()
     verdicts: collections.Counter = collections.Counter()
     problems = []
+    exact: collections.Counter = collections.Counter()  # exact translations with tests: agree?
     t1 = time.perf_counter()
     for rule in loaded.rules:
         if rule.detection is None:
@@ -69,6 +70,8 @@ def main() -> int:
             problems.append((rule.id, "rulec error", f"{type(e).__name__}: {e}"))
             continue
         counts[f"check {check.status}"] += 1
+        if q.verdict == "exact" and check.status != "no-tests":
+            exact[check.status == "pass"] += 1
         if check.status != "pass":
             tests = {t.name: t for t in rule.tests}
             causes = sorted({f"{o.name}: {o.status} (expected {o.expected}, SQL {o.matched}"
@@ -85,6 +88,10 @@ def main() -> int:
     if n:
         print(f"SQL agrees with all tests on DuckDB: {counts['check pass']}/{n} "
               f"({100 * counts['check pass'] / n:.1f}%); {1000 * t_check / n:.1f} ms/rule")
+    n_exact = exact[True] + exact[False]
+    if n_exact:
+        print(f"exact translations with tests that agree on DuckDB: {exact[True]}/{n_exact} "
+              f"({100 * exact[True] / n_exact:.1f}%)")
     by_reason: collections.Counter = collections.Counter()
     for _rid, status, cause in problems:
         if "[partial]" in status or "[unsupported]" in status:

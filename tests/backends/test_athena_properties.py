@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from translator.model import Field, First, Not, Predicate
@@ -37,11 +37,46 @@ def _events(path: tuple, value: str, others: list[str]) -> list[dict]:
 @SETTINGS
 @given(value=VALUES, others=st.lists(VALUES, max_size=3), path=st.sampled_from(FIELDS),
        op=st.sampled_from(["eq", "contains", "startswith", "endswith"]))
+@example(value="\") or 1=1 --", others=["x') or ('1'='1"], path=("eventName",), op="eq")
+@example(value="| delete", others=["'; DROP TABLE t; --"], path=("requestParameters", "name"), op="contains")
+@example(value="\\%_", others=["\\\\%_x", "%", "_"], path=("eventName",), op="endswith")
 def test_string_operators(value, others, path, op):
     pred = Predicate(Field(path), op, value)
     events = _events(path, value, others)
     assert_agrees(pred, events)
     assert_agrees(Not(pred), events)
+
+
+@SETTINGS
+@given(a=VALUES, b=VALUES, others=st.lists(VALUES, max_size=2),
+       op=st.sampled_from(["eq", "contains", "startswith", "endswith"]),
+       case_sensitive=st.booleans(), default=st.one_of(st.none(), SPICY))
+def test_field_against_field(a, b, others, op, case_sensitive, default):
+    """Two fields (a typed column and a JSON member), arbitrary text in both, with or without a
+    default: combining marks, quotes and wildcards must not change the answer."""
+    name = Field(("eventName",))
+    other = Field(("requestParameters", "name")) if default is None else \
+        Field(("requestParameters", "name"), default=default, default_on_null=True)
+    pred = Predicate(name, op, other, case_sensitive=case_sensitive)
+    base = {"eventTime": "2024-01-01T00:00:00Z"}
+    events = [dict(base, eventName=x, requestParameters={"name": y})
+              for x, y in [(a, b), (a, a), (a + b, b), (b + a, b), (a.upper(), a), (a, None)]]
+    events += [dict(base, eventName=x) for x in [a, *others]] + [dict(base, requestParameters={"name": b}), base]
+    assert_agrees(pred, events)
+    assert_agrees(Not(pred), events)
+
+
+def _glob_literal(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+@SETTINGS
+@given(value=VALUES, others=st.lists(VALUES, max_size=2), path=st.sampled_from(FIELDS),
+       shape=st.sampled_from(["{}", "*{}*", "{}?", "*{}*{}*", "[!a]{}*", "?*{}"]))
+def test_glob_of_literal_text(value, others, path, shape):
+    pattern = shape.format(*[_glob_literal(value)] * shape.count("{}"))
+    pred = Predicate(Field(path), "glob", pattern)
+    assert_agrees(pred, _events(path, value, others))
 
 
 @SETTINGS

@@ -24,7 +24,7 @@ from ..mapping.absent import settle_absent
 from ..model import MISSING, Field, Rule
 from .base import BuildOptions, Finding, Output, Translation
 from .sql_common import Lowering, SqlMapping, Untranslatable, Val, _fn, _lit
-from .sql_dialects import DIALECTS, transpile
+from .sql_dialects import DIALECTS, construct_text, transpile
 
 __all__ = ["SqlQuery", "build_query", "rule_sql", "translate", "BACKEND", "parse_since",
            "DIALECTS"]
@@ -294,7 +294,7 @@ def render(q: SqlQuery, dialect: str = "athena") -> tuple[str, list[str]]:
         rule_id=_one_line(q.rule.id), source_file=_one_line(q.rule.source_file or "-"),
         source_hash=_one_line(q.rule.source_hash or "-"), version=__version__, dialect=dialect,
         verdict=q.verdict if not missing else "partial",
-        reasons=[_one_line(r) for r in q.reasons + [f"no {dialect} form for function {m}()" for m in missing]],
+        reasons=[_one_line(r) for r in q.reasons + [f"no {dialect} form for {construct_text(m)}" for m in missing]],
         caveats=[_one_line(c) for c in q.caveats], unsupported=_one_line(q.unsupported), sql=sql)
     return text, missing
 
@@ -334,7 +334,7 @@ def translate(rule: Rule, mappings, options: BuildOptions | None = None) -> Tran
         return Translation(rule.id, "athena", findings=(Finding("construct", str(e), "unsupported"),))
     text, missing = render(q, dialect)
     findings = [Finding("construct", r, "partial") for r in q.reasons]
-    findings += [Finding("function", f"no {dialect} form for {m}()", "partial") for m in missing]
+    findings += [Finding("function", f"no {dialect} form for {construct_text(m)}", "partial") for m in missing]
     findings += [Finding("edge case", c, "warning") for c in q.caveats]
     findings += [Finding("engine check", g, "warning") for g in q.engine_gaps]
     findings += [Finding("output", w, "warning") for w in q.warnings]

@@ -18,6 +18,7 @@ from .athena import SqlQuery, _text, render, _safe_name
 from .base import BuildOptions, Finding, Output, Translation
 from .correlation_plan import CorrelationPlan, TestMatches, plan_correlation
 from .sql_common import Lowering, SqlMapping, _fn
+from .sql_dialects import construct_text
 
 __all__ = ["correlation_select", "step_sources", "test_sources", "translate_correlation"]
 
@@ -200,7 +201,7 @@ def translate_correlation(rule: Rule, mapping: SqlMapping, options: BuildOptions
     dialect = options.dialect or "athena"
     text, missing = render(q, dialect)
     findings = [Finding("step", r, "partial") for r in q.reasons]
-    findings += [Finding("function", f"no {dialect} form for {m}()", "partial") for m in missing]
+    findings += [Finding("function", f"no {dialect} form for {construct_text(m)}", "partial") for m in missing]
     findings += [Finding("edge case", c, "warning") for c in q.caveats]
     findings.append(Finding("join values", "compared as text (str() of each sub-rule's value)",
                             "warning"))

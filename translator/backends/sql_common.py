@@ -397,6 +397,25 @@ class Lowering:
             self.caveat("ip_network(): a network text with a '/' prefix length is not read in SQL "
                         "(only single addresses match; Python builds the whole network)")
             return replace(v, ip_network=True)
+        if name == "index":  # value[i]: an element of a list, a character of a text
+            i = args[0] if args else None
+            if not isinstance(i, int) or isinstance(i, bool) or i < 0:
+                self.report(f"index [{i!r}] has no SQL form (only non-negative integer indexes)")
+                return None
+            if v.kind == "json":
+                if not self._check_json_path(v):
+                    return None
+                # a dict has no integer keys (KeyError): only a JSON array is indexed
+                self.caveat(f"[{i}] of a JSON value: a JSON text's character is not read in SQL "
+                            "(only a list's element)")
+                return replace(v, json_path=v.json_path + (i,), guard=_and(v.guard, self.j_is(v, "array")))
+            if v.kind == "array":
+                return self._navigate(v, (i,), f"[{i}]")
+            if v.kind == "string":
+                fits = exp.GT(this=exp.Length(this=v.expr.copy()), expression=_lit(i))
+                return replace(v, expr=exp.Substring(this=v.expr, start=_lit(i + 1), length=_lit(1)),
+                               guard=_and(v.guard, fits))
+            return None  # Python: TypeError (not subscriptable) or KeyError
         if name == "get":
             if len(args) > 1:
                 return self._get_text_default(v, args)

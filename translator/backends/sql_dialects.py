@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel
 
-__all__ = ["DIALECTS", "transpile", "unknown_functions"]
+__all__ = ["DIALECTS", "transpile", "unknown_functions", "construct_text"]
 
 DIALECTS = ("athena", "trino", "snowflake", "bigquery", "databricks", "duckdb")
 _TRINO = ("athena", "trino")
@@ -22,6 +24,10 @@ _NATIVE = {
     # json_array_length: DuckDB gives 0 on an object where Trino gives NULL; rulec only
     # emits it behind an "is a JSON array" guard.
     "duckdb": {"json_format", "json_type", "json_array_length", "json_keys", "list_reverse"},
+    # written by the rewrites below: Databricks' try_parse_json (NULL for text that is not
+    # JSON), BigQuery's SAFE.PARSE_JSON
+    "databricks": {"try_parse_json"},
+    "bigquery": {"parse_json"},
 }
 
 
@@ -99,6 +105,38 @@ def _duckdb_list_reverse(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _is_root_path(node: exp.Expression) -> bool:
+    return isinstance(node, exp.JSONExtract) and isinstance(node.expression, exp.JSONPath) and all(
+        isinstance(s, exp.JSONPathRoot) for s in node.expression.expressions)
+
+
+def _safe_json_parse(dialect: str):
+    """Trino's ``try(json_parse(x))`` (NULL for text that is not JSON) and ``json_extract(x,
+    '$')`` (the JSON value of a text; sqlglot writes ``x:`` in Databricks, which it rejects) as
+    the target's non-raising parse: TRY_PARSE_JSON (Snowflake, Databricks), SAFE.PARSE_JSON
+    (BigQuery)."""
+    def parse(text: exp.Expression) -> exp.Expression:
+        if dialect == "snowflake":
+            return exp.ParseJSON(this=text, safe=True)
+        if dialect == "databricks":
+            return exp.Anonymous(this="TRY_PARSE_JSON", expressions=[text])
+        return exp.Dot(this=exp.var("SAFE"), expression=exp.Anonymous(this="PARSE_JSON", expressions=[text]))
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Try) and isinstance(node.this, exp.ParseJSON):
+            return parse(node.this.this)
+        if dialect == "databricks" and _is_root_path(node):
+            return parse(node.this)
+        return node
+
+    return rewrite
+
+
+def construct_text(name: str) -> str:
+    """A reported construct as text: a function name gets its parentheses."""
+    return name if " " in name else f"{name}()"
+
+
 def unknown_functions(tree: exp.Expression, dialect: str) -> list[str]:
     """Functions sqlglot could not map for ``dialect`` (left as written)."""
     native = _NATIVE.get(dialect, set())
@@ -121,4 +159,12 @@ def transpile(athena_sql: str, dialect: str, pretty: bool = True) -> tuple[str, 
     if dialect == "duckdb":
         tree = tree.transform(_duckdb_json_scalar).transform(_duckdb_json_size) \
             .transform(_duckdb_list_reverse)
-    return tree.sql(dialect=dialect, pretty=pretty), unknown_functions(tree, dialect)
+    if dialect in ("snowflake", "databricks", "bigquery"):
+        tree = tree.transform(_safe_json_parse(dialect))
+    # sqlglot drops what the target lacks (try() becomes a plain call) with only a log line:
+    # each such construct is reported like a missing function.
+    generator = Dialect.get_or_raise(dialect).generator(pretty=pretty, unsupported_level=ErrorLevel.IGNORE)
+    text = generator.generate(tree)
+    dropped = sorted({m.split()[1].lower() if m.startswith("Unsupported ") and len(m.split()) > 1 else m
+                      for m in generator.unsupported_messages})
+    return text, unknown_functions(tree, dialect) + dropped
