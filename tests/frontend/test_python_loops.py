@@ -448,3 +448,46 @@ def test_a_dict_lookup_with_a_key_from_the_event_is_reported(tmp_path):
     '''
     out = extract(tmp_path, src, events=[{"pairs": [{"Key": "a", "Value": "x"}], "wanted": "a"}])
     assert out.status != "exact" and any("a key that is not a constant" in r for r in out.reasons)
+
+
+def test_a_dict_filled_in_a_loop_over_a_field_reads_the_last_assignment(tmp_path):
+    src = '''
+    REQUIRED = ["read", "write"]
+
+    def rule(event):
+        granted = {}
+        for auth in event.get("auths") or []:
+            if auth.get("kind") != "skip":
+                granted[auth.get("permission")] = auth.get("granted")
+        for permission in REQUIRED:
+            if not granted.get(permission):
+                return False
+        return True
+    '''
+    events = [{"auths": [{"permission": "read", "granted": True}, {"permission": "write", "granted": True}]},
+              {"auths": [{"permission": "read", "granted": True}, {"permission": "write", "granted": False}]},
+              {"auths": [{"permission": "read", "granted": True}, {"permission": "write", "granted": True},
+                         {"permission": "write", "granted": False}]},
+              {"auths": [{"permission": "read", "granted": True}, {"permission": "write", "granted": False},
+                         {"permission": "write", "granted": True}]},
+              {"auths": [{"permission": "read", "granted": True}, {"permission": "write", "granted": True},
+                         {"permission": "write", "granted": False, "kind": "skip"}]},
+              {"auths": [{"permission": "read", "granted": True}]}, {"auths": None}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert 'last(auths[*] where ' in condition(out)
+
+
+def test_a_loop_variable_reused_by_a_later_comprehension_is_not_outer_state(tmp_path):
+    # the generator's `item` is its own variable: the loop's `item` is not read after the loop
+    src = '''
+    def rule(event):
+        for item in event.get("items") or []:
+            if item.get("kind") == "admin":
+                return True
+        return any(item.get("n") == 1 for item in event.get("items") or [])
+    '''
+    events = [{"items": [{"kind": "admin"}]}, {"items": [{"kind": "x", "n": 1}]},
+              {"items": [{"kind": "x", "n": 2}]}, {"items": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"

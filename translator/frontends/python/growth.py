@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...model import FALSE, Quantifier
-from . import state
+from . import state, symdicts
 from .errors import Unsupported, as_rule_error
 from .explore import fold, negate
 from .iteration import SKIP, Elements, element_outcomes
@@ -21,7 +21,8 @@ from .symbolic import Sym, Symbolic, decide, resolve
 from .symlists import SymList, _eager, _through, collect
 
 TRUE_ = negate(FALSE)
-_ADD = ("add", "append")
+_SET = "__setitem__"
+_ADD = ("add", "append", _SET)
 _MANY = ("update", "extend")
 
 
@@ -33,12 +34,18 @@ def _pending() -> dict:
     return state.current().__dict__.setdefault("growth_pending", {})
 
 
-def grow(acc, method: str, value, name: str):
-    """``acc.<method>(value)`` on a growable local: recorded while a loop over an event array
-    runs its body on one element, else done (on the real collection while it stays concrete)."""
+def grow(acc, method: str, value, name: str, key: Any = None):
+    """``acc.<method>(value)`` (``acc[key] = value``) on a growable local: recorded while a
+    loop over an event array runs its body on one element, else done (on the real collection
+    while it stays concrete)."""
     recorders = _recorders()
     if recorders:
-        recorders[-1].append((name, method, value))
+        recorders[-1].append((name, method, (key, value) if method == _SET else value))
+        return acc
+    if method == _SET:
+        if not isinstance(acc, dict):
+            raise Unsupported("growing a dict", f"{name}[...] = ... on {_describe(acc)}")
+        acc[key] = value  # a key that is an event value is refused when hashed
         return acc
     value = resolve(value)
     if isinstance(acc, SymList):
@@ -139,6 +146,13 @@ def take_grown(body, name: str, acc: Any):
     added = _pending().pop((id(body), name), None)
     if added is None:
         return acc
+    if isinstance(acc, dict):
+        if acc or len(added) != 1:
+            raise Unsupported("growing a dict", f"{name}: a dict of the event's elements that "
+                              "holds other keys too")
+        (p,) = added
+        return symdicts.build(p.field, p.origin, lambda kv: kv[0], lambda kv: kv[1], p.keep,
+                              p.view)
     is_set = acc.is_set if isinstance(acc, SymList) else isinstance(acc, set)
     added = tuple(_eager(Elements(p.field, p.origin, p.keep, p.view), "set" if is_set else "list")
                   for p in added)

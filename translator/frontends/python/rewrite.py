@@ -88,8 +88,18 @@ class _LoopBody(ast.NodeTransformer):
 _GROWERS = {"add", "append", "update", "extend"}
 
 
+def _receiver(stmt) -> ast.Name:
+    """The collection a growth statement grows (see _growth_name)."""
+    return stmt.targets[0].value if isinstance(stmt, ast.Assign) else stmt.value.func.value
+
+
 def _growth_name(stmt) -> str | None:
-    """``NAME.add(x)`` (append/update/extend) as a statement: NAME."""
+    """``NAME.add(x)`` (append/update/extend) or ``NAME[k] = v`` as a statement: NAME."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+            isinstance(stmt.targets[0], ast.Subscript) and \
+            isinstance(stmt.targets[0].value, ast.Name) and \
+            not isinstance(stmt.targets[0].slice, ast.Slice):
+        return stmt.targets[0].value.id
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         call = stmt.value
         if isinstance(call.func, ast.Attribute) and call.func.attr in _GROWERS and \
@@ -100,10 +110,10 @@ def _growth_name(stmt) -> str | None:
 
 
 def _empty_collection(v) -> bool:
-    if isinstance(v, ast.List) and not v.elts:
+    if (isinstance(v, ast.List) and not v.elts) or (isinstance(v, ast.Dict) and not v.keys):
         return True
     return isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and \
-        v.func.id in ("set", "list") and not v.args and not v.keywords
+        v.func.id in ("set", "list", "dict") and not v.args and not v.keywords
 
 
 def _growable(fn) -> dict:
@@ -132,7 +142,7 @@ def _growable(fn) -> dict:
         if sum(1 for st in holders for g in growths if g in ast.walk(st)) != len(growths):
             continue  # a growth outside the block that starts the collection
         last = max(st.end_lineno for st in holders)
-        receivers = {id(g.value.func.value) for g in growths}
+        receivers = {id(_receiver(g)) for g in growths}
         ok = True
         for n in ast.walk(fn):
             if isinstance(n, ast.Name) and n.id == name and n is not init.targets[0] and (
@@ -194,8 +204,8 @@ class Rewriter(ast.NodeTransformer):
         an any() quantifier. Only when that changes nothing: no else, no rebinding of names
         used outside the body, no yield/await."""
         # judged on the code as written: the rewrite below wraps calls (x.add(...) -> call(...))
-        growths = {id(g.value) for gs in (self.growable[-1].values() if self.growable else ())
-                   for g in gs}
+        growths = {id(g.targets[0] if isinstance(g, ast.Assign) else g.value)
+                   for gs in (self.growable[-1].values() if self.growable else ()) for g in gs}
         mutates = self._mutates_outer(node, _names_bound(node.body) | _names_bound([node.target]),
                                       growths)
         self.generic_visit(node)
@@ -259,7 +269,15 @@ class Rewriter(ast.NodeTransformer):
 
     def visit_Assign(self, node: ast.Assign):
         """``a, b = value`` -> ``a, b = T.unpack(value, 2)``: Python's count check on a list
-        the event holds (a split()) becomes a decision on its length."""
+        the event holds (a split()) becomes a decision on its length. ``d[k] = v`` on a dict
+        the function grows -> ``d = T.grow(d, "__setitem__", v, "d", k)`` (v first, as Python)."""
+        name = _growth_name(node)
+        if name is not None and self.growable and node in self.growable[-1].get(name, ()):
+            target = node.targets[0]
+            grown = _call("grow", [ast.Name(name, ast.Load()), ast.Constant("__setitem__"),
+                                   self.visit(node.value), ast.Constant(name),
+                                   self.visit(target.slice)], node)
+            return ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], grown), node)
         self.generic_visit(node)
         target = node.targets[0]
         if len(node.targets) == 1 and isinstance(target, (ast.Tuple, ast.List)) and \
@@ -426,6 +444,19 @@ def _names_outside(func, loop) -> set:
             shadowed = shadowed | _locals_of(node)
         elif isinstance(node, ast.ClassDef):
             out.add(node.name)
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) \
+                and not _contains(node, loop):
+            # a comprehension's targets are its own variables (only the first iterable is
+            # evaluated outside it)
+            gens = node.generators
+            visit(gens[0].iter, shadowed)
+            inner = shadowed | _names_bound([g.target for g in gens])
+            for g in gens:
+                for child in [g.target] + ([g.iter] if g is not gens[0] else []) + g.ifs:
+                    visit(child, inner)
+            for child in ((node.key, node.value) if isinstance(node, ast.DictComp) else (node.elt,)):
+                visit(child, inner)
+            return
         elif isinstance(node, (ast.For, ast.AsyncFor)) and not _contains(node, loop):
             visit(node.iter, shadowed)
             rebound = shadowed | _names_bound([node.target])

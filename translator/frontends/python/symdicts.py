@@ -105,10 +105,11 @@ def _same(a, b) -> bool:
     return type(a) is type(b) and isinstance(a, SCALARS) and a == b
 
 
-def build(field: Field, origin: tuple, key_of, value_of, keep=None) -> SymDict:
-    """``{key_of(x): value_of(x) for x in <array> if keep(x)}``: every element's key and value
-    are computed before the rule goes on (Python raises at the first that raises)."""
-    elements = Elements(field, origin, keep=keep)
+def build(field: Field, origin: tuple, key_of, value_of, keep=None, view=None) -> SymDict:
+    """``{key_of(x): value_of(x) for x in <array> if keep(x)}`` (x: the element seen through
+    ``view``): every element's key and value are computed before the rule goes on (Python
+    raises at the first that raises)."""
+    elements = Elements(field, origin, keep=keep, view=view)
 
     def check(v):
         k, value = resolve(key_of(v)), value_of(v)
@@ -128,7 +129,7 @@ def build(field: Field, origin: tuple, key_of, value_of, keep=None) -> SymDict:
             if kind == "unsupported":
                 raise hits[0].value
             raise as_rule_error(type(hits[0].value)(*hits[0].value.args))
-    return SymDict(Elements(field, origin, keep=keep, eager=True), key_of, value_of)
+    return SymDict(Elements(field, origin, keep=keep, view=view, eager=True), key_of, value_of)
 
 
 __all__ = ["SymDict", "build"]
