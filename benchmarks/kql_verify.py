@@ -6,8 +6,9 @@ evaluator.
     python benchmarks/kql_verify.py [PATHS...]            # default: rules/
     python benchmarks/kql_verify.py /tmp/panther-analysis/rules --details
 
-Prints verdict counts, the Kusto.Language-clean share (exact rules and all emitted), executed
-agreement, analysis-only reasons, and every failure of an exact rule (not clean, not executed,
+Prints verdict counts, the Sentinel analytic-rule limits the packaged rules exceed, the
+Kusto.Language-clean share (exact rules and all emitted), executed agreement, analysis-only
+reasons, and every failure of an exact rule (not clean, not executed,
 a test disagreeing) grouped by cause (--details: of every rule).
 """
 from __future__ import annotations
@@ -70,6 +71,7 @@ def main(argv: list[str]) -> None:
     rules = [r for r in compiled.rules if r.analysis_type == "rule"]
     verdicts: Counter = Counter()
     reasons: Counter = Counter()
+    lints: Counter = Counter()  # Sentinel analytic-rule limits: rules per limit
     translations = {}
     for rule in rules:
         t = translate_one(BACKEND, rule, ms, BuildOptions())
@@ -78,6 +80,10 @@ def main(argv: list[str]) -> None:
         for f in t.findings:
             if f.severity in ("partial", "unsupported"):
                 reasons[f"{f.severity}: {_kind(f.construct)}"] += 1
+        packaging = {f.construct.removeprefix("sentinel limit: ") for f in t.findings
+                     if f.construct.startswith("sentinel limit: ") or f.construct == "customDetails"}
+        for limit in packaging:
+            lints[limit if limit != "customDetails" else "customDetails (first 20 kept)"] += 1
     emitted = [r for r in rules if translations[r.id].outputs]
     with KustoSession() as session:
         results = verify_rules(emitted, ms, session=session)
@@ -136,6 +142,9 @@ def main(argv: list[str]) -> None:
         print(f"{scope} rules with a query: {c['rules']}; Kusto.Language-clean {c['clean']} "
               f"({100 * c['clean'] / n:.1f}%); executed {c['executed']}, executed and agreeing "
               f"{c['agree']}; analysis only (clean, engine lacks a construct) {c['analysis_only']}")
+    print("Sentinel analytic-rule limits (rules per limit; over a limit the rule is partial, "
+          "custom details past 20 are cut with a warning): "
+          + (", ".join(f"{k} {n}" for k, n in lints.most_common()) or "none"))
     print("why not exact (top 15):")
     for k, n in reasons.most_common(15):
         print(f"  {n:4d}  {k}")
