@@ -317,6 +317,29 @@ def test_index_of_a_json_list_a_typed_array_and_a_text():
             assert_agrees(Not(pred), events)
 
 
+def test_json_text_member_of_an_array_element():
+    """GitLab.Production params[].value is JSON text in a struct member (Panther's
+    QueryParam.Value is raw JSON): a quantifier reads below it as JSON."""
+    from translator.engines.duckdb_sql import check_rule
+    from translator.evaluator import evaluate
+    from translator.model import RuleTest
+
+    base = {"method": "POST", "path": "/x", "status": 200, "time": "2024-01-01T00:00:00Z", "duration_s": 1}
+    events = [dict(base, params=[{"key": "user", "value": {"email": ["a@x.com", "b@y.com"]}}]),
+              dict(base, params=[{"key": "user", "value": {"email": []}}]),
+              dict(base, params=[{"key": "n", "value": {"email": ["c@z.com"]}}, {"key": "user", "value": {}}]),
+              dict(base, params=[]), base]
+    where = All((Predicate(F(("key",), root="element"), "eq", "user"),
+                 Predicate(F(("value", "email"), root="element"), "truthy")))
+    for expr in (Quantifier("any", F(("params",)), where), Not(Quantifier("any", F(("params",)), where))):
+        tests = tuple(RuleTest.make(f"e{i}", bool(evaluate(expr, e)), e) for i, e in enumerate(events))
+        rule = Rule(id="R", log_types=("GitLab.Production",), detection=expr, tests=tests)
+        q = build_query(rule, mapping())
+        assert q.verdict == "exact", q.reasons
+        check = check_rule(rule, mapping(), q)
+        assert [o.matched for o in check.outcomes] == [t.expected_result for t in tests], check.duckdb_sql
+
+
 def test_globs_with_several_stars_run_on_duckdb():
     """fnmatch.translate puts the pieces between stars in atomic groups, which RE2 lacks; a
     plain group matches the same texts."""

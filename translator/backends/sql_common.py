@@ -125,6 +125,7 @@ class Val:
     guard: exp.Expression | None = None
     json_typed: bool = False  # json: ``expr`` is a JSON value (not JSON text in a varchar)
     ip_network: bool = False  # string: Python holds ``ipaddress.ip_network(text)`` instead
+    origin: tuple | None = None  # the event path it was read from (array elements: index 0)
 
 
 def json_path_text(steps: tuple) -> str | None:
@@ -297,10 +298,26 @@ class Lowering:
                 self.report(f"{f.dotted}: JSON path on a non-text column")
                 return None
             return Val("json", cur.expr, json_path=tuple(sf.json_path))
-        return cur
+        return replace(cur, origin=tuple(f.path))
+
+    def _element(self, arr: Val, expr: exp.Expression) -> Val:
+        """The element ``expr`` of the typed array ``arr``."""
+        elem_type = arr.dtype.expressions[0]
+        origin = arr.origin + (0,) if arr.origin is not None else None
+        return Val(_kind_of(elem_type), expr, elem_type, origin=origin)
+
+    def _json_text_member(self, v: Val, step) -> bool:
+        """Is the struct member ``v`` (text) JSON that ``step`` continues into? The mapping
+        says so for the event path the value came from (e.g. params[].value)."""
+        if v.kind != "string" or v.origin is None or not isinstance(step, str):
+            return False
+        sf = self.mapping.column(self.log_type, v.origin + (step,))
+        return sf is not None and sf.json_path is not None and tuple(sf.json_path) == (step,)
 
     def _navigate(self, v: Val, steps: tuple, dotted: str) -> Val | None:
         for step in steps:
+            if self._json_text_member(v, step):
+                v = Val("json", v.expr, guard=v.guard)
             if v.kind == "json":
                 v = replace(v, json_path=v.json_path + (step,))
                 continue
@@ -308,9 +325,8 @@ class Lowering:
                 if v.kind != "array" or v.dtype is None:
                     self.report(f"{dotted}: index into a non-array")
                     return None
-                elem = v.dtype.expressions[0]
                 idx = step + 1 if step >= 0 else step
-                v = Val(_kind_of(elem), _fn("element_at", v.expr, _lit(idx)), elem)
+                v = self._element(v, _fn("element_at", v.expr, _lit(idx)))
                 continue
             if v.kind != "struct" or v.dtype is None:
                 self.report(f"{dotted}: field {step!r} of a non-struct value")
@@ -321,7 +337,9 @@ class Lowering:
                 self.report(f"{dotted}: {step!r} is not a field of the mapped struct")
                 return None
             dtype = child.args["kind"]
-            v = Val(_kind_of(dtype), exp.Dot(this=v.expr, expression=exp.to_identifier(child.name)), dtype)
+            origin = v.origin + (step,) if v.origin is not None else None
+            v = Val(_kind_of(dtype), exp.Dot(this=v.expr, expression=exp.to_identifier(child.name)), dtype,
+                    origin=origin)
         return v
 
     # ------------------------------------------------------------------ JSON helpers
@@ -1114,23 +1132,16 @@ class Lowering:
             return self._untranslated(self.reasons[-1], reported=True)
         if arr is False or x is False or arr.kind == "absent":
             return exp.false()
-        if arr.kind == "array" and arr.dtype is not None:
-            elem_type = arr.dtype.expressions[0]
-            var = exp.to_identifier(f"x{len(self._scopes) + 1}")
-            elem = Val(_kind_of(elem_type), exp.column(var.name), elem_type)
-            array_expr = arr.expr
-            elem_none = exp.Is(this=elem.expr.copy(), expression=exp.Null())
-        elif arr.kind == "json":
-            if not self._check_json_path(arr):
-                return self._untranslated(self.reasons[-1], reported=True)
-            var = exp.to_identifier(f"x{len(self._scopes) + 1}")
-            elem = Val("json", exp.column(var.name), json_typed=True)
-            array_expr = exp.TryCast(this=self.jx(arr), to=exp.DataType.build("array(json)", dialect="athena"))
-            # a JSON null element: SQL NULL after the cast in some engines, JSON null in others
-            elem_none = _or(exp.Is(this=elem.expr.copy(), expression=exp.Null()),
-                            exp.EQ(this=self.jtext(elem), expression=exp.Literal.string("null")))
-        else:
+        parts = self._elements(arr)
+        if parts is None:
             return exp.false()  # not a list
+        if len(parts) == 2:  # an unreadable array, reported
+            return parts[0]
+        array_expr, var, elem = parts
+        elem_none = exp.Is(this=elem.expr.copy(), expression=exp.Null())
+        if elem.kind == "json":
+            # a JSON null element: SQL NULL after the cast in some engines, JSON null in others
+            elem_none = _or(elem_none, exp.EQ(this=self.jtext(elem), expression=exp.Literal.string("null")))
         eq = replace(p, op="eq")
         body = self._compare_fields(eq, elem, x) if x.kind != "absent" else None
         if body is None and x.kind != "absent":
@@ -1270,8 +1281,7 @@ class Lowering:
         _untranslated when the array cannot be read."""
         var = exp.to_identifier(f"x{len(self._scopes) + 1}")
         if arr.kind == "array" and arr.dtype is not None:
-            elem_type = arr.dtype.expressions[0]
-            return arr.expr, var, Val(_kind_of(elem_type), exp.column(var.name), elem_type)
+            return arr.expr, var, self._element(arr, exp.column(var.name))
         if arr.kind == "json":
             if not self._check_json_path(arr):
                 return self._untranslated("JSON array path"), True
