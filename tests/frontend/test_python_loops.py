@@ -491,3 +491,27 @@ def test_a_loop_variable_reused_by_a_later_comprehension_is_not_outer_state(tmp_
               {"items": [{"kind": "x", "n": 2}]}, {"items": []}, {}]
     out = check(tmp_path, src, events)
     assert out.status == "exact"
+
+
+def test_a_loop_setting_a_module_global_leaves_it_opaque(tmp_path):
+    # the detection does not read SHARED_WITH_USER; which element set it last depends on the
+    # order, so severity() reading it is refused rather than given an element's value
+    src = '''
+    SHARED_WITH_USER = False
+
+    def rule(event):
+        for item in event.get("items") or []:
+            if item.get("userId") or item.get("group") == "all":
+                global SHARED_WITH_USER
+                SHARED_WITH_USER = "userId" in item
+                return True
+        return False
+
+    def severity(event):
+        return "INFO" if SHARED_WITH_USER else "DEFAULT"
+    '''
+    events = [{"items": [{"userId": "1"}]}, {"items": [{"group": "all"}]}, {"items": [{"group": "x"}]},
+              {"items": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert any("module state: SHARED_WITH_USER, set in a loop over field items" in r for r in out.extras)

@@ -4,7 +4,8 @@ Each generated rule is valid Python built from the idioms of real Panther rules 
 and without defaults, deep_get, subscripts, `in` on strings and lists, string methods, regex,
 fnmatch, len/int/str, any/all over list fields, a split() unpacked into names, a slice of a
 split() the rule builds but does not use, a set or list grown in a loop over a list field, a dict
-built from a list field's elements (a comprehension, or a loop assigning d[k] = v),
+built from a list field's elements (a comprehension, or a loop assigning d[k] = v), a loop
+setting a module global,
 helper functions, early returns, try/except),
 with hostile literal values (quotes, backslashes, wildcards, regex metacharacters, newlines,
 unicode). Events draw their values from the same pool, so comparisons hit as often as they miss,
@@ -126,7 +127,7 @@ class RuleGen:
         r = self.r
         lines: list[str] = []
         for _ in range(r.randint(0, 3)):
-            kind = r.randrange(9)
+            kind = r.randrange(10)
             if kind == 0:
                 lines.append(f"{indent}if {self.condition()}:")
                 lines.append(f"{indent}    return {r.choice(['True', 'False'])}")
@@ -160,6 +161,14 @@ class RuleGen:
                 lines.append(f"{indent}if by_kind.get({self.value()}) {r.choice(['==', '!='])} "
                              f"{r.choice(NUMBERS)}:")
                 lines.append(f"{indent}    return {r.choice(['True', 'False'])}")
+            elif kind == 9:
+                self.globals_set = getattr(self, "globals_set", 0) + 1
+                flag = f"SEEN_{self.globals_set}"
+                lines.append(f"{indent}for item in event.get('items') or []:")
+                lines.append(f"{indent}    if isinstance(item, Mapping) and item.get('kind') == {self.value()}:")
+                lines.append(f"{indent}        global {flag}")
+                lines.append(f"{indent}        {flag} = item.get('n')")
+                lines.append(f"{indent}        return {r.choice(['True', 'False'])}")
             elif kind == 7:
                 lines.append(f"{indent}seen = []")
                 lines.append(f"{indent}seen.extend(event.get('tags') or [])")

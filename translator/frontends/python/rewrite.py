@@ -210,7 +210,12 @@ class Rewriter(ast.NodeTransformer):
                                       growths)
         self.generic_visit(node)
         if not self.functions or node.orelse or _has(node, (ast.Yield, ast.YieldFrom, ast.Await,
-                                                            ast.Global, ast.Nonlocal)):
+                                                            ast.Nonlocal)):
+            return node
+        # module globals the body sets (and never reads: each element would see the previous
+        # one's value); after a loop over an event array their value is opaque (tracer.loop)
+        writes = sorted({n for g in ast.walk(node) if isinstance(g, ast.Global) for n in g.names})
+        if writes and (set(writes) & _names_read(node.body) or _has(node, (ast.FunctionDef,))):
             return node
         if not all(isinstance(n, ast.Name) for n in ast.walk(node.target)
                    if not isinstance(n, (ast.Tuple, ast.List, ast.Store, ast.Load))):
@@ -219,7 +224,7 @@ class Rewriter(ast.NodeTransformer):
         if _has(func, (ast.Yield, ast.YieldFrom)):
             return node
         grows = sorted(set(self.growable[-1] if self.growable else ()) & _names_grown(node.body))
-        inside = (_names_bound(node.body) | _names_bound([node.target])) - set(grows)
+        inside = (_names_bound(node.body) | _names_bound([node.target])) - set(grows) - set(writes)
         params = {a.arg for a in func.args.args + func.args.kwonlyargs + func.args.posonlyargs}
         params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
         outside = _names_outside(func, node)
@@ -238,7 +243,7 @@ class Rewriter(ast.NodeTransformer):
         ast.copy_location(fn, node)
         result = f"_rulec_result_{self.loops}"
         call = _call("loop", [node.iter, ast.Name(name, ast.Load()), ast.Constant(pure),
-                              ast.Constant(tuple(grows))], node)
+                              ast.Constant(tuple(grows)), ast.Constant(tuple(writes))], node)
         assign = ast.copy_location(ast.Assign([ast.Name(result, ast.Store())], call), node)
         taken = [ast.copy_location(ast.Assign([ast.Name(g, ast.Store())], _call(
             "take_grown", [ast.Name(name, ast.Load()), ast.Constant(g), ast.Name(g, ast.Load())],

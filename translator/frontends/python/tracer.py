@@ -364,10 +364,19 @@ class _Tag:
 CONTINUE, BREAK, RETURN, GO_ON = _Tag("CONTINUE"), _Tag("BREAK"), _Tag("RETURN"), _Tag("GO_ON")
 
 
-def loop(iterable, body, pure: bool, grows: tuple = ()):
+def loop(iterable, body, pure: bool, grows: tuple = (), writes: tuple = ()):
     """A rewritten ``for`` loop; returns GO_ON or (RETURN, value). ``grows``: the locals its
-    body grows (see growth.py)."""
+    body grows (see growth.py); ``writes``: module globals its body sets."""
     it = resolve(iterable)
+    if writes and isinstance(it, (Sym, SymList)):
+        try:
+            return loop(it, body, pure, grows)
+        finally:
+            # which element set them last depends on the order: whatever reads them later
+            # (severity(), title()) is refused, not given an element's value
+            for name in writes:
+                body.__globals__[name] = Opaque(f"{name}, set in a loop over {it.describe()}",
+                                                construct="module state")
     if grows and isinstance(it, (Sym, SymList)):
         return _growing_loop(it, body, pure, grows)
     if isinstance(it, Sym):
