@@ -340,6 +340,22 @@ def test_json_text_member_of_an_array_element():
         assert [o.matched for o in check.outcomes] == [t.expected_result for t in tests], check.duckdb_sql
 
 
+def test_text_in_a_boolean_column_is_named_as_the_cause():
+    """A test event holding "true" where the table has a boolean: the row cannot hold it (the
+    projection stores true), so a failing test names that cause instead of looking like a
+    translation bug."""
+    from translator.engines.duckdb_sql import check_rule
+    from translator.model import RuleTest
+
+    rule = Rule(id="R", log_types=("Okta.SystemLog",),
+                detection=Predicate(F(("securityContext", "isProxy")), "eq", True),
+                tests=(RuleTest.make("text", False, {"eventType": "x", "securityContext": {"isProxy": "true"}}),
+                       RuleTest.make("bool", True, {"eventType": "x", "securityContext": {"isProxy": True}})))
+    outcomes = check_rule(rule, mapping()).outcomes
+    assert [o.status for o in outcomes] == ["fail", "pass"]
+    assert "securitycontext.isproxy is str, the column is BOOLEAN" in outcomes[0].detail
+
+
 def test_globs_with_several_stars_run_on_duckdb():
     """fnmatch.translate puts the pieces between stars in atomic groups, which RE2 lacks; a
     plain group matches the same texts."""

@@ -150,7 +150,9 @@ def check_rule(rule: Rule, mapping: SqlMapping, query: SqlQuery | None = None) -
         for log_type, batch in batches.items():
             qualified, structure = tables[log_type]
             for r in batch:
-                mismatches[r["p_row_id"]] = _type_mismatches(r, json.loads(structure))
+                raw = rule.tests[int(r["p_row_id"])].log
+                mismatches[r["p_row_id"]] = _type_mismatches(r, json.loads(structure)) or \
+                    _text_in_boolean_columns(raw, json.loads(structure))
             insert = (f"INSERT INTO {qualified} BY NAME SELECT unnest(json_transform(j, ?)) "
                       f"FROM (SELECT unnest(?::VARCHAR[]) AS j)")
             try:
@@ -229,6 +231,25 @@ def _type_mismatches(value, structure, path: str = "") -> list[str]:
     if isinstance(value, bool) and bool not in allowed:
         return [f"{path} is bool, the column is {structure}"]
     return [] if isinstance(value, allowed) else [f"{path} is {type(value).__name__}, the column is {structure}"]
+
+
+def _text_in_boolean_columns(event, structure) -> list[str]:
+    """Text where the table has a boolean column (the projection stores "true" as true, so
+    the row no longer shows it): read from the test event itself, keys as Athena's lower-case
+    columns (tables named otherwise simply find nothing here)."""
+    def lowered(v):
+        if isinstance(v, dict):
+            return {str(k).lower(): lowered(x) for k, x in v.items()}
+        return [lowered(x) for x in v] if isinstance(v, list) else v
+
+    def booleans_only(st):
+        if isinstance(st, dict):
+            return {k: booleans_only(x) for k, x in st.items()}
+        if isinstance(st, list):
+            return [booleans_only(st[0])]
+        return st if str(st).upper() == "BOOLEAN" else "JSON"  # JSON: never a mismatch
+
+    return _type_mismatches(lowered(event), booleans_only(structure))
 
 
 def _row(rule: Rule, mapping: SqlMapping, event, index: int) -> tuple[str, dict]:
