@@ -209,6 +209,9 @@ class TargetMapping:
     file: str = ""
     absent: tuple = ()  # glob patterns of dotted schema paths this target does not hold
     name_prefix: str = ""  # put before names spelled by the naming style (Splunk "data.")
+    # The Panther key whose object the target stores as the record itself (Auth0's Sentinel
+    # connector sends each log's ``data`` object): names are spelled from below it.
+    record_root: str = ""
 
     def entry_map(self) -> dict:
         return {e.path: e for e in self.entries}

@@ -48,7 +48,7 @@ REQUIRED_SOURCE_KEYS = {
 _TOP_KEYS = {"log_type", "description", "event_time", "schema", "udm", "indicators", "targets",
              "conventions", "never_present"}
 _TARGET_KEYS = {"source", "provenance", "confidence", "naming", "fields", "fallback", "absent",
-                "name_prefix"}
+                "name_prefix", "record_root"}
 _ENTRY_KEYS = {"name", "type", "provenance", "confidence", "note"}
 
 
@@ -140,7 +140,14 @@ def _target(key: str, raw, file: str, where: str) -> TargetMapping:
         target, variant, Source(target, variant, tuple(sorted((k, str(v)) for k, v in src.items())), prov),
         naming, _entries(raw.get("fields"), prov, file, where + ".fields"), prov,
         str(raw.get("fallback", "")), file, tuple(absent), str(raw.get("name_prefix", "")),
+        _record_root(raw.get("record_root", ""), where),
     )
+
+
+def _record_root(raw, where: str) -> str:
+    if not isinstance(raw, str) or "." in raw or "[" in raw:
+        raise MappingError(f"{where}.record_root: must be one top-level key (e.g. data)")
+    return raw
 
 
 def parse_file(path: Path | str, text: str | None = None) -> LogTypeMapping | None:
@@ -252,7 +259,7 @@ def _merge_target(old: TargetMapping, new: TargetMapping) -> TargetMapping:
         Source(old.target, old.variant, tuple(sorted(attrs.items())), prov),
         new.naming or old.naming, tuple(entries.values()), prov,
         new.fallback or old.fallback, new.file, tuple(dict.fromkeys(old.absent + new.absent)),
-        new.name_prefix or old.name_prefix,
+        new.name_prefix or old.name_prefix, new.record_root or old.record_root,
     )
 
 

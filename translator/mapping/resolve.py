@@ -471,7 +471,19 @@ class MappingSet:
             typ = types.get(i, "unknown")
             return typ in OPEN_TYPES or (typ == "object" and schema.is_open(path[:i], typ))
 
-        spelled = spell(tm.naming, path, types, opens_json, tm.name_prefix)
+        skip = 0
+        if tm.record_root:
+            if not path or not isinstance(path[0], str) or path[0].lower() != tm.record_root.lower():
+                return self._unmapped(m.log_type, tm.target, tm.variant, path,
+                                      f"this {tm.target} source holds only what is under "
+                                      f"{tm.record_root!r}", tm, kind="absent")
+            if len(path) == 1:
+                return self._unmapped(m.log_type, tm.target, tm.variant, path,
+                                      f"{tm.record_root!r} is the whole {tm.target} record, not "
+                                      "a column", tm, kind="style")
+            skip = 1
+        spelled = spell(tm.naming, path[skip:], {i - skip: t for i, t in types.items() if i > skip},
+                        lambda i: opens_json(i + skip), tm.name_prefix)
         if isinstance(spelled, str):
             return self._unmapped(m.log_type, tm.target, tm.variant, path, spelled, tm,
                                   kind="style")
