@@ -393,17 +393,23 @@ def walk(e: Expr) -> Iterator[Expr]:
         yield from walk(e.then)
 
 
+def node_fields(node: Any) -> list[Field]:
+    """The Fields one node reads itself, not through its children: a Predicate's field and
+    Field operand, the array of a Quantifier or First."""
+    if isinstance(node, Predicate):
+        return [x for x in (node.field, node.value) if isinstance(x, Field)]
+    if isinstance(node, (Quantifier, First)):
+        return [node.field]
+    return []
+
+
 def fields_of(e: Expr) -> list[Field]:
     """Every event-rooted Field the expression reads (quantified arrays as their array field)."""
     out: list[Field] = []
     for node in walk(e):
-        if isinstance(node, Predicate):
-            for f in (node.field, node.value):
-                if isinstance(f, Field) and f.root == "event" and f not in out:
-                    out.append(f)
-        elif isinstance(node, (Quantifier, First)) and node.field.root == "event" \
-                and node.field not in out:
-            out.append(node.field)
+        for f in node_fields(node):
+            if f.root == "event" and f not in out:
+                out.append(f)
     return out
 
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from ...model import FALSE, All, AnyOf, Field, First, Not, Opaque, Predicate, Quantifier, walk
+from ...model import (FALSE, All, AnyOf, Field, First, Not, Opaque, Predicate, Quantifier,
+                      node_fields, walk)
 from . import state
-from .errors import Unsupported, user_location
+from .errors import user_location
 from .explore import fold, negate, opaque_of
 from .symbolic import Sym, decide
 
@@ -112,16 +113,8 @@ def lift_picks(e):
     return e
 
 
-def _fields(node) -> list:
-    if isinstance(node, Predicate):
-        return [x for x in (node.field, node.value) if isinstance(x, Field)]
-    if isinstance(node, (Quantifier, First)):
-        return [node.field]
-    return []
-
-
 def _reads(e, root: str) -> bool:
-    return any(f.root == root for n in walk(e) for f in _fields(n))
+    return any(f.root == root for n in walk(e) for f in node_fields(n))
 
 
 def _inner(node) -> tuple:
@@ -135,7 +128,7 @@ def _lift(e, root: str, array: Field, stop, last: bool = False):
         return type(e)(tuple(_lift(x, root, array, stop, last) for x in e.items))
     if isinstance(e, Not):
         return Not(_lift(e.item, root, array, stop, last))
-    own = _fields(e)
+    own = node_fields(e)
     if isinstance(e, (Quantifier, First)) and any(_reads(x, root) for x in _inner(e)) \
             or any(f.root == "element" for f in own):
         return Opaque("for loop", "a value of the first element passing a test compared with "
