@@ -312,3 +312,37 @@ def test_deep_walk_into_a_dict_of_event_values(tmp_path):
     out = extract(tmp_path, used, events=events, helpers=WALK_HELPER)
     assert out.status != "exact"
     assert any("deep_walk() reaching the list owner" in r for r in out.reasons)
+
+
+def test_text_of_a_container_holding_event_values_is_reported_not_the_tracer_objects(tmp_path):
+    # Python writes a tuple/list as its items' reprs (quoted texts): no template states that,
+    # and the tracer's own objects (with their memory address) must never reach an output.
+    src = '''
+    def rule(event):
+        return True
+    def title(event):
+        pair = (event.get("a"), event.get("b"))
+        return f"pair {pair}"
+    def dedup(event):
+        return str([event.get("a")]) + "!"
+    '''
+    out = extract(tmp_path, src, events=[{"a": "x", "b": "y"}])
+    assert out.title is None and out.dedup_key == ()
+    assert any("title(): " in e and "f-string: the text of a tuple holding event values" in e
+               for e in out.extras)
+    assert any("dedup(): " in e and "str(): the text of a list holding event values" in e
+               for e in out.extras)
+
+
+def test_a_set_iterated_by_the_rule_keeps_the_source_order_in_every_process(tmp_path):
+    # A set iterates in an order set by the process' string-hash seed; the extraction (and so
+    # every output file) must not: the comprehension sees the set display's source order.
+    names = [f"n{i:02d}" for i in range(40, 0, -1)]
+    src = f'''
+    NAMES = {{{", ".join(repr(n) for n in names)}}}
+    def rule(event):
+        return event.get("name", "").lower() in [n.lower() for n in NAMES]
+    '''
+    out = extract(tmp_path, src, events=[{"name": "N03"}, {"name": "x"}])
+    (pred,) = [p for p in [out.detection] if hasattr(p, "value")]
+    assert list(pred.value) == names

@@ -151,6 +151,18 @@ class SymCount(Symbolic):
 
 
 # --------------------------------------------------------------------------- building
+def stable_order(items):
+    """A set iterates in an order that depends on the process' string-hash seed; every order
+    is one the real rule may run in, so take a fixed one (a set display's source order, else
+    sorted), so that the extraction and every output built from it are the same in every run."""
+    if not isinstance(items, (set, frozenset)):
+        return items
+    order = getattr(items, "order", None)
+    if order is not None and len(order) == len(items) and set(order) == items:
+        return order
+    return sorted(items, key=lambda v: (type(v).__name__, repr(v)))
+
+
 def collect(kind: str, iterable, view=None, keep=None):
     """A comprehension (kind "list", "set", "gen") or list()/set()/tuple()/sorted() (no view,
     no keep) over ``iterable``: a SymList when it ranges over event arrays, else the real
@@ -181,7 +193,7 @@ def _concrete(kind: str, items, view, keep):
         return conditional_list(kind, items, view, keep)
 
     def gen():
-        for x in items:
+        for x in stable_order(items):
             if keep is not None and not keep(x):
                 continue
             yield view(x) if view is not None else x

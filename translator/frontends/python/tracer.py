@@ -25,7 +25,7 @@ from .explore import Explorer, conj, disj, fold, negate, opaque_of
 from .iteration import (SKIP, Elements, element_outcomes, iteration_source, quantify,
                         refuse_raising_elements)
 from .ipaddrs import IP_CALLS, SymIP
-from .symlists import SymList, collect
+from .symlists import SymList, collect, stable_order
 from .textcalls import TEXT_CALLS, SymFindall
 from .symbolic import (Cond, Lazy, Opaque, Sym, SymMatch, SymStr, Symbolic, cond, decide,
                        guard_value, is_true, resolve, truthy)
@@ -94,21 +94,9 @@ def oset(items: tuple) -> set:
     return s
 
 
-def _ordered(b):
-    order = getattr(b, "order", None)
-    if order is not None and len(order) == len(b) and set(order) == b:
-        return order
-    if isinstance(b, (set, frozenset)):
-        try:
-            return sorted(b, key=lambda v: (type(v).__name__, v))
-        except TypeError:
-            return list(b)
-    return b
-
-
 def _scalar_tuple(items) -> tuple | None:
     out = []
-    for x in _ordered(items):
+    for x in stable_order(items):
         x = resolve(x)
         if isinstance(x, Symbolic) or not isinstance(x, (str, int, float, bool, type(None))):
             return None
@@ -161,7 +149,7 @@ def in_(a, b):
 
 def _tuple_in(a: tuple, b):
     """``(x, y) in {("a", "b"), ...}``: some constant tuple equals the values item by item."""
-    items = list(b.keys()) if isinstance(b, Mapping) else _ordered(b)
+    items = list(b.keys()) if isinstance(b, Mapping) else stable_order(b)
     cases = []
     for item in items:
         if type(item) is not tuple or len(item) != len(a):
@@ -270,8 +258,28 @@ def reraise():
 
 
 # --------------------------------------------------------------------------- f-strings
+def _refuse_text_of_container(value, what: str) -> None:
+    """Python writes a list/tuple/set/dict as the repr of each item: for an event value that is
+    its quoted text, which no template or query states, and the tracer's own object would
+    otherwise leak into the output (with its memory address, different on every run)."""
+    def holds(v, depth=0):
+        if isinstance(v, Symbolic):
+            return True
+        if depth > 20:
+            return False
+        if isinstance(v, dict):
+            return any(holds(k, depth + 1) or holds(x, depth + 1) for k, x in v.items())
+        if isinstance(v, (list, tuple, set, frozenset)):
+            return any(holds(x, depth + 1) for x in v)
+        return False
+    if isinstance(value, (list, tuple, set, frozenset, dict)) and holds(value):
+        raise Unsupported(what, f"the text of a {type(value).__name__} holding event values "
+                          "(Python writes each item's repr)")
+
+
 def fmt(value, conversion: int, spec: Any):
     value = resolve(value)
+    _refuse_text_of_container(value, "f-string")
     if isinstance(value, Symbolic):
         if isinstance(value, (Sym, SymStr)) and conversion in (-1, 115) and not spec:
             return value if isinstance(value, SymStr) else SymStr((value,))
@@ -302,15 +310,6 @@ def fstr(*parts):
 
 
 # --------------------------------------------------------------------------- quantifiers
-def _stable_order(iterable):
-    """A set iterates in an order that depends on the process' string-hash seed; every order
-    is one the real rule may run in, so take a fixed one: the extraction (and every output
-    built from it) is then the same in every run."""
-    if isinstance(iterable, (set, frozenset)):
-        return sorted(iterable, key=lambda v: (type(v).__name__, repr(v)))
-    return iterable
-
-
 def quant(kind: str, iterable, body, where=None):
     """``any(body(x) for x in iterable if where(x))`` (``all`` likewise)."""
     iterable = resolve(iterable)
@@ -322,7 +321,7 @@ def quant(kind: str, iterable, body, where=None):
     if isinstance(iterable, Symbolic):
         raise Unsupported(f"{kind}()", f"{kind}() over {iterable.describe()}")
     parts: list = []
-    for x in _stable_order(iterable):
+    for x in stable_order(iterable):
         if where is not None:
             w = where(x)
             if isinstance(w, Symbolic):
@@ -388,11 +387,11 @@ def loop(iterable, body, pure: bool, grows: tuple = (), writes: tuple = ()):
     if isinstance(it, Symbolic):
         iter(it)  # raises Unsupported naming the value
     if pure and not grows and isinstance(it, (list, tuple, set, frozenset)) and len(it) > 1:
-        merged = summary.loop_over_constants(list(_stable_order(it)), body,
+        merged = summary.loop_over_constants(list(stable_order(it)), body,
                                              lambda r: r is None or r is CONTINUE, RETURN)
         if merged is not summary.DIRECT:
             return GO_ON if merged is None else merged
-    for x in _stable_order(it):
+    for x in stable_order(it):
         r = body(x)
         if r is None or r is CONTINUE:
             continue
@@ -911,6 +910,8 @@ def call(f, *args, **kw):
                               "result depend on when the rule runs")
         if isinstance(f, Symbolic) and not isinstance(f, Opaque):
             raise Unsupported("call", f"calling {f.describe()}")
+        if (f is str or f is repr or f is format) and args:
+            _refuse_text_of_container(args[0], f"{f.__name__}()")
         return _call_in_mode(f, args, kw)
     handler = _INTERCEPT.get(f) if _hashable(f) else None
     if handler is not None:
