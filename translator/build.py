@@ -76,19 +76,18 @@ _WORK: tuple | None = None
 
 def _translate_task(task: tuple[int, tuple[str, ...]]) -> tuple[int, list[Translation]]:
     index, targets = task
-    rules, mappings, options, keep = _WORK
-    out = [translate_one(get_backend(t), rules[index], mappings, options) for t in targets]
-    for t in out:
-        keep(index, t)
-    return index, out
+    rules, mappings, options = _WORK
+    return index, [translate_one(get_backend(t), rules[index], mappings, options) for t in targets]
 
 
 def _translate_all(rules: list[Rule], todo: dict[int, tuple[str, ...]], mappings,
                    options: BuildOptions, jobs: int,
-                   keep=lambda index, translation: None) -> dict[tuple[int, str], Translation]:
+                   keep=lambda index, translations: None) -> dict[tuple[int, str], Translation]:
     """Translate rule x target pairs, over ``jobs`` forked workers when there are enough;
-    ``keep(index, translation)`` (the cache write) runs where the translation was made.
-    Translation is rulec's own code (rule code never runs here), so plain workers suffice."""
+    ``keep(index, translations)`` (the cache write of one rule's translations) runs here as
+    results arrive, so that one process creates the cache files (two creating files in one
+    directory at once contend for it). Translation is rulec's own code (rule code never runs
+    here), so plain workers suffice."""
     global _WORK
     done: dict[tuple[int, str], Translation] = {}
     tasks = sorted(todo.items())
@@ -97,21 +96,23 @@ def _translate_all(rules: list[Rule], todo: dict[int, tuple[str, ...]], mappings
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        _WORK = (rules, mappings, options, keep)
+        _WORK = (rules, mappings, options)
         try:
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
                 for index, translations in pool.map(_translate_task, tasks, chunksize=4):
+                    keep(index, translations)
                     done.update(((index, t.target), t) for t in translations)
         except BrokenProcessPool:
             pass  # a worker died: what is left is translated here, where an error is visible
         finally:
             _WORK = None
     for index, targets in tasks:
-        for target in targets:
-            if (index, target) not in done:
-                t = translate_one(get_backend(target), rules[index], mappings, options)
-                keep(index, t)
-                done[(index, target)] = t
+        left = [t for t in targets if (index, t) not in done]
+        if left:
+            translations = [translate_one(get_backend(t), rules[index], mappings, options)
+                            for t in left]
+            keep(index, translations)
+            done.update(((index, t.target), t) for t in translations)
     return done
 
 
@@ -126,22 +127,28 @@ def build(compiled: Compiled, targets: list[str], mappings, mapping_hash: str,
     result = BuildResult()
     opts_key = options_key(options)
     options = with_rules(options, compiled.rules)
-    keys: dict[tuple[int, str], str] = {}
+    # One cache entry per rule holding its translation for each target built so far: a
+    # corpus build then creates ~900 cache files instead of one per rule and target (~4,400,
+    # whose creation cost ~2 s), and a build of other targets adds to the same entries.
+    keys: dict[int, str] = {}
+    entries: dict[int, dict] = {}
     found: dict[tuple[int, str], Translation] = {}
     todo: dict[int, tuple[str, ...]] = {}
-    for target in targets:
-        for i, rule in enumerate(compiled.rules):
-            key = key_of("translate", target, _content_hash(rule, options.rules),
-                         compiled.support_hash, mapping_hash, opts_key)
-            hit = cache.get("translate", key)
+    for i, rule in enumerate(compiled.rules):
+        keys[i] = key_of("translate", _content_hash(rule, options.rules), compiled.support_hash,
+                         mapping_hash, opts_key)
+        entries[i] = cache.get("translate", keys[i]) or {}
+        for target in targets:
+            hit = entries[i].get(target)
             if hit is not None:
                 found[(i, target)] = _translation_from_json(hit)
             else:
-                keys[(i, target)] = key
                 todo[i] = todo.get(i, ()) + (target,)
-    def keep(index: int, t: Translation) -> None:
-        if not t.error:
-            cache.put("translate", keys[(index, t.target)], _translation_to_json(t))
+
+    def keep(index: int, translations: list[Translation]) -> None:
+        new = {t.target: _translation_to_json(t) for t in translations if not t.error}
+        if new:
+            cache.put("translate", keys[index], {**entries[index], **new})
 
     found.update(_translate_all(compiled.rules, todo, mappings, options, jobs, keep))
     for target in targets:
