@@ -93,3 +93,14 @@ def test_projection_agrees_with_resolve(target):
     for part in (r.name.split(".") if target != "sentinel" else [r.name]):
         node = node[part]
     assert node == EVENT["eventName"]
+
+
+def test_athena_array_of_structs_stores_json_members_as_json_text():
+    # GitLab.Production types params[].value as json: Panther's table holds it as JSON text in
+    # every element (the query json_parse()s it), whether the value is a text or an object.
+    event = {"path": "/users/password",
+             "params": [{"key": "authenticity_token", "value": "[FILTERED]"},
+                        {"key": "user", "value": {"email": ["a@example.com", "b@example.com"]}}]}
+    row = project_event("GitLab.Production", "athena", event)
+    assert row["params"][0] == {"key": "authenticity_token", "value": '"[FILTERED]"'}
+    assert json.loads(row["params"][1]["value"]) == {"email": ["a@example.com", "b@example.com"]}

@@ -74,6 +74,19 @@ def convert(value: Any, r: ResolvedField) -> Any:
     return value
 
 
+def _json_members(schema, path: tuple, value: Any) -> Any:
+    """``value`` (stored whole in one Athena array/struct column) with each member the schema
+    types ``json`` as JSON text, as Panther's table holds it (a varchar the query json_parse()s):
+    GitLab's ``params[].value`` is "[FILTERED]" in one element and an object in another."""
+    if path and schema.type_of(path) in ("json", "any") and value is not None:
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, dict):
+        return {k: _json_members(schema, path + (str(k),), v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_members(schema, path + (i,), v) for i, v in enumerate(value)]
+    return value
+
+
 def _set_nested(record: dict, name: str, value: Any, append: bool) -> None:
     parts = name.split(".")
     node = record
@@ -189,6 +202,8 @@ def project_event(ms: MappingSet, log_type: str, target: str, event: dict,
                 _store(record, r.name, value, append=EACH in lookup)
                 return
             append = r.column_type.endswith("[]")
+            if src.target == "athena" and base_type(r.column_type) in ("array", "object"):
+                value = _json_members(ms.schema(log_type), tuple(path), value)
             stored = convert(value, r)
             if src.target in NESTED_NAME_TARGETS:
                 _set_nested(record, r.name, stored, append)

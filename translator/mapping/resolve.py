@@ -69,6 +69,10 @@ class Schema:
             typ = self.folded.get(_norm(path, fold=True))
         return typ
 
+    def type_of(self, path: tuple) -> str | None:
+        """The listed type at ``path`` (index steps match any element), keys case-insensitive."""
+        return self._lookup(path, ignore_case=True)
+
     def is_open(self, path: tuple, typ: str) -> bool:
         """Whether unlisted paths below ``path`` exist: json/any always; objects and arrays
         whose members the schema does not list."""
