@@ -78,3 +78,25 @@ class BuildOptions:
     extra: dict = field(default_factory=dict)
     # Every loaded rule by id: correlation rules build their steps from their sub-rules.
     rules: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def unsupported(rule, target: str, why: str) -> Translation:
+    """No output for ``rule`` on ``target``, and why."""
+    return Translation(rule.id, target, (), (Finding("rule", why, "unsupported"),))
+
+
+def streaming_detection(rule, target: str, who: str):
+    """(detection, None) for a streaming rule the per-event backends (Sigma, SPL, YARA-L)
+    lower: its InlineFilters AND Detection; or (None, refusal) when it is not a streaming
+    rule, has no usable extracted detection, or names no LogTypes."""
+    from ..testing import effective_detection
+
+    if rule.analysis_type != "rule":
+        return None, unsupported(rule, target, f"{rule.analysis_type} ({who} translates "
+                                 "streaming rules)")
+    expr = effective_detection(rule)
+    if expr is None:
+        return None, unsupported(rule, target, "the rule has no extracted detection")
+    if not rule.log_types:
+        return None, unsupported(rule, target, "the rule has no LogTypes")
+    return expr, None

@@ -28,8 +28,8 @@ import yaml
 from .. import __version__
 from ..mapping import MappingError, MappingSet, Unmapped
 from ..mitre import tactic_shortname
-from ..model import All, Field, Rule
-from .base import BuildOptions, Finding, Output, Translation
+from ..model import Field, Rule
+from .base import BuildOptions, Finding, Output, Translation, streaming_detection
 from .sigma_detection import Lowering, container_paths, to_detection
 
 NAME = "sigma"
@@ -45,16 +45,6 @@ KEY_ORDER = ("title", "id", "related", "name", "status", "description", "referen
 
 def rule_uuid(rule_id: str, suffix: str = "") -> str:
     return str(uuid.uuid5(ID_NAMESPACE, rule_id + (f"#{suffix}" if suffix else "")))
-
-
-def effective_detection(rule: Rule):
-    """InlineFilters AND Detection (translator.testing's helper when present)."""
-    try:
-        from ..testing import effective_detection as shared
-    except ImportError:
-        parts = tuple(x for x in (rule.inline_filters, rule.detection) if x is not None)
-        return None if not parts else parts[0] if len(parts) == 1 else All(parts)
-    return shared(rule)
 
 
 # --------------------------------------------------------------------------- metadata
@@ -172,13 +162,9 @@ class SigmaBackend:
             from .sigma_correlation import translate_correlation
             return translate_correlation(self, rule, mappings, options)
         findings: list[Finding] = []
-        expr = effective_detection(rule)
-        if rule.analysis_type != "rule":
-            return self._none(rule, f"{rule.analysis_type} (Sigma translates streaming rules)")
-        if expr is None:
-            return self._none(rule, "the rule has no extracted detection")
-        if not rule.log_types:
-            return self._none(rule, "the rule has no LogTypes")
+        expr, refused = streaming_detection(rule, NAME, "Sigma")
+        if refused is not None:
+            return refused
         containers = container_paths(t.log for t in rule.tests)
         arrays = container_paths((t.log for t in rule.tests), arrays_only=True)
         docs: list[dict] = []
@@ -243,9 +229,6 @@ class SigmaBackend:
         text = render(rule, body, tuple(findings), verdict)
         return Translation(rule.id, NAME, (Output(f"{NAME}/{rule.id}.yml", text),),
                            tuple(findings), query=body)
-
-    def _none(self, rule: Rule, why: str) -> Translation:
-        return Translation(rule.id, NAME, (), (Finding("rule", why, "unsupported"),))
 
     def _fields(self, rule: Rule, mappings: MappingSet, log_type: str, findings: list) -> list:
         out = []

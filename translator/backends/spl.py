@@ -24,7 +24,7 @@ from .. import __version__
 from ..mapping import MappingError, MappingSet, Unmapped
 from ..mapping.absent import settle_absent
 from ..model import All, Field, Rule, Template
-from .base import BuildOptions, Finding, Output, Translation
+from .base import BuildOptions, Finding, Output, Translation, streaming_detection
 from .spl_expr import SEARCH_NAME, Inexpressible, Lowering, eval_string, field_ref, search_string
 
 NAME = "spl"
@@ -34,15 +34,6 @@ APP_NAME = "rulec_detections"
 SEVERITY = {"Info": 2, "Low": 3, "Medium": 4, "High": 5, "Critical": 6}
 ES_SEVERITY = {"Info": "informational", "Low": "low", "Medium": "medium", "High": "high",
                "Critical": "critical"}
-
-
-def effective_detection(rule: Rule):
-    try:
-        from ..testing import effective_detection as shared
-    except ImportError:  # pragma: no cover
-        parts = tuple(x for x in (rule.inline_filters, rule.detection) if x is not None)
-        return None if not parts else parts[0] if len(parts) == 1 else All(parts)
-    return shared(rule)
 
 
 def cron_for(minutes: int) -> tuple[str, int, str]:
@@ -79,14 +70,9 @@ class SplBackend:
         if rule.correlation is not None:
             from .spl_correlation import translate_correlation
             return translate_correlation(self, rule, mappings, options)
-        if rule.analysis_type != "rule":
-            return self._none(rule, f"{rule.analysis_type} (the SPL backend translates "
-                                    "streaming rules)")
-        expr = effective_detection(rule)
-        if expr is None:
-            return self._none(rule, "the rule has no extracted detection")
-        if not rule.log_types:
-            return self._none(rule, "the rule has no LogTypes")
+        expr, refused = streaming_detection(rule, NAME, "the SPL backend")
+        if refused is not None:
+            return refused
         findings: list[Finding] = []
         branches, failed, first = self.branches(rule, expr, mappings, options, findings)
         if not branches:
@@ -134,9 +120,6 @@ class SplBackend:
             branches.append((src, low.search_terms(settled), cond))
             first = first or low
         return branches, failed, first
-
-    def _none(self, rule: Rule, why: str) -> Translation:
-        return Translation(rule.id, NAME, (), (Finding("rule", why, "unsupported"),))
 
     @staticmethod
     def _condition(low: Lowering, expr):

@@ -22,8 +22,8 @@ from .. import __version__
 from ..mapping import MappingError, MappingSet
 from ..mapping.absent import settle_absent
 from ..model import Field, Rule
-from .base import BuildOptions, Finding, Output, Translation
-from .sigma import effective_detection, sigma_name
+from .base import BuildOptions, Finding, Output, Translation, streaming_detection
+from .sigma import sigma_name
 from .yaral_detection import Inexpressible, Lowering, Ref, string_literal
 
 NAME = "yaral"
@@ -61,21 +61,14 @@ class YaralBackend:
         if rule.correlation is not None:
             from .yaral_correlation import translate_correlation
             return translate_correlation(self, rule, mappings, options)
-        if rule.analysis_type != "rule":
-            return self._none(rule, f"{rule.analysis_type} (YARA-L translates streaming rules)")
-        expr = effective_detection(rule)
-        if expr is None:
-            return self._none(rule, "the rule has no extracted detection")
-        if not rule.log_types:
-            return self._none(rule, "the rule has no LogTypes")
+        expr, refused = streaming_detection(rule, NAME, "YARA-L")
+        if refused is not None:
+            return refused
         findings: list[Finding] = []
         events, first = events_filter(rule.log_types, expr, mappings, options.strict, findings)
         if any(f.severity == "unsupported" for f in findings) or first is None:
             return Translation(rule.id, NAME, (), tuple(findings))
         return translation(rule, self._rule(rule, first, events, findings), findings)
-
-    def _none(self, rule: Rule, why: str) -> Translation:
-        return Translation(rule.id, NAME, (), (Finding("rule", why, "unsupported"),))
 
     # ------------------------------------------------------------------ sections
     def _rule(self, rule: Rule, lowering: Lowering, events: str, findings: list) -> str:

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..backends.base import Translation
-from ..backends.sigma import effective_detection, rule_uuid
+from ..backends.sigma import rule_uuid
+from ..testing import effective_detection
 from ..evaluator import NotEvaluable, evaluate
 from ..mapping import EACH, MappingError, MappingSet, Unmapped
 from ..mapping.project import event_leaves, project_event

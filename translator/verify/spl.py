@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..backends.base import Translation
-from ..backends.spl import MAPPING_TARGET, effective_detection
+from ..backends.spl import MAPPING_TARGET
+from ..testing import effective_detection
 from ..engines.spl_eval import SplError, parse, run
 from ..evaluator import NotEvaluable, evaluate
 from ..mapping import EACH, MappingError, MappingSet, ResolvedField, Unmapped

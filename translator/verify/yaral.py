@@ -13,7 +13,6 @@
 """
 from __future__ import annotations
 
-from typing import Any
 
 from ..backends.base import Translation
 from ..evaluator import NotEvaluable, evaluate
