@@ -36,7 +36,7 @@ from ..model import (
 )
 from .sql_ip import (
     IPV4, integer_in_intervals, ip_intervals, ipv4_in_intervals, ipv6_in_intervals, ipv6_pattern,
-    network_interval,
+    network_interval, sql_call as _fn,
 )
 from .glob import glob_tokens
 from .sql_regex import python_whitespace_class, translate_regex
@@ -140,10 +140,6 @@ def json_path_text(steps: tuple) -> str | None:
         else:
             out += '["' + s.replace("\\", "\\\\").replace('"', '\\"') + '"]'
     return out
-
-
-def _fn(name: str, *args: exp.Expression) -> exp.Expression:
-    return exp.Anonymous(this=name, expressions=list(args))
 
 
 def _lit(v: Any) -> exp.Expression:

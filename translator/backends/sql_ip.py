@@ -120,7 +120,9 @@ _HEX = "0123456789abcdef"
 _DOTTED = r"([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)"
 
 
-def _call(name: str, *args: exp.Expression) -> exp.Expression:
+def sql_call(name: str, *args: exp.Expression) -> exp.Expression:
+    """A call of the SQL function ``name`` (sql_common's ``_fn``: defined here, which
+    sql_common imports, so that both modules build calls one way)."""
     return exp.Anonymous(this=name, expressions=list(args))
 
 
@@ -144,7 +146,7 @@ def _let(value: exp.Expression, name: str, body: exp.Expression) -> exp.Expressi
     """``body`` with ``name`` bound to ``value`` computed once:
     ``element_at(transform(ARRAY[value], name -> body), 1)``."""
     lam = exp.Lambda(this=body, expressions=[exp.to_identifier(name)])
-    return _call("element_at", _call("transform", exp.Array(expressions=[value]), lam), _n(1))
+    return sql_call("element_at", sql_call("transform", exp.Array(expressions=[value]), lam), _n(1))
 
 
 def _var(name: str) -> exp.Expression:
@@ -176,7 +178,7 @@ def _when_valid(pattern: str, text: exp.Expression, value: exp.Expression) -> ex
 def ipv4_in_intervals(text: exp.Expression, intervals) -> exp.Expression:
     """Whether ``text`` is a dotted quad whose number lies in one of the integer
     ``intervals`` (NULL when it is not IPv4)."""
-    octets = [exp.TryCast(this=_call("split_part", text.copy(), _s("."), _n(i)),
+    octets = [exp.TryCast(this=sql_call("split_part", text.copy(), _s("."), _n(i)),
                           to=exp.DataType.build("bigint")) for i in range(1, 5)]
     number = exp.Add(this=exp.Add(this=exp.Add(
         this=exp.Mul(this=octets[0], expression=_n(16777216)),
@@ -200,26 +202,26 @@ def ipv6_in_intervals(text: exp.Expression, intervals) -> exp.Expression:
                           to=exp.DataType.build("bigint")) for i in range(1, 5)]
     tail = _cat(_hex2(octets[0]), _hex2(octets[1]), _s(":"), _hex2(octets[2]), _hex2(octets[3]))
     # an IPv4 tail becomes two hex groups
-    b_value = exp.Case(ifs=[exp.If(this=exp.GT(this=_call("strpos", a.copy(), _s(".")), expression=_n(0)),
+    b_value = exp.Case(ifs=[exp.If(this=exp.GT(this=sql_call("strpos", a.copy(), _s(".")), expression=_n(0)),
                                    true=exp.RegexpReplace(this=a.copy(), expression=_s(_DOTTED + "$"),
                                                           replacement=tail))], default=a.copy())
     # a leading/trailing "::" gets an explicit zero group, so "::" always sits between groups
     n_value = _cat(
-        exp.Case(ifs=[exp.If(this=_call("starts_with", b.copy(), _s("::")), true=_s("0"))], default=_s("")),
+        exp.Case(ifs=[exp.If(this=sql_call("starts_with", b.copy(), _s("::")), true=_s("0"))], default=_s("")),
         b.copy(),
         exp.Case(ifs=[exp.If(this=exp.Like(this=b.copy(), expression=_s("%::")), true=_s("0"))], default=_s("")))
     # "::" stands for the groups missing from 8: colons written = groups written
     colons = exp.Sub(this=exp.Length(this=n.copy()),
-                     expression=exp.Length(this=_call("replace", n.copy(), _s(":"), _s(""))))
+                     expression=exp.Length(this=sql_call("replace", n.copy(), _s(":"), _s(""))))
     zeros = exp.Substring(this=_s("0:" * 8), start=_n(1),
                           length=exp.Mul(this=_n(2), expression=exp.Paren(this=exp.Sub(
                               this=_n(8), expression=exp.Paren(this=colons)))))
-    f_value = _call("replace", n.copy(), _s("::"), _cat(_s(":"), zeros))
-    key_value = _cat(*[_call("lpad", _call("split_part", f.copy(), _s(":"), _n(i)), _n(4), _s("0"))
+    f_value = sql_call("replace", n.copy(), _s("::"), _cat(_s(":"), zeros))
+    key_value = _cat(*[sql_call("lpad", sql_call("split_part", f.copy(), _s(":"), _n(i)), _n(4), _s("0"))
                        for i in range(1, 9)])
     cond = _any_interval(k, intervals, lambda i: _s(f"{i:032x}"))
     # the scope id (after %) is not part of the address
-    text_value = _when_valid(ipv6_pattern(), text, exp.Lower(this=_call("split_part", text, _s("%"), _n(1))))
+    text_value = _when_valid(ipv6_pattern(), text, exp.Lower(this=sql_call("split_part", text, _s("%"), _n(1))))
     body = _let(key_value, k.name, cond)
     body = _let(f_value, f.name, body)
     body = _let(n_value, n.name, body)
