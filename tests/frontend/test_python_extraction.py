@@ -393,3 +393,38 @@ def test_rsplit_last_item(tmp_path):
     '''
     out = check(tmp_path, src, [{"method": "a.b.Delete"}, {"method": "Delete"}, {"method": "a.Get"}, {}])
     assert condition(out) == 'split(method, ".", -1) == "Delete"'
+
+
+def test_alert_context_with_more_paths_than_the_budget_is_explored_for_branch_coverage(tmp_path):
+    # 8 fields, each read from the first of three places that holds one: 3**8 paths. Depth
+    # first, the 32-path budget only varies the last fields; exploring each condition both
+    # ways finds every place of every field (8 * 3 conditions -> 25 paths).
+    names = [f"f{i}" for i in range(8)]
+    src = '''
+    def pick(event, name):
+        return event.get(name) or event.deep_get("event", name) or event.deep_get("raw", name) or ""
+    def rule(event):
+        return True
+    def alert_context(event):
+        return {n: pick(event, n) for n in %r}
+    ''' % names
+    out = extract(tmp_path, src, events=[{"f0": "x"}])
+    fields = {f.dotted for f in out.output_fields}
+    assert fields == {p + n for n in names for p in ("", "event.", "raw.")}
+    assert any("alert_context(): 25 paths explored: each condition both ways" in e
+               for e in out.extras)
+
+
+def test_alert_context_within_the_budget_is_explored_path_by_path(tmp_path):
+    src = '''
+    def rule(event):
+        return True
+    def alert_context(event):
+        ctx = {"a": event.get("a")}
+        if event.get("kind") == "x":
+            ctx["b"] = event.get("b")
+        return ctx
+    '''
+    out = extract(tmp_path, src, events=[{"a": 1}])
+    assert {f.dotted for f in out.output_fields} == {"a", "b"}
+    assert not any("paths explored" in e for e in out.extras)

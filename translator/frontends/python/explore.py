@@ -59,15 +59,25 @@ class Explorer:
         return True
 
     truncated = False
+    covered = False  # with ``cover``: whether exploration switched to branch coverage
 
     def run(self, fn: Callable[[], Any], on_value: Callable[[Any], Any] = lambda v: v,
-            truncate: bool = False) -> list[Outcome]:
+            truncate: bool = False, cover: bool = False) -> list[Outcome]:
         """All paths of ``fn``; ``on_value`` maps a returned value (inside the path, so it may
         still decide) to what the Outcome keeps. With ``truncate``, stop at ``max_paths`` and
-        return the paths found so far (``self.truncated``) instead of raising PathLimit."""
+        return the paths found so far (``self.truncated``) instead of raising PathLimit.
+
+        With ``cover``, when the first path takes more decisions than ``max_paths`` paths could
+        combine, exploration aims at branch coverage instead (``self.covered``): each next path
+        takes one decision seen so far the way no path took it yet (breadth first), so every
+        condition is explored both ways before any combination is, where depth-first order
+        would spend the budget on the last few decisions only (an alert_context keeping 11
+        fields ``if v is not None`` has 2,048 paths; one reading each field from the first of
+        three places that holds it, 27 conditions)."""
         ctx = state.current()
         ctx.explorers.append(self)
         outcomes: list[Outcome] = []
+        flips: list | None = None
         try:
             while True:
                 self.trail, self.facts = [], dict(self.base_facts)
@@ -85,12 +95,26 @@ class Explorer:
                         out = Outcome("error", exc)
                 out.trail = tuple(self.trail)
                 outcomes.append(out)
+                if cover and len(outcomes) == 1 and 2 ** min(len(self.trail), 62) > self.max_paths:
+                    flips, taken = [], set()
+                    self.covered = True
+                if flips is not None:
+                    choices = [b for _, b in self.trail]
+                    for i, (expr, b) in enumerate(self.trail):
+                        if (expr, not b) not in taken:
+                            taken.add((expr, not b))  # queued: explored once
+                            flips.append(choices[:i] + [not b])
+                    taken.update(self.trail)
                 if len(outcomes) >= self.max_paths and truncate:
                     self.truncated = True
                     return outcomes
                 if len(outcomes) > self.max_paths:
                     raise PathLimit("paths", f"more than {self.max_paths} decision paths")
-                if not self._advance():
+                if flips is not None:
+                    if not flips:
+                        return outcomes
+                    self.prefix = flips.pop(0)
+                elif not self._advance():
                     return outcomes
         finally:
             ctx.explorers.pop()

@@ -146,13 +146,18 @@ class Extractor:
         res = FunctionResult()
         summary.begin(fn)
         try:
+            # an alert context is read for the fields it hands out: branch coverage of its
+            # first path finds them where depth-first order would not (explore.Explorer.run)
             outcomes = explorer.run(lambda: fn(SymbolicEvent(dm)), on_value=leaf_value,
-                                    truncate=extra)
+                                    truncate=extra, cover=mode == "context")
         except TracerError as exc:  # path limit
             res.reasons.append(exc.describe())
             return res
         res.paths = len(outcomes)
-        if explorer.truncated:
+        if explorer.covered:
+            res.reasons.append(f"{len(outcomes)} paths explored{' (the limit)' if explorer.truncated else ''}: "
+                               "each condition both ways, not their combinations")
+        elif explorer.truncated:
             res.reasons.append(f"only the first {len(outcomes)} paths explored")
         seen = set()
         for o in outcomes:
