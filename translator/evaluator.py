@@ -23,7 +23,8 @@ from typing import Any
 
 from .runtime.event import freeze
 from .model import (
-    MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier, thaw,
+    MISSING, All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier, Tally,
+    thaw,
 )
 
 __all__ = ["evaluate", "resolve", "NotEvaluable", "apply_transforms", "json_kind"]
@@ -337,6 +338,17 @@ def _quantifier(q: Quantifier, event: Any, element: Any) -> bool:
     raise ValueError(f"unknown quantifier {q.kind!r}")
 
 
+def _tally(t: Tally, event: Any, element: Any) -> int:
+    arr = resolve(t.field, event, element)
+    return sum(1 for x in arr if _eval(t.where, event, x)) if isinstance(arr, list) else 0
+
+
+def _count(c: Count, event: Any, element: Any) -> bool:
+    n = _tally(c.tally, event, element)
+    m = _tally(c.value, event, element) if isinstance(c.value, Tally) else c.value
+    return {"eq": n == m, "ne": n != m, "gt": n > m, "ge": n >= m, "lt": n < m, "le": n <= m}[c.op]
+
+
 def _first(f: First, event: Any, element: Any) -> bool:
     arr = resolve(f.field, event, element)
     if not isinstance(arr, list):
@@ -362,6 +374,8 @@ def _eval(e: Any, event: Any, element: Any) -> bool:
         return _quantifier(e, event, element)
     if isinstance(e, First):
         return _first(e, event, element)
+    if isinstance(e, Count):
+        return _count(e, event, element)
     if isinstance(e, Opaque):
         raise NotEvaluable(f"{e.construct}: {e.reason}" + (f" ({e.location})" if e.location else ""))
     raise TypeError(f"not an expression: {e!r}")

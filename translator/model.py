@@ -25,7 +25,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Iterable, Iterator, Union
 
 __all__ = [
-    "MISSING", "Field", "Transform", "Predicate", "Quantifier", "First", "All", "Any_", "AnyOf", "Not",
+    "MISSING", "Field", "Transform", "Predicate", "Quantifier", "First", "Tally", "Count",
+    "COUNT_OPS", "All", "Any_", "AnyOf", "Not",
     "Const", "Opaque", "Expr", "TRUE", "FALSE", "OPS", "Mock", "RuleTest", "MitreRef", "Template",
     "DynamicSeverity", "Extraction", "Rule", "expr_to_dict", "expr_from_dict", "walk",
     "fields_of", "SEVERITIES", "JSON_KINDS",
@@ -250,7 +251,44 @@ class Opaque:
 TRUE = Const(True)
 FALSE = Const(False)
 
-Expr = Union[Predicate, Quantifier, First, All, AnyOf, Not, Const, Opaque]
+
+@dataclass(frozen=True)
+class Tally:
+    """The number of elements of the array at ``field`` that satisfy ``where`` (``TRUE``: every
+    element), duplicates included: Python's len() of a list a comprehension or loop built from
+    the array. A missing/non-list field has no elements. ``where`` reads the element through
+    root="element" Fields, as a Quantifier's does."""
+
+    field: Field
+    where: "Expr" = TRUE
+
+
+COUNT_OPS = ("eq", "ne", "gt", "ge", "lt", "le")
+
+
+@dataclass(frozen=True)
+class Count:
+    """``tally`` compared by ``op`` (one of COUNT_OPS) with ``value``: an int, or the number
+    of another ``Tally`` (``len(a) != len(b)``). Quantifiers are the counts against 0 and 1;
+    this node is for the others (``len([t for t in arr if ...]) >= 3``)."""
+
+    tally: Tally
+    op: str
+    value: "int | Tally"
+
+    def __post_init__(self):
+        if self.op not in COUNT_OPS:
+            raise ValueError(f"unknown count operator {self.op!r}")
+        if not isinstance(self.value, Tally) and (isinstance(self.value, bool)
+                                                  or not isinstance(self.value, int)):
+            raise ValueError(f"a count compares with an int or a Tally, not {self.value!r}")
+
+    @property
+    def tallies(self) -> tuple:
+        return (self.tally,) + ((self.value,) if isinstance(self.value, Tally) else ())
+
+
+Expr = Union[Predicate, Quantifier, First, Count, All, AnyOf, Not, Const, Opaque]
 
 
 class FrozenList(tuple):
@@ -339,6 +377,9 @@ def expr_to_dict(e: Expr) -> dict:
         if e.last:
             d["last"] = True
         return {"first": d}
+    if isinstance(e, Count):
+        value = _tally_to_dict(e.value) if isinstance(e.value, Tally) else e.value
+        return {"count": {"tally": _tally_to_dict(e.tally), "op": e.op, "value": value}}
     if isinstance(e, All):
         return {"all": [expr_to_dict(x) for x in e.items]}
     if isinstance(e, AnyOf):
@@ -365,6 +406,10 @@ def expr_from_dict(d: dict) -> Expr:
     if kind == "first":
         return First(Field.from_dict(body["field"]), expr_from_dict(body["stop"]),
                      expr_from_dict(body["then"]), bool(body.get("last", False)))
+    if kind == "count":
+        value = body["value"]
+        return Count(_tally_from_dict(body["tally"]), body["op"],
+                     _tally_from_dict(value) if isinstance(value, dict) else value)
     if kind == "all":
         return All(tuple(expr_from_dict(x) for x in body))
     if kind == "any":
@@ -376,6 +421,14 @@ def expr_from_dict(d: dict) -> Expr:
     if kind == "opaque":
         return Opaque(body["construct"], body["reason"], body.get("location", ""))
     raise ValueError(f"unknown expression kind {kind!r}")
+
+
+def _tally_to_dict(t: Tally) -> dict:
+    return {"field": t.field.to_dict(), "where": expr_to_dict(t.where)}
+
+
+def _tally_from_dict(d: dict) -> Tally:
+    return Tally(Field.from_dict(d["field"]), expr_from_dict(d["where"]))
 
 
 def walk(e: Expr) -> Iterator[Expr]:
@@ -391,15 +444,20 @@ def walk(e: Expr) -> Iterator[Expr]:
     elif isinstance(e, First):
         yield from walk(e.stop)
         yield from walk(e.then)
+    elif isinstance(e, Count):
+        for t in e.tallies:
+            yield from walk(t.where)
 
 
 def node_fields(node: Any) -> list[Field]:
     """The Fields one node reads itself, not through its children: a Predicate's field and
-    Field operand, the array of a Quantifier or First."""
+    Field operand, the array of a Quantifier or First, the arrays a Count counts."""
     if isinstance(node, Predicate):
         return [x for x in (node.field, node.value) if isinstance(x, Field)]
     if isinstance(node, (Quantifier, First)):
         return [node.field]
+    if isinstance(node, Count):
+        return [t.field for t in node.tallies]
     return []
 
 

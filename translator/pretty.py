@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .model import MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier
+from .model import (
+    MISSING, TRUE, All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier, Tally,
+)
 
 _OPS = {
     "eq": "==", "in": "in", "contains": "contains", "startswith": "starts_with",
@@ -97,12 +99,23 @@ def render_inline(e: Any, parent: str = "") -> str:
         which = "last" if e.last else "first"
         return (f"{which}({field_text(e.field)}[*] where {render_inline(e.stop)}: "
                 f"{render_inline(e.then)})")
+    if isinstance(e, Count):
+        value = tally_text(e.value) if isinstance(e.value, Tally) else str(e.value)
+        return f"{tally_text(e.tally)} {_COUNT_OPS[e.op]} {value}"
     if isinstance(e, Const):
         return "true" if e.value else "false"
     if isinstance(e, Opaque):
         where = f" at {e.location}" if e.location else ""
         return f"<opaque {e.construct}: {e.reason}{where}>"
     return repr(e)
+
+
+_COUNT_OPS = {"eq": "==", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def tally_text(t: Tally) -> str:
+    where = "" if t.where == TRUE else f" where {render_inline(t.where)}"
+    return f"count({field_text(t.field)}[*]{where})"
 
 
 def render(e: Any) -> str:

@@ -8,7 +8,8 @@ import sqlglot
 from translator.backends.athena import build_query, parse_since, render
 from translator.backends.sql_common import Untranslatable
 from translator.model import (
-    FALSE, TRUE, All, AnyOf, Field, First, Not, Opaque, Predicate, Quantifier, Rule, Template,
+    FALSE, TRUE, All, AnyOf, Count, Field, First, Not, Opaque, Predicate, Quantifier, Rule, Tally,
+    Template,
 )
 
 from .sql_helpers import assert_agrees, mapping, sql_matches
@@ -158,6 +159,26 @@ def test_first_element_passing_a_test_in_array_order():
                             Predicate(port, "eq", 22), last)):
             assert_agrees(first, events)
             assert_agrees(Not(first), events)
+
+
+def test_counts_of_array_elements_against_numbers_and_each_other():
+    # count(arr[*] where ...) compared with a number or another count: typed struct arrays,
+    # JSON arrays (requestParameters), empty, missing and non-list values, duplicates
+    events = [ev(resources=[{"arn": "arn:x"}, {"arn": "arn:x"}, {"arn": "arn:y", "type": "T"}]),
+              ev(resources=[{"arn": "arn:x"}], requestParameters={"items": [1, 1, 2]}),
+              ev(resources=[], requestParameters={"items": [{"p": 1}]}),
+              ev(requestParameters={"items": "not a list"}), ev(),
+              ev(resources=[{"type": "T"}, {"arn": None}],
+                 requestParameters={"items": [None, {"p": 2}, 3, 4]})]
+    arn_x = Predicate(F(("arn",), root="element"), "startswith", "arn:x")
+    resources, items = Tally(F(("resources",)), arn_x), Tally(F(("requestParameters", "items")))
+    counts = [Count(resources, op, n) for op in ("eq", "ne", "gt", "ge", "lt", "le") for n in (0, 2)]
+    counts += [Count(Tally(F(("resources",))), "gt", items), Count(items, "eq", resources),
+               Count(Tally(F(("requestParameters", "items")),
+                           Predicate(F(("p",), root="element"), "exists")), "ge", 1)]
+    for c in counts:
+        assert_agrees(c, events)
+        assert_agrees(Not(c), events)
 
 
 def test_cidr_and_ip():

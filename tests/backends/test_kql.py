@@ -11,8 +11,8 @@ from translator.backends.kql import BACKEND, lower_rule, query_tables
 from translator.evaluator import evaluate
 from translator.mapping import load_mappings
 from translator.model import (
-    FALSE, All, AnyOf, Field, First, MitreRef, Not, Predicate, Quantifier, Rule, RuleTest, Template,
-    Transform,
+    FALSE, All, AnyOf, Count, Field, First, MitreRef, Not, Predicate, Quantifier, Rule, RuleTest,
+    Tally, Template, Transform,
 )
 from translator.verify.kql import execute
 
@@ -149,6 +149,15 @@ CASES = [
     ("last_element", First(PARAM("items"), P(ELEM("cidrIp"), "exists"),
                            P(ELEM("cidrIp"), "eq", "0.0.0.0/0"), last=True),
      ITEM_EVENTS, [False, True, False, False], "MvapplyOperator"),
+    # counts of elements (duplicates included) against a number and against another count;
+    # duckdb-kql lacks mv-apply: Kusto.Language checks the text
+    ("count_ge", Count(Tally(PARAM("items"), P(ELEM("cidrIp"), "eq", "0.0.0.0/0")), "ge", 2),
+     ITEM_EVENTS + [{"requestParameters": {"items": [{"cidrIp": "0.0.0.0/0"}] * 2}}],
+     [False, False, False, False, True], "MvapplyOperator"),
+    ("count_ne_count", Not(Count(Tally(PARAM("items")), "ne",
+                                 Tally(PARAM("other"), P(ELEM(), "exists")))),
+     ITEM_EVENTS + [{"requestParameters": {"items": [1], "other": [None, 2]}}],
+     [False, False, True, True, True], "MvapplyOperator"),
     ("cidr", P(Field(("sourceIPAddress",)), "cidr", ("10.0.0.0/8",)),
      [{"sourceIPAddress": "10.1.2.3"}, {"sourceIPAddress": "11.1.2.3"}, {}], [True, False, False],
      "ipv4_is_in_range"),

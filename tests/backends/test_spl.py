@@ -18,8 +18,8 @@ from translator.engines.spl_eval import parse, run
 from translator.evaluator import evaluate
 from translator.mapping import load_mappings
 from translator.model import (
-    All, AnyOf, Const, Field, MitreRef, Not, Opaque, Predicate, Quantifier, Rule, RuleTest,
-    Template,
+    All, AnyOf, Const, Count, Field, MitreRef, Not, Opaque, Predicate, Quantifier, Rule, RuleTest,
+    Tally, Template,
 )
 from translator.verify.spl import check, collisions, splunk_event
 
@@ -210,6 +210,23 @@ def test_quantifiers_over_array_leaves():
     # all() counts elements lacking the leaf (Python) that Splunk's multivalue field lacks
     t = BACKEND.translate(rule_of(Quantifier("all", F("resources"), E("arn", "eq", "x"))), MS)
     assert t.verdict == "unsupported"
+
+
+def test_counts_of_array_leaves():
+    ev = [{"resources": [{"arn": "arn:a"}, {"arn": "arn:a"}, {"arn": "arn:b"}]},
+          {"resources": [{"arn": "arn:a"}, {"type": "T"}]}, {"resources": []}, {},
+          {"resources": [{"arn": "arn:a"}, {"type": "T"}, {"type": "T", "arn": "arn:c"}]}]
+    arn_a = Tally(F("resources"), E("arn", "startswith", "arn:a"))
+    for op in ("eq", "ne", "gt", "ge", "lt", "le"):
+        for n in (1, 2):
+            agrees(Count(arn_a, op, n), ev)
+            agrees(Not(Count(arn_a, op, n)), ev)
+    typed = Tally(F("resources"), E("type", "eq", "T"))
+    agrees(Count(arn_a, "gt", typed), ev)
+    agrees(Not(Count(typed, "eq", arn_a)), ev)
+    # every element counted: those lacking the leaf are not in Splunk's multivalue field
+    t = BACKEND.translate(rule_of(Count(Tally(F("resources"), Not(E("arn", "eq", "x"))), "ge", 2)), MS)
+    assert t.verdict == "unsupported" and any("count" in f.construct for f in t.findings)
 
 
 def test_quantifiers_over_scalar_array():

@@ -2,7 +2,8 @@
 on an event value; Athena and KQL translate it,
 tests/backends/test_athena.py and test_kql.py), the ``ip_network`` transform (Athena translates
 it) and the ``concat`` transform (text around a field; Athena translates it), the ``First`` node (an ordered loop: Athena
-and KQL translate it). Every backend reports them on the rule (a
+and KQL translate it), the ``Count`` node (a count of array elements compared with a number or
+another count: Athena, KQL and SPL translate it). Every backend reports them on the rule (a
 Finding) until it learns to express them: never a crash, never a drop."""
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from translator.backends import TARGETS, get_backend
 from translator.mapping import load_mappings
-from translator.model import All, Field, First, Not, Predicate, Rule
+from translator.model import All, Count, Field, First, Not, Predicate, Rule, Tally
 
 MS = load_mappings()
 CODE_IS_INT = Predicate(Field(("responseElements", "code")), "is_type", ("bool", "int"))
@@ -27,6 +28,7 @@ _GROUP_ADMIN = Predicate(GROUP_ID, "eq", "sg-admin")
 GROUPS = Field(("requestParameters", "groupSet", "items"))
 FIRST_GROUP_ADMIN = First(GROUPS, _GROUP_STOP, _GROUP_ADMIN)
 LAST_GROUP_ADMIN = First(GROUPS, _GROUP_STOP, _GROUP_ADMIN, last=True)
+ADMIN_GROUPS = Tally(GROUPS, _GROUP_ADMIN)
 UNEXPRESSED = [
     ("is_type", All((NAME, CODE_IS_INT))),
     ("is_type", All((NAME, Not(CODE_IS_INT)))),
@@ -37,6 +39,9 @@ UNEXPRESSED = [
     ("first", All((NAME, FIRST_GROUP_ADMIN))),
     ("first", All((NAME, Not(FIRST_GROUP_ADMIN)))),
     ("last", All((NAME, LAST_GROUP_ADMIN))),
+    # counting elements beyond none/some
+    ("count", All((NAME, Count(ADMIN_GROUPS, "ge", 2)))),
+    ("count", All((NAME, Not(Count(ADMIN_GROUPS, "ne", Tally(GROUPS, _GROUP_STOP)))))),
     # a transformed field as the operand: reported as the transform or as the field operand
     ("concat|operand", All((NAME, Not(Predicate(Field(("userIdentity", "arn")), "endswith",
                                                 SLASH_USER))))),
@@ -44,7 +49,8 @@ UNEXPRESSED = [
 # (target, construct) pairs a backend now expresses exactly.
 TRANSLATED = {("athena", "is_type"), ("kql", "is_type"), ("athena", "first"), ("kql", "first"),
               ("athena", "last"), ("kql", "last"), ("athena", "ip_network"),
-              ("athena", "concat"), ("athena", "concat|operand")}
+              ("athena", "concat"), ("athena", "concat|operand"), ("athena", "count"),
+              ("kql", "count"), ("spl", "count")}
 
 
 @pytest.mark.parametrize("target", list(TARGETS))

@@ -164,14 +164,65 @@ def test_set_inequality_of_two_arrays(tmp_path):
     assert out.status == "exact"
 
 
-def test_counting_beyond_empty_is_reported(tmp_path):
+def test_count_of_a_filtered_list_compared_with_a_number(tmp_path):
+    # len() of a comprehension counts every element it keeps, duplicates included
+    src = '''
+    def active(event):
+        return len([t for t in event.get("threats", []) if t.get("status") == "active"])
+
+    def rule(event):
+        return active(event) >= 3 and 5 > active(event)
+    '''
+    active, idle = {"status": "active"}, {"status": "idle"}
+    events = [{"threats": [active] * 3}, {"threats": [active, active, idle]},
+              {"threats": [active] * 5}, {"threats": [active] * 4 + [idle, {}]}, {"threats": []},
+              {}, {"threats": [active, {"status": None}, active, active]}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert "count(threats[*] where .status == \"active\") >= 3" in condition(out)
+
+
+def test_counts_of_two_lists_compared(tmp_path):
     src = '''
     def rule(event):
-        return len([t for t in event.get("threats", []) if t.get("status") == "active"]) >= 3
+        olds = [c for c in event.get("changes", []) if c.get("old")]
+        news = list(event.get("added", []))
+        if len(olds) != len(news):
+            return True
+        return len(news) == 2
     '''
-    out = extract(tmp_path, src, events=[{"threats": [{"status": "active"}]}])
+    events = [{"changes": [{"old": "a"}, {"old": ""}], "added": ["x"]},
+              {"changes": [{"old": "a"}], "added": ["x", "x"]},
+              {"changes": [{"old": "a"}, {"old": "b"}], "added": ["x", "y"]},
+              {"changes": [{"old": "a"}, {"old": "b"}, {"old": "c"}], "added": [1, 2, 3]},
+              {"changes": [], "added": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+
+
+@pytest.mark.parametrize("counted, why", [
+    ("set(event.get('names', []))", "distinct values"),
+    ("[n for n in set(event.get('names', []))]", "distinct values"),
+    ("list(event.get('names', [])) + [n for n in event.get('others', []) if n]", "several arrays"),
+])
+def test_counts_of_distinct_values_or_several_arrays_are_reported(tmp_path, counted, why):
+    src = f'''
+    def rule(event):
+        return len({counted}) > 1
+    '''
+    out = extract(tmp_path, src, events=[{"names": ["a", "a"], "others": ["b"]}])
     assert out.status == "unsupported"
-    assert any("counting elements beyond none/some" in r for r in out.reasons)
+    assert any(why in r for r in out.reasons), out.reasons
+
+
+def test_count_compared_with_a_fraction_is_reported(tmp_path):
+    src = '''
+    def rule(event):
+        return len([n for n in event.get("names", []) if n]) > 1.5
+    '''
+    out = extract(tmp_path, src, events=[{"names": ["a", "a"]}])
+    assert out.status == "unsupported"
+    assert any("whole number" in r for r in out.reasons), out.reasons
 
 
 def test_comprehension_raising_on_an_element_raises_whatever_the_order(tmp_path):

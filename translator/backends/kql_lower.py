@@ -24,7 +24,9 @@ from typing import Any
 
 from ..evaluator import evaluate
 from ..mapping import EACH, MappingSet, ResolvedField
-from ..model import MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier
+from ..model import (
+    MISSING, All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier, Tally,
+)
 from ..backends.base import Finding
 from .kql_text import (
     Inexpressible, glob_to_re2, identifier, member, number_literal, regex_literal, string_literal,
@@ -309,6 +311,8 @@ class ExprLowerer:
             return self._quantifier(e)
         if isinstance(e, First):
             return self._quantifier(e)
+        if isinstance(e, Count):
+            return self._count(e)
         if isinstance(e, Opaque):
             raise Inexpressible(e.construct, e.reason or "not extracted from the rule")
         raise TypeError(f"not an expression: {e!r}")
@@ -327,6 +331,17 @@ class ExprLowerer:
         if lacking is not None and absorbing not in parts:
             raise lacking
         return [absorbing] if lacking is not None else parts
+
+    def _count(self, c: Count) -> str:
+        """Each side is the ``countif`` of an mv-apply stage, as a quantifier's."""
+        sides = [self._tally(t) for t in c.tallies]
+        right = sides[1] if len(sides) > 1 else str(c.value)
+        op = {"eq": "==", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}[c.op]
+        return f"{sides[0]} {op} {right}"
+
+    def _tally(self, t: Tally) -> str:
+        self._quantifier(Quantifier("any", t.field, t.where))
+        return self.quantifiers[-1].hits
 
     def _quantifier(self, q: Quantifier | First) -> str:
         slot = self._slot(q.field)

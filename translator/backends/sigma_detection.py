@@ -30,7 +30,7 @@ from ..evaluator import NotEvaluable, evaluate
 from ..mapping import EACH, MappingSet, Unmapped
 from ..mapping.absent import settle, settle_absent
 from ..model import (
-    MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier, walk,
+    MISSING, All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier, walk,
 )
 from .base import Finding
 from .glob import class_chars, glob_tokens
@@ -196,6 +196,9 @@ class Lowering:
                                       positive)
         if isinstance(e, Quantifier):
             return self.quantifier(e, positive, element_of)
+        if isinstance(e, Count):
+            return self.inexpressible(f"count() over {e.tally.field}", "Sigma has no count of "
+                                      "array elements (only field conditions per event)", positive)
         if isinstance(e, First):
             return self.inexpressible(f"{'last' if e.last else 'first'}() over {e.field}", "which element of the array comes first decides the result (an ordered loop), and Sigma has no ordered array test", positive)
         if isinstance(e, Predicate):

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from ..mapping import EACH, MappingError, MappingSet, ResolvedField, Unmapped
-from ..model import All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier
+from ..model import All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier
 from .base import Finding
 from .glob import class_chars, glob_tokens
 
@@ -398,6 +398,8 @@ class Lowering:
             return self.predicate(e)
         if isinstance(e, Quantifier):
             return self.quantifier(e)
+        if isinstance(e, Count):
+            return self.count(e)
         if isinstance(e, First):
             raise Inexpressible(f"{'last' if e.last else 'first'}() over {e.field}", "which element of the array comes first decides the result (an ordered loop), and SPL (as rulec emits it) has no ordered array test")
         if isinstance(e, Opaque):
@@ -699,57 +701,7 @@ class Lowering:
         return f"isnotnull(mvfind({mv}, {eval_string(pat)}))"
 
     def quantifier(self, q: Quantifier) -> str:
-        if self._element is not None:
-            raise Inexpressible("nested quantifier", "Splunk flattens nested arrays")
-        if q.field.transforms or q.field.default is not MISSING_SENTINEL:
-            raise Inexpressible(f"quantifier over {q.field}", "with transforms or defaults")
-        array_path = self.spelled(q.field.path)
-        leaf_fields = []
-        from ..model import walk
-        for node in walk(q.where):
-            if isinstance(node, Predicate):
-                for f in (node.field, node.value):
-                    if isinstance(f, Field) and f.root == "element":
-                        leaf_fields.append(f)
-                    elif isinstance(f, Field):
-                        raise Inexpressible("quantifier body reading the event", "mvfilter "
-                                            "sees one multivalue field only")
-            elif isinstance(node, Quantifier):
-                raise Inexpressible("nested quantifier", "Splunk flattens nested arrays")
-        leaves = {tuple(f.path) for f in leaf_fields}
-        if len(leaves) != 1:
-            raise Inexpressible(f"{q.kind}() over {q.field.dotted}", "the condition reads "
-                                f"{len(leaves)} element fields; Splunk keeps one multivalue "
-                                "field per leaf, so elements cannot be matched on several")
-        (leaf,) = leaves
-        element = self.mappings.resolve(self.log_type, "splunk",
-                                        self.spelled(array_path + (EACH,) + leaf))
-        if isinstance(element, Unmapped):
-            if self.strict or element.fallback is None or "does not hold" in element.reason:
-                raise Inexpressible(f"array {q.field.dotted}", element.message)
-            self.warn(f"unmapped array {q.field.dotted}", element.message)
-            element = element.fallback
-        mv = element.name
-        self._element = (array_path, mv)
-        try:
-            body = self.condition(q.where)
-        finally:
-            self._element = None
-        hits = f"coalesce(mvcount(mvfilter({body})), 0)"
-        if leaf:
-            # Elements lacking the leaf are not in Splunk's multivalue field. That changes
-            # nothing when the condition is false on them (any/none/one), but ``all`` counts
-            # them in Python, and a condition true on them counts them for every kind.
-            from ..evaluator import evaluate
-            probe = Quantifier("any", Field(("a",)), q.where)
-            try:
-                true_on_missing = evaluate(probe, {"a": [{}]})
-            except Exception:  # noqa: BLE001 - an opaque body is reported elsewhere
-                true_on_missing = True
-            if true_on_missing or q.kind == "all":
-                raise Inexpressible(f"{q.kind}() over {q.field.dotted}", "elements without "
-                                    f"{'.'.join(map(str, leaf))} are not in Splunk's "
-                                    f"multivalue field {mv}, and this condition counts them")
+        hits, mv = self._hits(q.field, q.where, q.kind)
         if q.kind == "any":
             return f"{hits}>0"
         if q.kind == "none":
@@ -759,6 +711,69 @@ class Lowering:
         if q.kind == "all":
             return f"{hits}==coalesce(mvcount({field_ref(mv)}), 0)"
         raise Inexpressible(f"quantifier {q.kind}", "unknown")
+
+    def count(self, c: Count) -> str:
+        """Each side is the number of multivalue entries the condition keeps, as for a
+        quantifier (and with its limits)."""
+        sides = [self._hits(t.field, t.where, "count")[0] for t in c.tallies]
+        right = sides[1] if len(sides) > 1 else str(c.value)
+        op = {"eq": "==", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}[c.op]
+        return f"{sides[0]}{op}{right}"
+
+    def _hits(self, array: Field, where, kind: str) -> tuple[str, str]:
+        """(the number of elements of ``array`` passing ``where``, the multivalue field)."""
+        if self._element is not None:
+            raise Inexpressible("nested quantifier", "Splunk flattens nested arrays")
+        if array.transforms or array.default is not MISSING_SENTINEL:
+            raise Inexpressible(f"quantifier over {array}", "with transforms or defaults")
+        array_path = self.spelled(array.path)
+        leaf_fields = []
+        from ..model import walk
+        for node in walk(where):
+            if isinstance(node, Predicate):
+                for f in (node.field, node.value):
+                    if isinstance(f, Field) and f.root == "element":
+                        leaf_fields.append(f)
+                    elif isinstance(f, Field):
+                        raise Inexpressible("quantifier body reading the event", "mvfilter "
+                                            "sees one multivalue field only")
+            elif isinstance(node, (Quantifier, Count)):
+                raise Inexpressible("nested quantifier", "Splunk flattens nested arrays")
+        leaves = {tuple(f.path) for f in leaf_fields}
+        if len(leaves) != 1:
+            raise Inexpressible(f"{kind}() over {array.dotted}", "the condition reads "
+                                f"{len(leaves)} element fields; Splunk keeps one multivalue "
+                                "field per leaf, so elements cannot be matched on several")
+        (leaf,) = leaves
+        element = self.mappings.resolve(self.log_type, "splunk",
+                                        self.spelled(array_path + (EACH,) + leaf))
+        if isinstance(element, Unmapped):
+            if self.strict or element.fallback is None or "does not hold" in element.reason:
+                raise Inexpressible(f"array {array.dotted}", element.message)
+            self.warn(f"unmapped array {array.dotted}", element.message)
+            element = element.fallback
+        mv = element.name
+        self._element = (array_path, mv)
+        try:
+            body = self.condition(where)
+        finally:
+            self._element = None
+        hits = f"coalesce(mvcount(mvfilter({body})), 0)"
+        if leaf:
+            # Elements lacking the leaf are not in Splunk's multivalue field. That changes
+            # nothing when the condition is false on them (any/none/one), but ``all`` counts
+            # them in Python, and a condition true on them counts them for every kind.
+            from ..evaluator import evaluate
+            probe = Quantifier("any", Field(("a",)), where)
+            try:
+                true_on_missing = evaluate(probe, {"a": [{}]})
+            except Exception:  # noqa: BLE001 - an opaque body is reported elsewhere
+                true_on_missing = True
+            if true_on_missing or kind == "all":
+                raise Inexpressible(f"{kind}() over {array.dotted}", "elements without "
+                                    f"{'.'.join(map(str, leaf))} are not in Splunk's "
+                                    f"multivalue field {mv}, and this condition counts them")
+        return hits, mv
 
     # ----------------------------------------------------------------- search terms
     def search_terms(self, e) -> list[str]:

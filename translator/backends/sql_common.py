@@ -32,7 +32,8 @@ from typing import Any, Protocol
 from sqlglot import exp
 
 from ..model import (
-    MISSING, All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier,
+    MISSING, TRUE, All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier,
+    Tally,
 )
 from .sql_ip import (
     IPV4, integer_in_intervals, ip_intervals, ipv4_in_intervals, ipv6_in_intervals, ipv6_pattern,
@@ -262,6 +263,8 @@ class Lowering:
             return self._quantifier(e)
         if isinstance(e, First):
             return self._first(e)
+        if isinstance(e, Count):
+            return self._count(e)
         return self._untranslated(f"unknown expression {type(e).__name__}"), True
 
     # ------------------------------------------------------------------ fields
@@ -1312,6 +1315,42 @@ class Lowering:
         first = exp.ArraySlice(this=stopping, start=_lit(1), end=_lit(1))
         match = _fn("any_match", first, exp.Lambda(this=then, expressions=[var.copy()]))
         return _and(arr.guard, match), True
+
+    def _count(self, c: Count) -> tuple[exp.Expression, bool]:
+        sides = [self._tally(t) for t in c.tallies]
+        if any(x is None for x in sides):
+            return self._untranslated(self.reasons[-1], reported=True), True
+        right = sides[1] if len(sides) > 1 else _lit(c.value)
+        cmp = {"eq": exp.EQ, "ne": exp.NEQ, "gt": exp.GT, "ge": exp.GTE, "lt": exp.LT,
+               "le": exp.LTE}[c.op]
+        return cmp(this=sides[0], expression=right), False
+
+    def _tally(self, t: Tally) -> exp.Expression | None:
+        """The number of elements passing ``where``, never NULL: a missing or non-list value
+        (or one Python cannot read) has no elements; filter() keeps only elements whose
+        condition is TRUE, as Python counts only those it holds for."""
+        arr = self.transformed(t.field)
+        if arr is None:
+            return None
+        if arr is False or arr.kind == "absent":
+            return _lit(0)
+        found = self._elements(arr)
+        if found is None:
+            return _lit(0)
+        if isinstance(found[1], bool):
+            return None
+        array_expr, var, elem = found
+        body, _ = self._element_cond(elem, t.where)
+        if t.where == TRUE:
+            counted = array_expr
+        else:
+            counted = exp.ArrayFilter(this=array_expr,
+                                      expression=exp.Lambda(this=body, expressions=[var]))
+        n = exp.Coalesce(this=_fn("cardinality", counted), expressions=[_lit(0)])
+        if arr.guard is not None:
+            n = exp.If(this=exp.Coalesce(this=arr.guard, expressions=[exp.false()]), true=n,
+                       false=_lit(0))
+        return n
 
     def _quantified(self, kind: str, arr: Val, where) -> tuple[exp.Expression, bool]:
         if arr.kind == "absent":

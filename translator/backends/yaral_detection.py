@@ -25,7 +25,7 @@ from ..evaluator import evaluate
 from ..mapping import EACH, MappingSet, ResolvedField, Unmapped, dotted
 from ..mapping.udm import UdmField, lookup
 from ..model import (
-    All, AnyOf, Const, Field, First, Not, Opaque, Predicate, Quantifier,
+    All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier,
 )
 from .base import Finding
 from .sigma_detection import _glob_regex, _private_networks
@@ -220,6 +220,10 @@ class Lowering:
             return "(" + (" and " if conj else " or ").join(parts) + ")"
         if isinstance(e, Quantifier):
             return self.quantifier(e)
+        if isinstance(e, Count):
+            raise Inexpressible(f"count() over {e.tally.field}", "YARA-L's event conditions "
+                                "test a repeated UDM field's values one at a time; they cannot "
+                                "count the elements that pass a test")
         if isinstance(e, First):
             raise Inexpressible(f"{'last' if e.last else 'first'}() over {e.field}", "which element of the array comes first decides the result (an ordered loop), and YARA-L (UDM repeated fields have no order) has no ordered array test")
         if isinstance(e, Predicate):

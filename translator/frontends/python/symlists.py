@@ -2,15 +2,16 @@
 ``set(arr)``, ``list(a) + list(b)``, ``S & set(arr)``.
 
 Their elements stay symbolic (a ``SymList`` is a union of filtered, mapped arrays); what the
-rule then asks of them is expressible when it does not depend on order or on counts other
-than zero and one: truthiness, ``len(...) > 0``, ``x in ...``, any()/all()/for over them,
-intersection with constants, and set (in)equality of two plain arrays.
+rule then asks of them is expressible when it does not depend on order: truthiness,
+``len(...)`` compared with a number or another ``len(...)`` (the model's Count, for lists of
+one array's elements), ``x in ...``, any()/all()/for over them, intersection with constants,
+and set (in)equality of two plain arrays.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from ...model import FALSE, Field, Predicate, Quantifier
+from ...model import FALSE, Count, Field, Predicate, Quantifier, Tally
 from . import state
 from .errors import Unsupported, as_rule_error
 from .explore import conj, disj, fold, negate
@@ -22,13 +23,17 @@ TRUE_ = negate(FALSE)
 
 
 class SymList(Symbolic):
-    __slots__ = ("parts", "is_set", "unordered")
+    __slots__ = ("parts", "is_set", "unordered", "distinct")
 
-    def __init__(self, parts: tuple, is_set: bool = False, unordered: bool = False):
+    def __init__(self, parts: tuple, is_set: bool = False, unordered: bool = False,
+                 distinct: bool = False):
         self.parts = parts  # Elements
         self.is_set = is_set
         # built by iterating a set: the elements' order is not the arrays' (next() needs it)
         self.unordered = unordered or is_set
+        # one item per distinct value of the array elements it was built from (a set, the
+        # values deep_walk found, or a list built from either): len() is not their number
+        self.distinct = distinct or is_set
 
     def describe(self) -> str:
         kind = "set" if self.is_set else "list"
@@ -67,7 +72,7 @@ class SymList(Symbolic):
     def __add__(self, other):
         other = resolve(other)
         if isinstance(other, SymList) and not self.is_set and not other.is_set:
-            return SymList(self.parts + other.parts)
+            return SymList(self.parts + other.parts, distinct=self.distinct or other.distinct)
         if isinstance(other, list) and not other:
             return self
         raise Unsupported("concatenation", f"{self.describe()} + {type(other).__name__}")
@@ -97,9 +102,20 @@ class SymList(Symbolic):
     def count(self) -> "SymCount":
         return SymCount(self)
 
+    def tally(self) -> Tally | None:
+        """The model's number of items, or None when it cannot say it: items of several
+        arrays, or distinct values (a set or the values deep_walk found)."""
+        if self.distinct or len(self.parts) != 1:
+            return None
+        q = quantify("any", self.parts[0], lambda v: True)
+        if q == FALSE:
+            return Tally(self.parts[0].field, FALSE)
+        return Tally(q.field, q.where) if isinstance(q, Quantifier) else None
+
 
 class SymCount(Symbolic):
-    """``len()`` of a SymList: only compared with 0 or 1 as "is it empty"."""
+    """``len()`` of a SymList: compared with 0 or 1 it says "is it empty"; compared with
+    another number or another such count it is the model's Count."""
 
     __slots__ = ("items",)
 
@@ -123,11 +139,22 @@ class SymCount(Symbolic):
     def _compare(self, op: str, n):
         n = resolve(n)
         nonempty = self._nonempty_when(op, n)
-        if nonempty is None:
-            raise Unsupported("len()", f"{self.describe()} compared with {_desc(n)}: counting "
-                              "elements beyond none/some is not expressible")
-        t = self.items.truthy()
-        return cond(t if nonempty else negate(t))
+        if nonempty is not None:
+            t = self.items.truthy()
+            return cond(t if nonempty else negate(t))
+        if isinstance(n, SymCount) or (isinstance(n, int) and not isinstance(n, bool)):
+            mine = self._tally()
+            return cond(Count(mine, op, n._tally() if isinstance(n, SymCount) else n))
+        raise Unsupported("len()", f"{self.describe()} compared with {_desc(n)}: only a whole "
+                          "number or another count compares with a count")
+
+    def _tally(self) -> Tally:
+        tally = self.items.tally()
+        if tally is None:
+            why = ("it counts distinct values" if self.items.distinct
+                   else "it counts the items of several arrays")
+            raise Unsupported("len()", f"{self.describe()} compared beyond empty/non-empty: {why}")
+        return tally
 
     def __gt__(self, n):
         return self._compare("gt", n)
@@ -169,6 +196,7 @@ def collect(kind: str, iterable, view=None, keep=None):
     Python value."""
     it = resolve(iterable)
     unordered = kind == "sorted"  # sorted by value, not in the array's order
+    distinct = False
     if isinstance(it, Sym):
         src = iteration_source(it, "comprehension" if view or keep else f"{kind}()")
         if isinstance(src, list):
@@ -177,6 +205,7 @@ def collect(kind: str, iterable, view=None, keep=None):
     elif isinstance(it, SymList):
         parts = it.parts
         unordered = unordered or it.unordered
+        distinct = it.distinct
     elif isinstance(it, Symbolic):
         raise Unsupported("iteration", f"iterating over {it.describe()}")
     else:
@@ -185,7 +214,8 @@ def collect(kind: str, iterable, view=None, keep=None):
         parts = tuple(_compose(p, view, keep) for p in parts)
     if kind != "gen":
         parts = tuple(_eager(p, kind) for p in parts)
-    return SymList(parts, is_set=kind in ("set", "frozenset"), unordered=unordered)
+    return SymList(parts, is_set=kind in ("set", "frozenset"), unordered=unordered,
+                   distinct=distinct)
 
 
 def _concrete(kind: str, items, view, keep):
