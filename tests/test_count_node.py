@@ -68,11 +68,31 @@ def test_counts_against_zero_and_one_are_the_quantifiers(arr, test):
     assert ev(Count(tally, "eq", Tally(ARR))) == ev(Quantifier("all", ARR, test))
 
 
+def python_distinct(arr, test, key: str) -> int:
+    """The number of values ``deep_walk`` would find at ``key`` of the kept elements: non-null,
+    deduplicated by Python's dict keys (1, 1.0 and True are one key)."""
+    found: dict = {}
+    for x in (arr if isinstance(arr, list) else []):
+        if holds(test, x) and isinstance(x, dict) and x.get(key) is not None:
+            found[x[key]] = None
+    return len(found)
+
+
+@settings(max_examples=300, deadline=None)
+@given(arr=ARRAY, test=st.sampled_from(TESTS), op=st.sampled_from(COUNT_OPS),
+       n=st.integers(0, 3))
+def test_distinct_count_is_the_number_of_dict_keys(arr, test, op, n):
+    event = {"arr": arr}
+    node = Count(Tally(ARR, test, distinct=A), op, n)
+    assert evaluate(node, event) == PY_OPS[op](python_distinct(arr, test, "a"), n)
+
+
 @given(test=st.sampled_from(TESTS), other_test=st.sampled_from(TESTS),
        op=st.sampled_from(COUNT_OPS), n=st.integers(0, 5))
 def test_count_round_trips_and_prints(test, other_test, op, n):
     for node in (Not(Count(Tally(ARR, test), op, n)),
-                 Count(Tally(ARR, test), op, Tally(OTHER, other_test))):
+                 Count(Tally(ARR, test), op, Tally(OTHER, other_test)),
+                 Count(Tally(ARR, test, distinct=B), op, Tally(OTHER, other_test, A))):
         assert expr_from_dict(expr_to_dict(node)) == node
         assert render(node).replace("not (", "").startswith("count(arr[*]")
     assert fields_of(Count(Tally(ARR, test), op, Tally(OTHER, other_test)))[:2] == [ARR, OTHER]
@@ -82,6 +102,7 @@ def test_count_round_trips_and_prints(test, other_test, op, n):
 def test_count_prints_its_filter_and_operator():
     node = Count(Tally(ARR, Predicate(A, "eq", "x")), "ge", Tally(OTHER))
     assert render(node) == 'count(arr[*] where .a == "x") >= count(other[*])'
+    assert render(Count(Tally(ARR, distinct=B), "eq", 1)) == "count(arr[*] distinct .b) == 1"
 
 
 @pytest.mark.parametrize("op, value", [("in", 1), ("gt", True), ("gt", 1.5), ("gt", "2")])

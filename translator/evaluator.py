@@ -340,7 +340,15 @@ def _quantifier(q: Quantifier, event: Any, element: Any) -> bool:
 
 def _tally(t: Tally, event: Any, element: Any) -> int:
     arr = resolve(t.field, event, element)
-    return sum(1 for x in arr if _eval(t.where, event, x)) if isinstance(arr, list) else 0
+    kept = [x for x in arr if _eval(t.where, event, x)] if isinstance(arr, list) else []
+    if t.distinct is None:
+        return len(kept)
+    seen: list = []  # compared with ==, as a dict's keys are (values may be unhashable here)
+    for x in kept:
+        v = resolve(t.distinct, event, x)
+        if v is not MISSING and v is not ERROR and v is not None and not any(v == s for s in seen):
+            seen.append(v)
+    return len(seen)
 
 
 def _count(c: Count, event: Any, element: Any) -> bool:

@@ -257,10 +257,17 @@ class Tally:
     """The number of elements of the array at ``field`` that satisfy ``where`` (``TRUE``: every
     element), duplicates included: Python's len() of a list a comprehension or loop built from
     the array. A missing/non-list field has no elements. ``where`` reads the element through
-    root="element" Fields, as a Quantifier's does."""
+    root="element" Fields, as a Quantifier's does.
+
+    With ``distinct`` (an element-rooted Field, its default and transforms applied) it is the
+    number of distinct non-null values that field takes on those elements, equal as Python's
+    ``==`` sees them (1 == 1.0 == True): the length of the list deep_walk returns, whose
+    values Python's dict keys deduplicate. Elements where it is missing or null (or where its
+    transforms fail) add none."""
 
     field: Field
     where: "Expr" = TRUE
+    distinct: Field | None = None
 
 
 COUNT_OPS = ("eq", "ne", "gt", "ge", "lt", "le")
@@ -424,11 +431,15 @@ def expr_from_dict(d: dict) -> Expr:
 
 
 def _tally_to_dict(t: Tally) -> dict:
-    return {"field": t.field.to_dict(), "where": expr_to_dict(t.where)}
+    d = {"field": t.field.to_dict(), "where": expr_to_dict(t.where)}
+    if t.distinct is not None:
+        d["distinct"] = t.distinct.to_dict()
+    return d
 
 
 def _tally_from_dict(d: dict) -> Tally:
-    return Tally(Field.from_dict(d["field"]), expr_from_dict(d["where"]))
+    return Tally(Field.from_dict(d["field"]), expr_from_dict(d["where"]),
+                 Field.from_dict(d["distinct"]) if "distinct" in d else None)
 
 
 def walk(e: Expr) -> Iterator[Expr]:

@@ -115,7 +115,8 @@ _COUNT_OPS = {"eq": "==", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<
 
 def tally_text(t: Tally) -> str:
     where = "" if t.where == TRUE else f" where {render_inline(t.where)}"
-    return f"count({field_text(t.field)}[*]{where})"
+    of = "" if t.distinct is None else f" distinct {field_text(t.distinct)}"
+    return f"count({field_text(t.field)}[*]{where}{of})"
 
 
 def render(e: Any) -> str:

@@ -176,9 +176,23 @@ def test_counts_of_array_elements_against_numbers_and_each_other():
     counts += [Count(Tally(F(("resources",))), "gt", items), Count(items, "eq", resources),
                Count(Tally(F(("requestParameters", "items")),
                            Predicate(F(("p",), root="element"), "exists")), "ge", 1)]
+    arn = F(("arn",), root="element")
+    counts += [Count(Tally(F(("resources",)), TRUE, arn), "ge", 2),
+               Count(Tally(F(("resources",)), TRUE, F(("arn",), default="", default_on_null=True,
+                                                      root="element")), "eq", 2),
+               Count(Tally(F(("resources",)), Predicate(F(("type",), root="element"), "null"),
+                           arn), "eq", 1)]
     for c in counts:
         assert_agrees(c, events)
         assert_agrees(Not(c), events)
+
+
+def test_distinct_count_of_json_values_is_reported():
+    # Python's dict keys merge 1, 1.0 and True; SQL's array_distinct on JSON does not
+    c = Count(Tally(F(("requestParameters", "items")), TRUE, F((), root="element")), "ge", 2)
+    rule = Rule(id="Test.Rule", log_types=("AWS.CloudTrail",), detection=c)
+    q = build_query(rule, mapping())
+    assert q.verdict != "exact" and any("distinct" in r for r in q.reasons), q.reasons
 
 
 def test_cidr_and_ip():

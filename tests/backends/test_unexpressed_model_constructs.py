@@ -3,7 +3,8 @@ on an event value; Athena and KQL translate it,
 tests/backends/test_athena.py and test_kql.py), the ``ip_network`` transform (Athena translates
 it) and the ``concat`` transform (text around a field; Athena translates it), the ``First`` node (an ordered loop: Athena
 and KQL translate it), the ``Count`` node (a count of array elements compared with a number or
-another count: Athena, KQL and SPL translate it). Every backend reports them on the rule (a
+another count: Athena, KQL and SPL translate it; of distinct values: Athena, for values of one
+SQL type). Every backend reports them on the rule (a
 Finding) until it learns to express them: never a crash, never a drop."""
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ UNEXPRESSED = [
     # counting elements beyond none/some
     ("count", All((NAME, Count(ADMIN_GROUPS, "ge", 2)))),
     ("count", All((NAME, Not(Count(ADMIN_GROUPS, "ne", Tally(GROUPS, _GROUP_STOP)))))),
+    # the number of distinct values (deep_walk's list): typed text values in Athena
+    ("distinct|count", All((NAME, Count(Tally(Field(("resources",)), distinct=Field(
+        ("arn",), root="element")), "ge", 2)))),
     # a transformed field as the operand: reported as the transform or as the field operand
     ("concat|operand", All((NAME, Not(Predicate(Field(("userIdentity", "arn")), "endswith",
                                                 SLASH_USER))))),
@@ -50,7 +54,7 @@ UNEXPRESSED = [
 TRANSLATED = {("athena", "is_type"), ("kql", "is_type"), ("athena", "first"), ("kql", "first"),
               ("athena", "last"), ("kql", "last"), ("athena", "ip_network"),
               ("athena", "concat"), ("athena", "concat|operand"), ("athena", "count"),
-              ("kql", "count"), ("spl", "count")}
+              ("kql", "count"), ("spl", "count"), ("athena", "distinct|count")}
 
 
 @pytest.mark.parametrize("target", list(TARGETS))

@@ -302,19 +302,59 @@ def test_deep_walk_one_value_or_membership_in_several(tmp_path):
     assert out.status == "exact"
 
 
-def test_deep_walk_whose_result_depends_on_one_or_several_values_is_reported(tmp_path):
-    # one value: a substring test on it; several: membership in the list. No query knows how
-    # many distinct values the walk finds, so this stays opaque
+def test_deep_walk_whose_result_depends_on_one_or_several_values(tmp_path):
+    # one distinct value: a substring test on it; several: membership in the list. The number
+    # of distinct values found (duplicates are one) is the model's distinct count
     src = '''
     def rule(event):
         return "Admin" in event.deep_walk("target", "displayName", default=[])
     '''
     events = [{"target": [{"displayName": "Admin Console"}]},
-              {"target": [{"displayName": "Admin"}, {"displayName": "x"}]}]
-    out = extract(tmp_path, src, events=events)
-    assert out.status != "exact"
-    assert "holds one distinct value or several" in condition(out)
-    assert agrees_on(tmp_path, out, []) == []
+              {"target": [{"displayName": "Admin"}, {"displayName": "x"}]},
+              {"target": [{"displayName": "Admin Console"}, {"displayName": "x"}]},
+              {"target": [{"displayName": "Admin Console"}, {"displayName": "Admin Console"}]},
+              {"target": [{"displayName": "Admin Console"}, {"displayName": None}, {}]},
+              {"target": [{"displayName": "Admins"}, {"displayName": "Admins"}, {"displayName": 1}]},
+              {"target": [{"displayName": 1}, {"displayName": 1.0}, {"displayName": True}]},
+              {"target": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert "count(target[*] distinct .displayName) >= 2" in condition(out)
+
+
+def test_deep_walk_default_counts_as_a_value_found(tmp_path):
+    # elements lacking the key add the default ("") to the values found: a second distinct
+    # value beside "Admin Console" turns the substring test into membership
+    src = '''
+    def rule(event):
+        return "Admin" in event.deep_walk("target", "displayName", default="")
+    '''
+    events = [{"target": [{"displayName": "Admin Console"}]},
+              {"target": [{"displayName": "Admin Console"}, {}]},
+              {"target": [{"displayName": "Admin"}, {"displayName": None}]},
+              {"target": [{"displayName": ""}, {}]}, {"target": [{}]}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+
+
+def test_length_of_deep_walk_lists_compared(tmp_path):
+    src = '''
+    def rule(event):
+        olds = event.deep_walk("changes", "old", default=[])
+        news = event.deep_walk("changes", "new", default=[])
+        if not isinstance(olds, list):
+            olds = [olds] if olds else []
+        if not isinstance(news, list):
+            news = [news] if news else []
+        return len(olds) != len(news) or len(olds) >= 3
+    '''
+    events = [{"changes": [{"old": "a", "new": "b"}, {"old": "a", "new": "c"}]},
+              {"changes": [{"old": "a", "new": "b"}, {"old": "c", "new": "d"}]},
+              {"changes": [{"old": "a"}, {"old": "b", "new": "x"}, {"old": "c", "new": "x"}]},
+              {"changes": [{"old": "a", "new": "b"}, {"old": "b", "new": "c"}, {"old": "c", "new": "d"}]},
+              {"changes": [{"old": "a", "new": "b"}]}, {"changes": [{"new": "b"}]}, {"changes": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
 
 
 def test_deep_walk_default_added_by_elements_without_the_key(tmp_path):

@@ -340,6 +340,11 @@ class ExprLowerer:
         return f"{sides[0]} {op} {right}"
 
     def _tally(self, t: Tally) -> str:
+        if t.distinct is not None:
+            # make_set keeps 1, 1.0 and true apart (dynamic values of other types), which
+            # Python's dict keys merge, and dcount is an estimate
+            raise Inexpressible(f"count of distinct {t.distinct.dotted} values over {t.field}",
+                                "KQL has no distinct count that compares values as Python's == does")
         self._quantifier(Quantifier("any", t.field, t.where))
         return self.quantifiers[-1].hits
 

@@ -715,6 +715,11 @@ class Lowering:
     def count(self, c: Count) -> str:
         """Each side is the number of multivalue entries the condition keeps, as for a
         quantifier (and with its limits)."""
+        for t in c.tallies:
+            if t.distinct is not None:
+                raise Inexpressible(f"count of distinct {t.distinct.dotted} values over {t.field}",
+                                    "Splunk's multivalue fields hold text: mvdedup merges 1 and "
+                                    "\"1\", which Python's == tells apart")
         sides = [self._hits(t.field, t.where, "count")[0] for t in c.tallies]
         right = sides[1] if len(sides) > 1 else str(c.value)
         op = {"eq": "==", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}[c.op]

@@ -1346,11 +1346,39 @@ class Lowering:
         else:
             counted = exp.ArrayFilter(this=array_expr,
                                       expression=exp.Lambda(this=body, expressions=[var]))
+        if t.distinct is not None:
+            counted = self._distinct_values(counted, var, elem, t.distinct)
+            if counted is None:
+                return None
         n = exp.Coalesce(this=_fn("cardinality", counted), expressions=[_lit(0)])
         if arr.guard is not None:
             n = exp.If(this=exp.Coalesce(this=arr.guard, expressions=[exp.false()]), true=n,
                        false=_lit(0))
         return n
+
+    def _distinct_values(self, elements: exp.Expression, var, elem: Val,
+                         key: Field) -> exp.Expression | None:
+        """The distinct non-null values of ``key`` over ``elements``. array_distinct compares
+        SQL values: Python's == only where the values have one SQL type that is not JSON
+        (JSON keeps 1, 1.0 and true apart, which Python's dict keys merge)."""
+        self._scopes.append(elem)
+        try:
+            v = self.transformed(key, with_default=True)
+        finally:
+            self._scopes.pop()
+        if v is None:
+            return None
+        if v is False:  # Python raises on every value: none is a value found
+            return exp.Array(expressions=[])
+        if v.kind not in ("string", "number", "boolean") or v.guard is not None or v.ip_network:
+            self.report(f"count of distinct {key.dotted} values: {v.kind} values, which SQL "
+                        "tells apart otherwise than Python's == (1 == 1.0 == True)")
+            return None
+        values = exp.Transform(this=elements, expression=exp.Lambda(this=v.expr, expressions=[var]))
+        value = exp.to_identifier(f"{var.name}v")
+        present = exp.Not(this=exp.Is(this=exp.column(value.name), expression=exp.Null()))
+        return exp.ArrayDistinct(this=exp.ArrayFilter(
+            this=values, expression=exp.Lambda(this=present, expressions=[value])))
 
     def _quantified(self, kind: str, arr: Val, where) -> tuple[exp.Expression, bool]:
         if arr.kind == "absent":

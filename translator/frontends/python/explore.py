@@ -144,6 +144,7 @@ def ite(cond: Expr, t: Expr, f: Expr) -> Expr:
         t, f = picks.settle(cond, t, f)
         if t == f:
             return t
+        cond = picks.expressed(cond)
     if f == FALSE:
         return conj(cond, t)
     if t == FALSE:

@@ -5,9 +5,10 @@ list. The tracer gives the rule a stand-in field rooted at ``pick:<n>``; any tes
 iff some (equivalently: every) non-null found value passes it, so each condition reaching the
 explorer is lifted to ``any(<found values>[*]: element exists and <test>)``.
 
-Whether the walk found one value or several is not expressible: it is a "ghost" decision,
-which must vanish from the result. It does when both branches agree once the one-value
-branch's quantifiers may be read as any or all alike (with a single value they mean the same).
+Whether the walk found one value or several is a "ghost" decision while the rule runs. It
+vanishes from the result when both branches agree once the one-value branch's quantifiers may
+be read as any or all alike (with a single value they mean the same); else it is the model's
+count of the distinct values found (``expressed``).
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from dataclasses import replace
 
 from typing import Any
 
-from ...model import (FALSE, MISSING, TRUE, All, AnyOf, Expr, Field, Not, Opaque, Predicate,
-                      Quantifier, walk)
+from ...model import (FALSE, MISSING, TRUE, All, AnyOf, Count, Expr, Field, Not, Opaque,
+                      Predicate, Quantifier, Tally, walk)
 from . import state
 from .errors import Unsupported, user_location
 
@@ -49,6 +50,23 @@ def _picks() -> dict:
 # --------------------------------------------------------------------------- settling
 def is_ghost(cond) -> bool:
     return isinstance(cond, Opaque) and cond.construct == GHOST
+
+
+def distinct_found(ghost: Opaque) -> Tally | None:
+    """The number of values the walk of ``ghost`` found: the distinct non-null values at
+    ``at`` (an element lacking it adds the walk's default), the length of its list."""
+    entry = next(((array, at, d) for array, at, g, d in _picks().values() if g == ghost), None)
+    if entry is None:
+        return None
+    array, at, default = entry
+    value = at if default is MISSING else replace(at, default=default, default_on_null=True)
+    return Tally(array, TRUE, distinct=value)
+
+
+def expressed(ghost: Opaque) -> Expr:
+    """The ghost decision "the walk found several distinct values" as the model's Count."""
+    found = distinct_found(ghost)
+    return ghost if found is None else Count(found, "ge", 2)
 
 
 def settle(ghost: Opaque, many: Expr, one: Expr) -> tuple[Expr, Expr]:
@@ -202,4 +220,4 @@ def _test_of(q: Quantifier, at: Field):
     return None
 
 
-__all__ = ["register", "is_ghost", "settle", "GHOST"]
+__all__ = ["register", "is_ghost", "settle", "expressed", "distinct_found", "GHOST"]

@@ -23,10 +23,10 @@ TRUE_ = negate(FALSE)
 
 
 class SymList(Symbolic):
-    __slots__ = ("parts", "is_set", "unordered", "distinct")
+    __slots__ = ("parts", "is_set", "unordered", "distinct", "counted")
 
     def __init__(self, parts: tuple, is_set: bool = False, unordered: bool = False,
-                 distinct: bool = False):
+                 distinct: bool = False, counted: Tally | None = None):
         self.parts = parts  # Elements
         self.is_set = is_set
         # built by iterating a set: the elements' order is not the arrays' (next() needs it)
@@ -34,6 +34,7 @@ class SymList(Symbolic):
         # one item per distinct value of the array elements it was built from (a set, the
         # values deep_walk found, or a list built from either): len() is not their number
         self.distinct = distinct or is_set
+        self.counted = counted  # its number of items, where its parts do not tell it (deep_walk)
 
     def describe(self) -> str:
         kind = "set" if self.is_set else "list"
@@ -104,7 +105,9 @@ class SymList(Symbolic):
 
     def tally(self) -> Tally | None:
         """The model's number of items, or None when it cannot say it: items of several
-        arrays, or distinct values (a set or the values deep_walk found)."""
+        arrays, or distinct values (a set, or a list built from one or from deep_walk's)."""
+        if self.counted is not None:
+            return self.counted
         if self.distinct or len(self.parts) != 1:
             return None
         q = quantify("any", self.parts[0], lambda v: True)

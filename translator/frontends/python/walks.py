@@ -127,7 +127,8 @@ class SymWalk(Lazy):
         if decide(ghost):
             found = _Found(self.array, self.origin, keep=_non_null(self.at))
             found.at = self.at
-            return SymList((found,) + ((self.defaulted,) if self.defaulted else ()), distinct=True)
+            return SymList((found,) + ((self.defaulted,) if self.defaulted else ()), distinct=True,
+                           counted=picks.distinct_found(ghost))
         # the picked value is one the walk found: never null (known, not a decision)
         state.current().explorer.facts[Predicate(pick, "exists")] = True
         return Sym(pick, self.origin)
