@@ -215,6 +215,51 @@ def test_counts_of_distinct_values_or_several_arrays_are_reported(tmp_path, coun
     assert any(why in r for r in out.reasons), out.reasons
 
 
+def test_number_of_keys_of_a_dict_built_in_a_loop(tmp_path):
+    # later elements overwrite earlier ones: len() counts distinct keys
+    src = '''
+    def rule(event):
+        owners = {}
+        for item in event.get("items", []):
+            if item.get("kind") == "bucket":
+                owners[item.get("name", "").lower()] = item.get("owner")
+        return len(owners) >= 2
+    '''
+    events = [{"items": [{"kind": "bucket", "name": "A"}, {"kind": "bucket", "name": "a"}]},
+              {"items": [{"kind": "bucket", "name": "A"}, {"kind": "bucket", "name": "b"}]},
+              {"items": [{"kind": "bucket"}, {"kind": "bucket", "name": "b"}, {"kind": "x", "name": "c"}]},
+              {"items": [{"kind": "x", "name": "A"}, {"kind": "bucket", "name": "b"}]}, {"items": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert "distinct (lower(.name) ?? \"\")) >= 2" in condition(out)
+
+
+def test_number_of_keys_that_may_be_null_is_reported(tmp_path):
+    # the model's distinct count leaves nulls out; a dict keeps a None key
+    src = '''
+    def rule(event):
+        owners = {}
+        for item in event.get("items", []):
+            owners[item.get("name")] = 1
+        return len(owners) >= 2
+    '''
+    out = extract(tmp_path, src, events=[{"items": [{"name": "a"}, {}]}])
+    assert out.status == "unsupported"
+    assert any("number of keys" in r for r in out.reasons), out.reasons
+
+
+def test_number_of_regex_matches_is_reported(tmp_path):
+    src = '''
+    import re
+
+    def rule(event):
+        return len(re.findall(r"\\d", event.get("name", ""))) >= 2
+    '''
+    out = extract(tmp_path, src, events=[{"name": "a12"}])
+    assert out.status == "unsupported"
+    assert any("number of matches" in r for r in out.reasons), out.reasons
+
+
 def test_count_compared_with_a_fraction_is_reported(tmp_path):
     src = '''
     def rule(event):

@@ -5,13 +5,14 @@ The comprehension runs on every element first: an element on which the key or th
 raises (a missing key, a text element) makes the rule raise whatever the order. Then
 ``d.get(K, default)`` is the value of the *last* element whose key equals K (a later element
 overwrites an earlier one): the model's ``First`` with ``last`` (see ordered.py), and the
-default when no element has that key. ``K in d`` and ``d[K]`` likewise.
+default when no element has that key. ``K in d`` and ``d[K]`` likewise. ``len(d)`` is the
+number of distinct keys of the kept elements (the model's Count with ``distinct``).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from ...model import FALSE, Field, Quantifier
+from ...model import FALSE, Field, Quantifier, Tally
 from . import ordered, state
 from .errors import Unsupported, as_rule_error
 from .explore import fold, negate, opaque_of
@@ -71,15 +72,7 @@ class SymDict(Symbolic):
         if not ordered.picks_allowed():
             raise Unsupported("dict lookup", f"a value of {self.describe()} outside rule()")
         # (no element raises on this path: build() decided it, so error runs are not there)
-        outcomes = element_outcomes(self.elements, lambda v: self.value_of(v), resolve)
-        for o in outcomes:
-            if o.kind == "unsupported":
-                raise o.value
-        values = []
-        for o in outcomes:
-            if o.kind == "value" and o.value is not SKIP and not any(
-                    _same(o.value, v) for v in values):
-                values.append(o.value)
+        values = self._per_element(self.value_of)
         if len(values) != 1:
             raise Unsupported("dict lookup", f"a value of {self.describe()} that depends on the "
                               "element's own decisions")
@@ -91,12 +84,52 @@ class SymDict(Symbolic):
                               "of the element")
         return ordered.picked(self.elements.field, stop, value.field, value.origin, last=True)
 
+    def _per_element(self, fn) -> list:
+        """The different results of ``fn`` on a kept element, one per element path."""
+        outcomes = element_outcomes(self.elements, lambda v: fn(v), resolve)
+        for o in outcomes:
+            if o.kind == "unsupported":
+                raise o.value
+        found: list = []
+        for o in outcomes:
+            if o.kind == "value" and o.value is not SKIP and not any(_same(o.value, x) for x in found):
+                found.append(o.value)
+        return found
+
+    def count(self):
+        from .symlists import SymCount
+        return SymCount(self)
+
+    def tally(self) -> Tally:
+        """len(): the distinct keys of the kept elements, equal as Python's dict sees them.
+        The model's distinct count leaves null values out, so the key must be a value that
+        is never null (text a text method made)."""
+        keys = self._per_element(self.key_of)
+        key = keys[0] if len(keys) == 1 else None
+        if not (isinstance(key, Sym) and key.field.root == "element" and _never_null(key.field)):
+            raise Unsupported("len()", f"the number of keys of {self.describe()}: keys that "
+                              "are not one text value made from each element")
+        return Tally(self.elements.field, self._where(lambda k, v: True), distinct=key.field)
+
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
         raise Unsupported(f".{name}()", f"method {name}() on {self.describe()}")
 
     __hash__ = Symbolic.__hash__
+
+
+# transforms whose result is text (or a number), never None; split only with an index
+_TEXT_RESULTS = {"lower", "upper", "strip", "lstrip", "rstrip", "str", "int", "float", "len",
+                 "basename", "removeprefix", "removesuffix", "replace", "concat"}
+
+
+def _never_null(f: Field) -> bool:
+    if not f.transforms:
+        return False
+    last = f.transforms[-1]
+    return last.name in _TEXT_RESULTS or (last.name == "split" and len(last.args) > 1
+                                          and last.args[1] is not None)
 
 
 def _same(a, b) -> bool:

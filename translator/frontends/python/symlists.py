@@ -103,27 +103,29 @@ class SymList(Symbolic):
     def count(self) -> "SymCount":
         return SymCount(self)
 
-    def tally(self) -> Tally | None:
-        """The model's number of items, or None when it cannot say it: items of several
+    def tally(self) -> Tally:
+        """The model's number of items; Unsupported when it cannot say it: items of several
         arrays, or distinct values (a set, or a list built from one or from deep_walk's)."""
         if self.counted is not None:
             return self.counted
         if self.distinct or len(self.parts) != 1:
-            return None
+            why = "it counts distinct values" if self.distinct else "it counts the items of several arrays"
+            raise Unsupported("len()", f"the number of items of {self.describe()} compared beyond "
+                              f"empty/non-empty: {why}")
         q = quantify("any", self.parts[0], lambda v: True)
         if q == FALSE:
             return Tally(self.parts[0].field, FALSE)
-        return Tally(q.field, q.where) if isinstance(q, Quantifier) else None
+        return Tally(q.field, q.where)
 
 
 class SymCount(Symbolic):
-    """``len()`` of a SymList: compared with 0 or 1 it says "is it empty"; compared with
-    another number or another such count it is the model's Count."""
+    """``len()`` of a SymList (or SymDict): compared with 0 or 1 it says "is it empty";
+    compared with another number or another such count it is the model's Count."""
 
     __slots__ = ("items",)
 
-    def __init__(self, items: SymList):
-        self.items = items
+    def __init__(self, items):
+        self.items = items  # has truthy(), describe() and tally()
 
     def describe(self) -> str:
         return f"the number of items of {self.items.describe()}"
@@ -146,18 +148,10 @@ class SymCount(Symbolic):
             t = self.items.truthy()
             return cond(t if nonempty else negate(t))
         if isinstance(n, SymCount) or (isinstance(n, int) and not isinstance(n, bool)):
-            mine = self._tally()
-            return cond(Count(mine, op, n._tally() if isinstance(n, SymCount) else n))
+            mine = self.items.tally()
+            return cond(Count(mine, op, n.items.tally() if isinstance(n, SymCount) else n))
         raise Unsupported("len()", f"{self.describe()} compared with {_desc(n)}: only a whole "
                           "number or another count compares with a count")
-
-    def _tally(self) -> Tally:
-        tally = self.items.tally()
-        if tally is None:
-            why = ("it counts distinct values" if self.items.distinct
-                   else "it counts the items of several arrays")
-            raise Unsupported("len()", f"{self.describe()} compared beyond empty/non-empty: {why}")
-        return tally
 
     def __gt__(self, n):
         return self._compare("gt", n)

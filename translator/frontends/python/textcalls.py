@@ -53,6 +53,10 @@ class SymFindall(Symbolic):
     def count(self) -> SymCount:
         return SymCount(self)
 
+    def tally(self):
+        raise Unsupported("len()", f"{self.describe()} counted beyond empty/non-empty: the "
+                          "number of matches is not expressible")
+
     __hash__ = Symbolic.__hash__
 
 

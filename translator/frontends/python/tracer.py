@@ -575,7 +575,7 @@ def _glob(name, pat):
 
 def _len(x):
     x = resolve(x)
-    if isinstance(x, (SymList, SymFindall)):
+    if isinstance(x, (SymList, SymFindall, symdicts.SymDict)):
         return x.count()
     if isinstance(x, Sym):
         guard_value(x.field, "len()")
