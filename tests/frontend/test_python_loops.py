@@ -260,6 +260,15 @@ def test_number_of_regex_matches_is_reported(tmp_path):
     assert any("number of matches" in r for r in out.reasons), out.reasons
 
 
+def test_length_of_a_generator_raises_as_in_python(tmp_path):
+    src = '''
+    def rule(event):
+        return len(x for x in event.get("names", []) if x) >= 2
+    '''
+    out = check(tmp_path, src, [{"names": ["a", "b", "c"]}, {"names": []}, {}])
+    assert out.status == "exact" and condition(out) == "false"
+
+
 def test_count_compared_with_a_fraction_is_reported(tmp_path):
     src = '''
     def rule(event):

@@ -76,7 +76,7 @@ def _start(acc, parts: tuple, name: str) -> SymList:
 
 
 def _union(acc: SymList, parts: tuple) -> SymList:
-    return SymList(acc.parts + parts, is_set=acc.is_set)
+    return SymList(acc.parts + parts, is_set=acc.is_set, distinct=acc.distinct)
 
 
 def _describe(x) -> str:

@@ -23,10 +23,10 @@ TRUE_ = negate(FALSE)
 
 
 class SymList(Symbolic):
-    __slots__ = ("parts", "is_set", "unordered", "distinct", "counted")
+    __slots__ = ("parts", "is_set", "unordered", "distinct", "counted", "generator")
 
     def __init__(self, parts: tuple, is_set: bool = False, unordered: bool = False,
-                 distinct: bool = False, counted: Tally | None = None):
+                 distinct: bool = False, counted: Tally | None = None, generator: bool = False):
         self.parts = parts  # Elements
         self.is_set = is_set
         # built by iterating a set: the elements' order is not the arrays' (next() needs it)
@@ -35,6 +35,7 @@ class SymList(Symbolic):
         # values deep_walk found, or a list built from either): len() is not their number
         self.distinct = distinct or is_set
         self.counted = counted  # its number of items, where its parts do not tell it (deep_walk)
+        self.generator = generator  # a generator expression: no len()
 
     def describe(self) -> str:
         kind = "set" if self.is_set else "list"
@@ -101,6 +102,8 @@ class SymList(Symbolic):
                           "first decides the result")
 
     def count(self) -> "SymCount":
+        if self.generator:
+            raise as_rule_error(TypeError("object of type 'generator' has no len()"))
         return SymCount(self)
 
     def tally(self) -> Tally:
@@ -212,7 +215,7 @@ def collect(kind: str, iterable, view=None, keep=None):
     if kind != "gen":
         parts = tuple(_eager(p, kind) for p in parts)
     return SymList(parts, is_set=kind in ("set", "frozenset"), unordered=unordered,
-                   distinct=distinct)
+                   distinct=distinct, generator=kind == "gen")
 
 
 def _concrete(kind: str, items, view, keep):
