@@ -5,7 +5,7 @@ rule is ours; each extraction is compared with the real rule on events that put 
 elements in both orders."""
 from __future__ import annotations
 
-from pyrule_harness import check, condition
+from pyrule_harness import check, condition, extract
 
 
 def test_raising_element_before_a_returning_one_makes_the_rule_raise(tmp_path):
@@ -239,3 +239,36 @@ def test_subscript_of_a_null_value_is_none_not_a_key_error(tmp_path):
     out = check(tmp_path, src, events)
     assert out.status == "exact", out.reasons
     assert "not .action is_present" in condition(out)
+
+
+def test_loop_whose_first_exit_may_be_an_unexpressed_return_is_reported(tmp_path):
+    # the element with kind "x" returns a value computed from it (not expressible), and its
+    # null tags raise: the first such element decides, so the raising one cannot stand for it
+    src = '''
+    def rule(event):
+        for item in event.get("items", []):
+            if item.get("kind") == "x":
+                return len(item.get("tags", [])) > 0
+        return False
+    '''
+    events = [{"items": [{"kind": "y"}, {"kind": "x", "tags": ["a"]}]}, {"items": [{"kind": "x", "tags": None}]}]
+    out = extract(tmp_path, src, events=events)
+    assert out.status != "exact"
+    assert any("a loop returning a value computed from the element" in r for r in out.reasons)
+
+
+def test_count_of_a_list_in_the_first_matching_element(tmp_path):
+    src = '''
+    def rule(event):
+        first = next((i for i in event.get("items", []) if i.get("kind") == "x"), None)
+        if first is None:
+            return False
+        return len([t for t in first.get("tags", []) if t]) >= 2
+    '''
+    events = [{"items": [{"kind": "y", "tags": ["a", "b"]}, {"kind": "x", "tags": ["a", "b"]}]},
+              {"items": [{"kind": "x", "tags": ["a"]}, {"kind": "x", "tags": ["a", "b"]}]},
+              {"items": [{"kind": "x", "tags": ["a", "", "c"]}]}, {"items": [{"kind": "x"}]},
+              {"items": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact", out.reasons
+    assert "first(items[*] where .kind == \"x\": count(.tags[*] where" in condition(out)

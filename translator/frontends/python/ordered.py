@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from ...model import (FALSE, All, AnyOf, Field, First, Not, Opaque, Predicate, Quantifier,
-                      node_fields, walk)
+from ...model import (FALSE, All, AnyOf, Count, Field, First, Not, Opaque, Predicate, Quantifier,
+                      Tally, node_fields, walk)
 from . import state
 from .errors import user_location
 from .explore import fold, negate, opaque_of
@@ -65,11 +65,16 @@ def first_exit(field: Field, outcomes: list, key_of: Callable, last: bool = Fals
         return leaf
 
     stop = fold(outcomes, leaf_for(lambda k: True))
-    for key in keys[:-1]:
+    # an element reaching a construct the frontend cannot express may leave the loop too: no
+    # key is then the one left when the others are not first
+    unknown = [o.value for o in outcomes if o.kind == "unsupported"]
+    for key in keys if unknown else keys[:-1]:
         then = fold(outcomes, leaf_for(lambda k, key=key: _same_key(k, key)))
         if decide(First(field, stop, then, last)):
             return key, stop
     if decide(Quantifier("any", field, stop)):
+        if unknown:
+            raise unknown[0]
         return keys[-1], stop
     return None, stop
 
@@ -130,6 +135,7 @@ def _lift(e, root: str, array: Field, stop, last: bool = False):
         return Not(_lift(e.item, root, array, stop, last))
     own = node_fields(e)
     if isinstance(e, (Quantifier, First)) and any(_reads(x, root) for x in _inner(e)) \
+            or isinstance(e, Count) and any(_reads(t.where, root) for t in e.tallies) \
             or any(f.root == "element" for f in own):
         return Opaque("for loop", "a value of the first element passing a test compared with "
                       "an element of another array", user_location())
@@ -138,6 +144,10 @@ def _lift(e, root: str, array: Field, stop, last: bool = False):
         return replace(f, root="element") if isinstance(f, Field) and f.root == root else f
     if isinstance(e, Predicate):
         return First(array, stop, replace(e, field=fix(e.field), value=fix(e.value)), last)
+    if isinstance(e, Count):  # a count of a list in the picked element
+        value = replace(e.value, field=fix(e.value.field)) if isinstance(e.value, Tally) else e.value
+        return First(array, stop, Count(replace(e.tally, field=fix(e.tally.field)), e.op, value),
+                     last)
     return First(array, stop, replace(e, field=fix(e.field)), last)
 
 

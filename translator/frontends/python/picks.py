@@ -149,6 +149,8 @@ def _fields(e):
         return [x for x in (e.field, e.value) if isinstance(x, Field)]
     if isinstance(e, Quantifier):
         return [e.field]
+    if isinstance(e, Count):
+        return [t.field for t in e.tallies]
     return []
 
 
@@ -188,6 +190,8 @@ def _lift(e, root: str, array: Field, at: Field):
             raise Unsupported(GHOST, "a value found through a list compared with an element of "
                               "another array")
         return e
+    if isinstance(e, Count) and _reads(e, root):
+        raise Unsupported(GHOST, "elements of the value deep_walk found counted")
     if isinstance(e, (All, AnyOf)):
         return type(e)(tuple(_lift(x, root, array, at) for x in e.items))
     if isinstance(e, Not):
