@@ -187,6 +187,22 @@ def test_counts_of_array_elements_against_numbers_and_each_other():
         assert_agrees(Not(c), events)
 
 
+def test_counts_inside_quantifiers_and_first():
+    # a count of a list in each element (len([t for t in item["tags"] if t]) >= 2 in a loop)
+    items = [{"kind": "y", "tags": ["a", "b"]}, {"kind": "x", "tags": ["a", "", 0, "c"]}]
+    events = [ev(requestParameters={"items": items}), ev(requestParameters={"items": items[1:]}),
+              ev(requestParameters={"items": [{"kind": "x", "tags": ["a"]}] + items}),
+              ev(requestParameters={"items": [{"kind": "x"}, {"tags": "ab"}]}), ev()]
+    el = lambda *p: F(p, root="element")  # noqa: E731
+    tags = Count(Tally(el("tags"), Predicate(el(), "truthy")), "ge", 2)
+    array = F(("requestParameters", "items"))
+    for node in (Quantifier("any", array, tags), Quantifier("all", array, tags),
+                 First(array, Predicate(el("kind"), "eq", "x"), tags),
+                 Count(Tally(array, tags), "eq", 1)):
+        assert_agrees(node, events)
+        assert_agrees(Not(node), events)
+
+
 def test_distinct_count_of_json_values_is_reported():
     # Python's dict keys merge 1, 1.0 and True; SQL's array_distinct on JSON does not
     c = Count(Tally(F(("requestParameters", "items")), TRUE, F((), root="element")), "ge", 2)
