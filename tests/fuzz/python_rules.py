@@ -120,6 +120,15 @@ class RuleGen:
                       f"{g.r.choice(['None', repr('admin')])}) == {g.value()}"),
         lambda g, s: (f"{g.r.choice(['any', 'all'])}({g.r.choice(g.RAISING_TESTS)(g)} "
                       "for item in event.get('items') or [] if isinstance(item, Mapping))"),
+        # counts beyond empty/non-empty: of a filtered list, of two lists, of deep_walk's values
+        lambda g, s: (f"len([item for item in event.get('items') or [] if isinstance(item, Mapping)"
+                      f" and item.get('kind') {g.r.choice(['==', '!='])} {g.value()}]) "
+                      f"{g.r.choice(['>=', '==', '<', '!='])} {g.r.choice([1, 2, 3])}"),
+        lambda g, s: (f"len([t for t in event.get('tags', []) if t != {g.value()}]) "
+                      f"{g.r.choice(['>', '==', '!='])} len([item for item in event.get('items', []) "
+                      "if isinstance(item, dict)])"),
+        lambda g, s: (f"len(event.deep_walk('items', 'kind', default=[])) "
+                      f"{g.r.choice(['>=', '==', '<'])} {g.r.choice([1, 2, 3])}"),
     ]
 
     # ------------------------------------------------------------------ statements
