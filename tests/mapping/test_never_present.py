@@ -11,7 +11,9 @@ from translator.mapping import MappingError, ResolvedField, Unmapped, load_mappi
 from translator.mapping.absent import settle_absent
 from translator.mapping.loader import parse_file
 from translator.mapping.usage import FieldRef, coverage
-from translator.model import MISSING, All, AnyOf, Const, Field, Not, Predicate, Quantifier, Rule
+from translator.model import (
+    MISSING, All, AnyOf, Const, Count, Field, Not, Predicate, Quantifier, Rule, Tally,
+)
 
 S3 = "AWS.S3ServerAccess"
 MS = load_mappings()
@@ -40,6 +42,8 @@ def test_listed_keys_resolve_as_never_present_on_every_target(target):
     Not(Predicate(Field(("userIdentity", "type")), "in", ("Root",))),
     Quantifier("any", Field(("userIdentity", "items")), Predicate(Field(("a",), root="element"), "eq", 1)),
     Quantifier("all", Field(("userIdentity", "items")), Predicate(Field(("a",), root="element"), "eq", 1)),
+    Count(Tally(Field(("userIdentity", "items"))), "lt", 2),
+    Count(Tally(Field(("userIdentity", "items"))), "eq", Tally(Field(("userIdentity", "arn")))),
 ])
 def test_a_test_on_an_absent_field_becomes_pythons_outcome_without_it(expr):
     settled = settle_absent(expr, MS, S3)
@@ -53,6 +57,9 @@ def test_constants_fold_into_the_rest_of_the_detection():
     # a comparison with a field the event may hold is left to the backend
     mixed = Predicate(NAME, "eq", Field(("bucket",)))
     assert settle_absent(mixed, MS, S3) is mixed
+    # a count against the count of an array the event may hold is left to the backend
+    counts = Count(Tally(Field(("userIdentity", "items"))), "eq", Tally(Field(("bucket",))))
+    assert settle_absent(counts, MS, S3) is counts
     # on a log type that holds the field nothing changes
     assert settle_absent(Predicate(NAME, "eq", "x"), MS, "AWS.CloudTrail") == Predicate(NAME, "eq", "x")
 

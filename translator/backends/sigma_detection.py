@@ -514,8 +514,10 @@ def settle_log_type(e: Any, log_type: str) -> Any:
     constants, so branches of other log types are gone before anything is lowered (or
     reported) for this one."""
     def decide(node: Any) -> Const | None:
+        if not isinstance(node, Predicate):
+            return None
         f = node.field
-        if isinstance(node, Predicate) and f.root == "event" and tuple(f.path) == ("p_log_type",) \
+        if f.root == "event" and tuple(f.path) == ("p_log_type",) \
                 and not f.transforms:
             return Const(evaluate(node, {"p_log_type": log_type}))
         return None

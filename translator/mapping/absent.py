@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..evaluator import NotEvaluable, evaluate
-from ..model import All, AnyOf, Const, Field, Not, Predicate, Quantifier
+from ..model import All, AnyOf, Const, Count, Field, Not, Predicate, Quantifier
 from .resolve import MappingSet
 
 
@@ -33,9 +33,9 @@ def _fixed(node: Any) -> Const | None:
 
 
 def settle(e: Any, decide: Callable[[Any], Const | None]) -> Any:
-    """``e`` with each Predicate/Quantifier that ``decide`` gives a Const replaced by it, and the
+    """``e`` with each Predicate/Quantifier/Count that ``decide`` gives a Const replaced by it, and the
     constants folded into Not/All/AnyOf (an unchanged subtree is returned as it was)."""
-    if isinstance(e, (Predicate, Quantifier)):
+    if isinstance(e, (Predicate, Quantifier, Count)):
         return decide(e) or e
     if isinstance(e, Not):
         inner = settle(e.item, decide)
@@ -64,8 +64,9 @@ def settle_absent(e: Any, ms: MappingSet, log_type: str) -> Any:
     """``e`` with every test on a field ``log_type`` never holds replaced by its outcome on an
     event without that field (a Const), and the constants folded."""
     def decide(node: Any) -> Const | None:
-        if not _absent(ms, log_type, node.field):
-            return None
+        arrays = [t.field for t in node.tallies] if isinstance(node, Count) else [node.field]
+        if not all(_absent(ms, log_type, f) for f in arrays):
+            return None  # a count against the count of an array the event may hold: left
         if isinstance(node, Predicate) and isinstance(node.value, Field) \
                 and not _absent(ms, log_type, node.value):
             return None  # compared with a field the event may hold: left to the backend
