@@ -660,3 +660,51 @@ def test_a_loop_setting_a_module_global_leaves_it_opaque(tmp_path):
     out = check(tmp_path, src, events)
     assert out.status == "exact"
     assert any("module state: SHARED_WITH_USER, set in a loop over field items" in r for r in out.extras)
+
+
+def test_a_loop_assigning_a_module_global_before_reading_it_is_a_quantifier(tmp_path):
+    # each element assigns LABEL before the body reads it, so no element sees the previous
+    # element's value: the loop is an any() over the elements (LABEL is opaque after it)
+    src = '''
+    LABEL = ""
+
+    def rule(event):
+        for item in event.get("items", []):
+            if item.get("kind") != "grant":
+                continue
+            global LABEL
+            LABEL = item.get("role")
+            if LABEL == "owner":
+                return True
+        return False
+
+    def title(event):
+        return f"granted {LABEL}"
+    '''
+    events = [{"items": [{"kind": "grant", "role": "owner"}]},
+              {"items": [{"kind": "grant", "role": "viewer"}, {"kind": "revoke", "role": "owner"}]},
+              {"items": [{"kind": "grant", "role": "viewer"}, {"kind": "grant", "role": "owner"}]},
+              {"items": []}, {}]
+    out = check(tmp_path, src, events)
+    assert out.status == "exact"
+    assert "any(items" in condition(out)
+
+
+@pytest.mark.parametrize("read_first", [
+    "if LABEL == 'owner':\n                return True\n            LABEL = item.get('role')",
+    "LABEL += item.get('role')\n            if LABEL == 'owner':\n                return True",
+])
+def test_a_loop_reading_a_module_global_before_assigning_it_stays_refused(tmp_path, read_first):
+    # an element reads the value the previous element left: order decides, no quantifier
+    src = f'''
+    LABEL = ""
+
+    def rule(event):
+        for item in event.get("items", []):
+            global LABEL
+            {read_first}
+        return False
+    '''
+    out = extract(tmp_path, src, events=[{"items": [{"role": "owner"}, {"role": "x"}]}])
+    assert out.status != "exact"
+    assert any("iterating over field items" in r for r in out.reasons)

@@ -215,7 +215,7 @@ class Rewriter(ast.NodeTransformer):
         # module globals the body sets (and never reads: each element would see the previous
         # one's value); after a loop over an event array their value is opaque (tracer.loop)
         writes = sorted({n for g in ast.walk(node) if isinstance(g, ast.Global) for n in g.names})
-        if writes and (set(writes) & _names_read(node.body) or _has(node, (ast.FunctionDef,))):
+        if writes and (set(writes) & _names_read_before_written(node.body, writes) or _has(node, (ast.FunctionDef,))):
             return node
         if not all(isinstance(n, ast.Name) for n in ast.walk(node.target)
                    if not isinstance(n, (ast.Tuple, ast.List, ast.Store, ast.Load))):
@@ -501,3 +501,18 @@ def rewrite_source(source: str, filename: str):
     tree = Rewriter().visit(tree)
     ast.fix_missing_locations(tree)
     return compile(tree, filename, "exec")
+
+
+def _names_read_before_written(body, names) -> set:
+    """Of ``names``, those some statement of ``body`` may read before the body's own
+    top-level plain assignment to them (on every element the body assigns such a name before
+    reading it, so no element sees the previous element's value)."""
+    pending, out = set(names), set()
+    for stmt in body:
+        out |= pending & (_names_read([stmt]) | {n.target.id for n in ast.walk(stmt)
+                                                  if isinstance(n, ast.AugAssign)
+                                                  and isinstance(n.target, ast.Name)})
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name):
+            pending.discard(stmt.targets[0].id)
+    return out
