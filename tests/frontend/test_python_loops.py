@@ -708,3 +708,47 @@ def test_a_loop_reading_a_module_global_before_assigning_it_stays_refused(tmp_pa
     out = extract(tmp_path, src, events=[{"items": [{"role": "owner"}, {"role": "x"}]}])
     assert out.status != "exact"
     assert any("iterating over field items" in r for r in out.reasons)
+
+
+SEARCH_EVENTS = [
+    {"items": [{"kind": "file", "name": "notes/README.txt"}]},
+    {"items": [{"kind": "dir", "name": "a.txt"}, {"kind": "file", "name": "b.exe"},
+               {"kind": "file", "name": "c.txt"}]},
+    {"items": [{"kind": "file", "name": "b.exe"}, {"kind": "file", "name": "c.txt"}]},
+    {"items": [{"kind": "file"}, {"kind": "file", "name": "x.txt"}]},
+    {"items": [{"kind": "dir", "name": "a.txt"}]}, {"items": []}, {"name": "top.txt"}, {},
+]
+
+
+def test_a_loop_that_assigns_a_local_and_breaks_is_a_search_for_the_first_element(tmp_path):
+    # `name = ...; break` keeps the first matching element's value: the first element that
+    # leaves the loop decides (a First node), the value before the loop when none does
+    src = '''
+    def rule(event):
+        name = event.get("name", "")
+        for item in event.get("items", []):
+            if item.get("kind") == "file":
+                name = item.get("name", "")
+                break
+        return name.endswith(".txt")
+    '''
+    out = check(tmp_path, src, SEARCH_EVENTS)
+    assert out.status == "exact"
+    assert "first(items" in condition(out)
+
+
+def test_a_search_loop_whose_locals_are_read_after_it_stays_a_plain_loop(tmp_path):
+    # `kind` is read after the loop: moving the loop into a function would hide it
+    src = '''
+    def rule(event):
+        name, kind = "", ""
+        for item in event.get("items", []):
+            kind = item.get("kind")
+            if kind == "file":
+                name = item.get("name", "")
+                break
+        return name.endswith(".txt") and kind == "file"
+    '''
+    out = extract(tmp_path, src, events=SEARCH_EVENTS)
+    assert out.status != "exact"
+    assert any("iterating over field items" in r for r in out.reasons)

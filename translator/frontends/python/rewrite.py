@@ -4,6 +4,7 @@ concrete value (``in``, ``is``, ``not``, ``and``/``or``, calls, f-strings) go th
 from __future__ import annotations
 
 import ast
+import copy
 
 T = "_rulec_T"  # no leading double underscore: class bodies would mangle it
 
@@ -42,6 +43,26 @@ def _names_bound(nodes) -> set:
                 out.add(n.name)
             elif isinstance(n, (ast.Import, ast.ImportFrom)):
                 out.update((a.asname or a.name).split(".")[0] for a in n.names)
+    return out
+
+
+_SEARCH_REFUSED = (ast.Return, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal,
+                   ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _own_breaks(body: list) -> list:
+    """(statement list, index) of each ``break`` of this loop (not of loops inside it)."""
+    out = []
+    for i, st in enumerate(body):
+        if isinstance(st, ast.Break):
+            out.append((body, i))
+        elif not isinstance(st, (ast.For, ast.AsyncFor, ast.While)):
+            for attr in ("body", "orelse", "finalbody"):
+                block = getattr(st, attr, None)
+                if isinstance(block, list):
+                    out += _own_breaks(block)
+            for handler in getattr(st, "handlers", ()):
+                out += _own_breaks(handler.body)
     return out
 
 
@@ -203,6 +224,9 @@ class Rewriter(ast.NodeTransformer):
         ``T.loop(it, body, pure)``, so that a loop over an event array can be summarised into
         an any() quantifier. Only when that changes nothing: no else, no rebinding of names
         used outside the body, no yield/await."""
+        search = self._search_loop(node)
+        if search is not None:
+            return search
         # judged on the code as written: the rewrite below wraps calls (x.add(...) -> call(...))
         growths = {id(g.targets[0] if isinstance(g, ast.Assign) else g.value)
                    for gs in (self.growable[-1].values() if self.growable else ()) for g in gs}
@@ -254,6 +278,56 @@ class Rewriter(ast.NodeTransformer):
             [])
         ast.copy_location(check, node)
         return [fn, assign, *taken, check]
+
+    def _search_loop(self, node: ast.For):
+        """``for x in it: ... V = E; break`` (V a local, assigned only just before each break
+        of the loop) -> the loop in a function that returns E where it broke, then
+        ``V = <what it returned>`` if it returned: the loop searches for the first element, and
+        the rewritten loop in that function is summarised as any other (ordered.py picks the
+        value of the first element that leaves it). None when the loop is not of that form."""
+        if not self.functions or node.orelse or _has(node, _SEARCH_REFUSED):
+            return None
+        breaks = _own_breaks(node.body)
+        assigns = [block[i - 1] if i > 0 else None for block, i in breaks]
+        if not breaks or not all(isinstance(a, ast.Assign) and len(a.targets) == 1
+                                 and isinstance(a.targets[0], ast.Name) for a in assigns):
+            return None
+        names = {a.targets[0].id for a in assigns}
+        if len(names) != 1:
+            return None
+        (var,) = names
+        stores = [n for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == var
+                  and not isinstance(n.ctx, ast.Load)]
+        if len(stores) != len(breaks):
+            return None  # also assigned elsewhere in the loop (or its target)
+        func = self.functions[-1]
+        local = (_names_bound(node.body) | _names_bound([node.target])) - {var}
+        params = {a.arg for a in func.args.args + func.args.kwonlyargs + func.args.posonlyargs}
+        if local & (_names_outside(func, node) | params):
+            return None  # the finder function would hide a name the code reads elsewhere
+        self.loops += 1
+        n = self.loops
+        none, finder, found = f"_rulec_none_{n}", f"_rulec_find_{n}", f"_rulec_found_{n}"
+        loop = copy.deepcopy(node)
+        for block, i in reversed(_own_breaks(loop.body)):
+            block[i - 1:i + 1] = [ast.copy_location(ast.Return(block[i - 1].value), block[i - 1])]
+        fn = ast.FunctionDef(finder, ast.arguments(posonlyargs=[], args=[], vararg=None,
+                                                   kwonlyargs=[], kw_defaults=[], kwarg=None,
+                                                   defaults=[]),
+                             [loop, ast.Return(ast.Name(none, ast.Load()))], [], None)
+        sentinel = ast.Assign([ast.Name(none, ast.Store())],
+                              ast.Call(ast.Name("object", ast.Load()), [], []))
+        call = ast.Assign([ast.Name(found, ast.Store())],
+                          ast.Call(ast.Name(finder, ast.Load()), [], []))
+        take = ast.If(ast.Compare(ast.Name(found, ast.Load()), [ast.IsNot()],
+                                  [ast.Name(none, ast.Load())]),
+                      [ast.Assign([ast.Name(var, ast.Store())], ast.Name(found, ast.Load()))], [])
+        out = [sentinel, fn, call, take]
+        for st in out:
+            ast.copy_location(st, node)
+            ast.fix_missing_locations(st)
+        # the finder and its call run through the rewrite; the sentinel test is plain Python
+        return [sentinel, self.visit(fn), self.visit(call), take]
 
     @staticmethod
     def _mutates_outer(node, inside: set, growths: set = frozenset()) -> bool:
