@@ -12,7 +12,7 @@ Semantics of a detection ``Expr`` on a JSON event (the reference is Panther's Py
   when it is null): ``event.get("a", "<X>")`` -> ``Field(("a",), default="<X>")``;
   ``deep_get(event, "a", "b", default="")`` -> ``default_on_null=True`` as deep_get does.
 * Transforms are applied in order after the default (``lower``, ``upper``, ``strip``, ``str``,
-  ``int``, ``float``, ``len``, ``json`` (parse a JSON string), ``split`` (args: sep, index), ...).
+  ``int``, ``float``, ``len``, ``json`` (parse a JSON string), ``split`` (args: sep, index[, maxsplit]), ...).
 * ``case_sensitive=False`` compares lower-cased field value and lower-cased operand.
 * A predicate whose operand type does not fit (``contains`` on a number, ``gt`` on a string,
   anything on missing/null but ``exists``/``truthy``/``eq``) is False. In Python such a rule raises,

@@ -1,7 +1,8 @@
 """Model constructs backends do not all express yet: the ``is_type`` predicate (Python isinstance()
 on an event value; Athena and KQL translate it,
 tests/backends/test_athena.py and test_kql.py), the ``ip_network`` transform (Athena translates
-it) and the ``concat`` transform (text around a field; Athena translates it), the ``First`` node (an ordered loop: Athena
+it) and the ``concat`` transform (text around a field; Athena translates it), ``split`` with
+maxsplit (its third argument), the ``First`` node (an ordered loop: Athena
 and KQL translate it), the ``Count`` node (a count of array elements compared with a number or
 another count: Athena, KQL and SPL translate it; of distinct values: Athena, for values of one
 SQL type). Every backend reports them on the rule (a
@@ -23,6 +24,7 @@ SRC_NETWORK = Field(("sourceIPAddress",)).with_transform("ip_network")
 PREFIXED_NAME = Field(("eventName",)).with_transform("concat", "x", "")
 SLASH_USER = Field(("requestParameters", "userName")).with_transform("str").with_transform(
     "concat", "/", "")
+ARN_AFTER_SLASH = Field(("userIdentity", "arn")).with_transform("split", "/", 1, 1)
 GROUP_ID = Field(("groupId",), root="element")
 _GROUP_STOP = Predicate(GROUP_ID, "startswith", "sg-")
 _GROUP_ADMIN = Predicate(GROUP_ID, "eq", "sg-admin")
@@ -36,6 +38,8 @@ UNEXPRESSED = [
     ("ip_network", All((NAME, Predicate(SRC_NETWORK, "ip_public")))),
     ("ip_network", All((NAME, Not(Predicate(SRC_NETWORK, "cidr", ("10.0.0.0/8",)))))),
     ("concat", All((NAME, Predicate(PREFIXED_NAME, "eq", "xCreateUser")))),
+    # text.split(sep, maxsplit)[i]: the last item keeps the separators
+    ("split", All((NAME, Predicate(ARN_AFTER_SLASH, "eq", "a/b")))),
     # an ordered loop: the first element of the array that stops the loop decides
     ("first", All((NAME, FIRST_GROUP_ADMIN))),
     ("first", All((NAME, Not(FIRST_GROUP_ADMIN)))),

@@ -346,3 +346,31 @@ def test_a_set_iterated_by_the_rule_keeps_the_source_order_in_every_process(tmp_
     out = extract(tmp_path, src, events=[{"name": "N03"}, {"name": "x"}])
     (pred,) = [p for p in [out.detection] if hasattr(p, "value")]
     assert list(pred.value) == names
+
+
+MAXSPLIT_EVENTS = [{"arn": "arn:aws:s3:::bucket/dir/note.txt"}, {"arn": "arn:aws:s3:::bucket/x"},
+                   {"arn": "arn:aws:s3:::bucket"}, {"arn": "a/b/c"}, {"arn": ""}, {"arn": None},
+                   {"arn": 5}, {}]
+
+
+def test_an_item_of_a_split_with_maxsplit_keeps_the_separators_after_it(tmp_path):
+    src = '''
+    def rule(event):
+        arn = event.get("arn") or ""
+        if "/" not in arn:
+            return False
+        return arn.split("/", 1)[1].endswith("/note.txt") or arn.split("/", 1)[-1] == "b/c"
+    '''
+    out = check(tmp_path, src, MAXSPLIT_EVENTS)
+    assert out.status == "exact"
+    assert 'split(arn, "/", 1, 1)' in condition(out)
+
+
+def test_a_split_with_maxsplit_used_as_a_list_is_refused(tmp_path):
+    src = '''
+    def rule(event):
+        return len(event.get("arn", "").split("/", 1)) == 2
+    '''
+    out = extract(tmp_path, src, events=MAXSPLIT_EVENTS)
+    assert out.status != "exact"
+    assert any("split() with maxsplit" in r for r in out.reasons)

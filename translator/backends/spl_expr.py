@@ -359,6 +359,9 @@ class Lowering:
             if not args or args[0] is None or args[0] == "":
                 raise Inexpressible(f"split() of {field.dotted}", "Python's whitespace split "
                                     "has no Splunk equivalent")
+            if len(args) > 2:
+                raise Inexpressible(f"split() of {field.dotted}", "split() with maxsplit "
+                                    "(the last item keeps the separators) is not lowered")
             if len(args) < 2 or args[1] is None:
                 return Value(f"split({v.text}, {eval_string(args[0])})", True, "list")
             return Value(f"mvindex(split({v.text}, {eval_string(args[0])}), {int(args[1])})",

@@ -19,6 +19,30 @@ from .facts import implied
 SCALARS = (str, int, float, bool, type(None))
 
 
+class _SplitAtMost:
+    """``text.split(sep, maxsplit)``: only an item of it at a constant index is expressed
+    (the split transform's third argument); any other use of the list is refused."""
+
+    def __init__(self, text, sep, maxsplit):
+        self.text, self.sep, self.maxsplit = text, sep, maxsplit
+
+    def __getitem__(self, key):
+        if not isinstance(key, int) or isinstance(key, bool) or not isinstance(
+                self.maxsplit, int) or isinstance(self.maxsplit, bool):
+            raise Unsupported("split()", "split() with maxsplit, used other than by a constant index")
+        f = self.text.field
+        return Sym(f.with_transform("split", self.sep, key, self.maxsplit), self.text.origin)
+
+    def _refuse(self, *_a, **_k):
+        raise Unsupported("split()", "split() with maxsplit, used other than by a constant index")
+
+    def __getattr__(self, name):
+        self._refuse()
+
+    __iter__ = __len__ = __bool__ = __contains__ = __eq__ = __ne__ = __hash__ = _refuse
+    __str__ = __add__ = __radd__ = _refuse
+
+
 class Symbolic:
     """Base of every symbolic value."""
 
@@ -392,7 +416,8 @@ class Sym(Symbolic):
 
     def split(self, sep=None, maxsplit=-1):
         if maxsplit != -1:
-            raise Unsupported("split()", "split() with maxsplit")
+            guard_value(self.field, ".split()")
+            return _SplitAtMost(self, sep, maxsplit)
         return self._transform("split", sep)
 
     def rsplit(self, sep=None, maxsplit=-1):
