@@ -374,3 +374,12 @@ def test_a_split_with_maxsplit_used_as_a_list_is_refused(tmp_path):
     out = extract(tmp_path, src, events=MAXSPLIT_EVENTS)
     assert out.status != "exact"
     assert any("split() with maxsplit" in r for r in out.reasons)
+
+
+def test_a_split_with_maxsplit_on_a_separator_from_the_event_is_refused(tmp_path):
+    src = '''
+    def rule(event):
+        return event.get("arn", "").split(event.get("sep", "/"), 1)[0] == "a"
+    '''
+    out = extract(tmp_path, src, events=MAXSPLIT_EVENTS)
+    assert out.status != "exact"

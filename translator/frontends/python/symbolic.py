@@ -28,7 +28,8 @@ class _SplitAtMost:
 
     def __getitem__(self, key):
         if not isinstance(key, int) or isinstance(key, bool) or not isinstance(
-                self.maxsplit, int) or isinstance(self.maxsplit, bool):
+                self.maxsplit, int) or isinstance(self.maxsplit, bool) or not (
+                self.sep is None or isinstance(self.sep, str)):
             raise Unsupported("split()", "split() with maxsplit, used other than by a constant index")
         f = self.text.field
         return Sym(f.with_transform("split", self.sep, key, self.maxsplit), self.text.origin)
