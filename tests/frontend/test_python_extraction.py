@@ -395,12 +395,10 @@ def test_rsplit_last_item(tmp_path):
     assert condition(out) == 'split(method, ".", -1) == "Delete"'
 
 
-def test_alert_context_with_more_paths_than_the_budget_is_explored_for_branch_coverage(tmp_path):
-    # 8 fields, each read from the first of three places that holds one: 3**8 paths. Depth
-    # first, the 32-path budget only varies the last fields; exploring each condition both
-    # ways finds every place of every field (8 * 3 conditions -> 25 paths).
-    names = [f"f{i}" for i in range(8)]
-    src = '''
+def _context_of_first_place_holding(names: list) -> str:
+    """A rule whose alert_context reads each of ``names`` from the first of three places
+    holding it (top level, under "event", under "raw"): 3**len(names) paths."""
+    return '''
     def pick(event, name):
         return event.get(name) or event.deep_get("event", name) or event.deep_get("raw", name) or ""
     def rule(event):
@@ -408,7 +406,14 @@ def test_alert_context_with_more_paths_than_the_budget_is_explored_for_branch_co
     def alert_context(event):
         return {n: pick(event, n) for n in %r}
     ''' % names
-    out = extract(tmp_path, src, events=[{"f0": "x"}])
+
+
+def test_alert_context_with_more_paths_than_the_budget_is_explored_for_branch_coverage(tmp_path):
+    # 8 fields, each read from the first of three places that holds one: 3**8 paths. Depth
+    # first, the 32-path budget only varies the last fields; exploring each condition both
+    # ways finds every place of every field (8 * 3 conditions -> 25 paths).
+    names = [f"f{i}" for i in range(8)]
+    out = extract(tmp_path, _context_of_first_place_holding(names), events=[{"f0": "x"}])
     fields = {f.dotted for f in out.output_fields}
     assert fields == {p + n for n in names for p in ("", "event.", "raw.")}
     assert any("alert_context(): 25 paths explored: each condition both ways" in e
@@ -428,3 +433,14 @@ def test_alert_context_within_the_budget_is_explored_path_by_path(tmp_path):
     out = extract(tmp_path, src, events=[{"a": 1}])
     assert {f.dotted for f in out.output_fields} == {"a", "b"}
     assert not any("paths explored" in e for e in out.extras)
+
+
+def test_alert_context_that_outgrows_half_the_budget_depth_first_switches_to_branch_coverage(tmp_path):
+    # 5 fields from the first of three places: 5 decisions on the first path (32 combinations
+    # would fit) but 3**5 paths in all; after 16 depth-first paths the rest of the budget takes
+    # each condition seen the other way, so every place of every field is found.
+    names = [f"f{i}" for i in range(5)]
+    out = extract(tmp_path, _context_of_first_place_holding(names), events=[{"f0": "x"}])
+    assert {f.dotted for f in out.output_fields} == \
+        {p + n for n in names for p in ("", "event.", "raw.")}
+    assert any("alert_context():" in e and "each condition both ways" in e for e in out.extras)

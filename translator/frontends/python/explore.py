@@ -68,7 +68,8 @@ class Explorer:
         return the paths found so far (``self.truncated``) instead of raising PathLimit.
 
         With ``cover``, when the first path takes more decisions than ``max_paths`` paths could
-        combine, exploration aims at branch coverage instead (``self.covered``): each next path
+        combine, or half of ``max_paths`` paths did not exhaust the function, exploration aims
+        at branch coverage instead (``self.covered``): each next path
         takes one decision seen so far the way no path took it yet (breadth first), so every
         condition is explored both ways before any combination is, where depth-first order
         would spend the budget on the last few decisions only (an alert_context keeping 11
@@ -95,16 +96,24 @@ class Explorer:
                         out = Outcome("error", exc)
                 out.trail = tuple(self.trail)
                 outcomes.append(out)
-                if cover and len(outcomes) == 1 and 2 ** min(len(self.trail), 62) > self.max_paths:
-                    flips, taken = [], set()
-                    self.covered = True
-                if flips is not None:
-                    choices = [b for _, b in self.trail]
-                    for i, (expr, b) in enumerate(self.trail):
+                if cover and flips is None and (
+                        len(outcomes) == 1 and 2 ** min(len(self.trail), 62) > self.max_paths
+                        or len(outcomes) == self.max_paths // 2):
+                    # many decisions on the first path, or half the budget spent depth first
+                    # without an end: the rest goes to conditions not yet taken both ways
+                    flips, taken, self.covered = [], set(), True
+                    for o in outcomes:
+                        taken.update(o.trail)
+                    pending = [o.trail for o in outcomes]
+                else:
+                    pending = [self.trail] if flips is not None else []
+                for trail in pending:
+                    choices = [b for _, b in trail]
+                    for i, (expr, b) in enumerate(trail):
                         if (expr, not b) not in taken:
                             taken.add((expr, not b))  # queued: explored once
                             flips.append(choices[:i] + [not b])
-                    taken.update(self.trail)
+                    taken.update(trail)
                 if len(outcomes) >= self.max_paths and truncate:
                     self.truncated = True
                     return outcomes
