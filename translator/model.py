@@ -270,7 +270,9 @@ class Tally:
     distinct: Field | None = None
 
 
-COUNT_OPS = ("eq", "ne", "gt", "ge", "lt", "le")
+# The comparison operators of a Count, each with the symbol it is written with (the same in
+# the pretty form, KQL, SPL eval and YARA-L; the ordering four also serve Predicate gt/ge/lt/le).
+COUNT_OPS = {"eq": "==", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from .model import (
-    MISSING, TRUE, All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier, Tally,
+    COUNT_OPS, MISSING, TRUE, All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate,
+    Quantifier, Tally,
 )
 
 _OPS = {
@@ -101,7 +102,7 @@ def render_inline(e: Any, parent: str = "") -> str:
                 f"{render_inline(e.then)})")
     if isinstance(e, Count):
         value = tally_text(e.value) if isinstance(e.value, Tally) else str(e.value)
-        return f"{tally_text(e.tally)} {_COUNT_OPS[e.op]} {value}"
+        return f"{tally_text(e.tally)} {COUNT_OPS[e.op]} {value}"
     if isinstance(e, Const):
         return "true" if e.value else "false"
     if isinstance(e, Opaque):
@@ -109,8 +110,6 @@ def render_inline(e: Any, parent: str = "") -> str:
         return f"<opaque {e.construct}: {e.reason}{where}>"
     return repr(e)
 
-
-_COUNT_OPS = {"eq": "==", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 
 def tally_text(t: Tally) -> str:

@@ -25,7 +25,8 @@ from typing import Any
 from ..evaluator import evaluate
 from ..mapping import EACH, MappingSet, ResolvedField
 from ..model import (
-    MISSING, All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier, Tally,
+    COUNT_OPS, MISSING, All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate,
+    Quantifier, Tally,
 )
 from ..backends.base import Finding
 from .kql_text import (
@@ -336,7 +337,7 @@ class ExprLowerer:
         """Each side is the ``countif`` of an mv-apply stage, as a quantifier's."""
         sides = [self._tally(t) for t in c.tallies]
         right = sides[1] if len(sides) > 1 else str(c.value)
-        op = {"eq": "==", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}[c.op]
+        op = COUNT_OPS[c.op]
         return f"{sides[0]} {op} {right}"
 
     def _tally(self, t: Tally) -> str:
@@ -896,7 +897,7 @@ class ExprLowerer:
         return _and(g + [f"{s} matches regex {regex_literal(re2)}"])
 
     def _compare(self, t: Term, op: str, v: Any) -> str:
-        sym = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}[op]
+        sym = COUNT_OPS[op]
         x = t.expr
         if isinstance(v, bool) or v is None:
             raise Inexpressible(f"ordering against {v!r}", "not lowered")

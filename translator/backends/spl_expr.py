@@ -23,7 +23,9 @@ import re
 from dataclasses import dataclass
 
 from ..mapping import EACH, MappingError, MappingSet, ResolvedField, Unmapped
-from ..model import All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier
+from ..model import (
+    COUNT_OPS, All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier,
+)
 from .base import Finding
 from .glob import class_chars, glob_tokens
 
@@ -500,7 +502,7 @@ class Lowering:
             pat = p.value.lower() if not p.case_sensitive else p.value
             return f"({guard} AND match({x}, {eval_string(glob_to_pcre(pat))}))"
         if op in ("gt", "ge", "lt", "le"):
-            sym = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}[op]
+            sym = COUNT_OPS[op]
             if isinstance(p.value, (int, float)) and not isinstance(p.value, bool):
                 n = v.text if v.kind == "number" else f"tonumber({v.text})"
                 if v.kind != "number":
@@ -725,7 +727,7 @@ class Lowering:
                                     "\"1\", which Python's == tells apart")
         sides = [self._hits(t.field, t.where, "count")[0] for t in c.tallies]
         right = sides[1] if len(sides) > 1 else str(c.value)
-        op = {"eq": "==", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}[c.op]
+        op = COUNT_OPS[c.op]
         return f"{sides[0]}{op}{right}"
 
     def _hits(self, array: Field, where, kind: str) -> tuple[str, str]:

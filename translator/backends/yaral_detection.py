@@ -25,7 +25,7 @@ from ..evaluator import evaluate
 from ..mapping import EACH, MappingSet, ResolvedField, Unmapped, dotted
 from ..mapping.udm import UdmField, lookup
 from ..model import (
-    All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier,
+    COUNT_OPS, All, AnyOf, Const, Count, Field, First, Not, Opaque, Predicate, Quantifier,
 )
 from .base import Finding
 from .sigma_detection import _glob_regex, _private_networks
@@ -408,7 +408,7 @@ class Lowering:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or p.field.transforms:
                 raise Inexpressible(f"{p.field.dotted} {op} {v!r}", "an order comparison YARA-L "
                                     "types cannot state (text value or transformed field)")
-            sym = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}[op]
+            sym = COUNT_OPS[op]
             if ref.type in NUMERIC:
                 self.note(f"{p.field.dotted} {op} {v!r}", "a JSON true/false in this field: "
                           "Python orders it as 1/0, a UDM number field holds no boolean",
